@@ -1,0 +1,94 @@
+import { Scalar } from "@scalar/hono-api-reference";
+import { HTTPException } from "hono/http-exception";
+import type { Deps } from "./deps.ts";
+import type { AppEnv } from "./http/context.ts";
+import { ApiError, problemResponse } from "./http/errors.ts";
+import { bodyGuards } from "./http/middleware/body-guards.ts";
+import { clientIdentity } from "./http/middleware/client-identity.ts";
+import { httpMetrics } from "./http/middleware/http-metrics.ts";
+import { legacyRedirect } from "./http/middleware/legacy-redirect.ts";
+import { requestLogging } from "./http/middleware/logging.ts";
+import { allowedMethodsLookup } from "./http/middleware/method-not-allowed.ts";
+import { requestId } from "./http/middleware/request-id.ts";
+import { securityHeaders } from "./http/middleware/security-headers.ts";
+import { buildOpenApiDocument, docsAssetPath, docsContentSecurityPolicy, scalarBundle } from "./http/openapi-document.ts";
+import { createRouter } from "./http/router.ts";
+import { speciesRouter } from "./modules/species/index.ts";
+import { systemRouter } from "./modules/system/index.ts";
+import type { Context } from "hono";
+
+export function createApp(deps: Deps) {
+  const { config, logger } = deps;
+  const app = createRouter();
+
+  app.use(requestId);
+  app.use(requestLogging(logger));
+  app.use(securityHeaders(config.http.hstsMaxAgeSeconds));
+  app.use(httpMetrics(deps.metrics));
+  app.use(clientIdentity(config.http.trustProxyHeader));
+  app.use("/api/*", legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }));
+  app.use("/api", legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }));
+  app.use("/v1/*", bodyGuards({ defaultMaxBytes: config.http.maxBodyBytes }));
+  app.use("/v1/*", async (c, next) => {
+    c.set("deps", deps);
+    await next();
+  });
+
+  app.route("/", systemRouter(deps));
+  app.route("/v1", speciesRouter(deps));
+
+  // Built once: generating the document per request is slow and has leaked memory elsewhere.
+  const document = buildOpenApiDocument(app, config);
+  const documentBytes = JSON.stringify(document);
+  app.get("/v1/openapi.json", (c) =>
+    c.body(documentBytes, 200, { "content-type": "application/json", "cache-control": "public, max-age=300" }),
+  );
+  app.get(docsAssetPath, (c) =>
+    c.body(scalarBundle() as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": "text/javascript; charset=utf-8",
+      "cache-control": "public, max-age=86400",
+    }),
+  );
+  app.get(
+    "/v1/docs",
+    async (c, next) => {
+      await next();
+      c.res.headers.set("Content-Security-Policy", docsContentSecurityPolicy);
+    },
+    Scalar({ url: "/v1/openapi.json", pageTitle: "Plant Community API", cdn: docsAssetPath }),
+  );
+
+  const allowedMethods = allowedMethodsLookup(app);
+  app.notFound((c) => {
+    const allow = allowedMethods(c.req.path);
+    if (allow.length > 0) {
+      return problem(c, new ApiError("method_not_allowed", `Use ${allow.join(", ")}.`, { headers: { Allow: allow.join(", ") } }));
+    }
+    return problem(c, new ApiError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
+  });
+
+  app.onError((err, c) => problem(c, toApiError(err, c)));
+
+  return { app, document };
+}
+
+function problem(c: Context<AppEnv>, err: ApiError) {
+  const res = problemResponse(err, c.req.path, c.get("requestId") ?? "unknown");
+  return res;
+}
+
+function toApiError(err: unknown, c: Context<AppEnv>): ApiError {
+  if (err instanceof ApiError) return err;
+  const cause = (err as { cause?: unknown })?.cause;
+  if (cause instanceof ApiError) return cause;
+  if (err instanceof HTTPException) {
+    if (err.status === 400) return new ApiError("malformed_body", err.message || "The body could not be parsed.");
+    if (err.status === 413) return new ApiError("payload_too_large");
+    if (err.status === 415) return new ApiError("unsupported_media_type");
+  }
+  c.get("deps")?.logger.error(
+    { requestId: c.get("requestId"), err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
+    "unhandled error",
+  );
+  return new ApiError("internal_error", undefined, { cause: err });
+}

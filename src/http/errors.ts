@@ -1,0 +1,83 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+
+/** Every error the API can answer with. The code is part of the public contract: never rename one. */
+export const ERROR_CODES = {
+  validation_failed: { status: 400, title: "The request is not valid" },
+  invalid_id: { status: 400, title: "The identifier is not valid" },
+  invalid_cursor: { status: 400, title: "The cursor is not valid" },
+  malformed_body: { status: 400, title: "The request body could not be parsed" },
+  unauthenticated: { status: 401, title: "Authentication is required" },
+  insufficient_scope: { status: 403, title: "The credentials lack a required scope" },
+  not_found: { status: 404, title: "The resource was not found" },
+  route_not_found: { status: 404, title: "No such route" },
+  method_not_allowed: { status: 405, title: "The method is not allowed on this resource" },
+  conflict: { status: 409, title: "The request conflicts with the current state" },
+  payload_too_large: { status: 413, title: "The request body is too large" },
+  unsupported_media_type: { status: 415, title: "The content type is not supported" },
+  rate_limited: { status: 429, title: "Too many requests" },
+  internal_error: { status: 500, title: "An unexpected error occurred" },
+  service_unavailable: { status: 503, title: "The service is temporarily unavailable" },
+} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export type FieldError = { path: string; message: string };
+
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly status: ContentfulStatusCode;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    detail?: string,
+    extra?: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown },
+  ) {
+    super(detail ?? ERROR_CODES[code].title, { cause: extra?.cause });
+    this.name = "ApiError";
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.detail = detail;
+    this.errors = extra?.errors;
+    this.headers = extra?.headers;
+  }
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+export const PROBLEM_TYPE_BASE = "https://plant.community/problems/";
+
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance: string;
+  code: ErrorCode;
+  requestId: string;
+  errors?: FieldError[];
+};
+
+export function toProblem(err: ApiError, instance: string, requestId: string): Problem {
+  const { title, status } = ERROR_CODES[err.code];
+  const problem: Problem = {
+    type: `${PROBLEM_TYPE_BASE}${err.code.replaceAll("_", "-")}`,
+    title,
+    status,
+    // 5xx details are ours, never the underlying exception's message.
+    detail: status >= 500 ? title : (err.detail ?? title),
+    instance,
+    code: err.code,
+    requestId,
+  };
+  if (err.errors) problem.errors = err.errors;
+  return problem;
+}
+
+export function problemResponse(err: ApiError, instance: string, requestId: string): Response {
+  const headers = new Headers(err.headers);
+  headers.set("content-type", PROBLEM_CONTENT_TYPE);
+  headers.set("cache-control", "no-store");
+  return new Response(JSON.stringify(toProblem(err, instance, requestId)), { status: err.status, headers });
+}

@@ -1,0 +1,28 @@
+import { createMiddleware } from "hono/factory";
+import { routePath } from "hono/route";
+import type { AppEnv } from "../context.ts";
+import type { Logger } from "../../infra/logger.ts";
+
+/** Pattern of the route that answered, never the raw path (which would leak ids into logs and metrics). */
+export function matchedRoute(c: Parameters<typeof routePath>[0]): string {
+  const path = routePath(c, -1);
+  return !path || path === "*" || path.endsWith("/*") ? "unmatched" : path;
+}
+
+export function requestLogging(logger: Logger) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const started = performance.now();
+    await next();
+    const durationMs = Math.round((performance.now() - started) * 100) / 100;
+    const status = c.res.status;
+    const line = {
+      requestId: c.get("requestId"),
+      method: c.req.method,
+      route: matchedRoute(c),
+      status,
+      durationMs,
+    };
+    if (status >= 500) logger.error(line, "request failed");
+    else logger.info(line, "request");
+  });
+}

@@ -1,0 +1,41 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { Config } from "../config.ts";
+
+export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Config) {
+  return app.getOpenAPI31Document({
+    openapi: "3.1.0",
+    info: {
+      title: "Plant Community API",
+      version: "1.0.0",
+      description:
+        "Identify plants from photos, keep your history, and browse the species catalogue with care instructions. " +
+        "Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`.",
+      contact: { name: "Plant Community", url: "https://plant.community" },
+      license: { name: "Proprietary" },
+    },
+    servers: [{ url: config.publicBaseUrl ?? `http://localhost:${config.port}`, description: "This server" }],
+    tags: [
+      { name: "Species", description: "The species catalogue." },
+      { name: "System", description: "Liveness and readiness probes." },
+    ],
+  });
+}
+
+export const docsAssetPath = "/v1/docs/scalar.js";
+
+// The reference page runs Scalar's bundle from our own origin, so it works without a CDN.
+export const docsContentSecurityPolicy =
+  "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
+  "img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
+
+let bundle: Uint8Array | undefined;
+export function scalarBundle(): Uint8Array {
+  if (!bundle) {
+    const require = createRequire(import.meta.url);
+    const pkg = require.resolve("@scalar/api-reference/package.json");
+    bundle = readFileSync(pkg.replace(/package\.json$/, "dist/browser/standalone.js"));
+  }
+  return bundle;
+}

@@ -1,0 +1,63 @@
+import { z } from "@hono/zod-openapi";
+import { ERROR_CODES, type ErrorCode, PROBLEM_CONTENT_TYPE } from "./errors.ts";
+
+export const ProblemSchema = z
+  .object({
+    type: z.string().url().openapi({ example: "https://plant.community/problems/not-found" }),
+    title: z.string().openapi({ example: "The resource was not found" }),
+    status: z.number().int().openapi({ example: 404 }),
+    detail: z.string().openapi({ example: "No species with this id." }),
+    instance: z.string().openapi({ example: "/v1/species/0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({ example: "not_found" }),
+    requestId: z.string().openapi({ example: "req_01J9Z3W4" }),
+    errors: z
+      .array(z.object({ path: z.string(), message: z.string() }))
+      .optional()
+      .openapi({ description: "Per-field messages, present on validation failures." }),
+  })
+  .openapi("Problem", { description: "RFC 9457 problem details." });
+
+const describedStatuses = {
+  400: "The request is invalid (see `errors`).",
+  401: "Missing or invalid credentials.",
+  403: "The credentials lack a required scope.",
+  404: "The resource does not exist or is not yours.",
+  409: "Conflict with the current state.",
+  413: "The request body is too large.",
+  415: "Unsupported content type.",
+  422: "The request cannot be processed.",
+  429: "Too many requests; retry after `Retry-After` seconds.",
+  500: "Unexpected error.",
+  503: "Temporarily unavailable; retry after `Retry-After` seconds.",
+} as const;
+
+type DescribedStatus = keyof typeof describedStatuses;
+
+export function problemResponse(status: DescribedStatus, description?: string) {
+  return {
+    description: description ?? describedStatuses[status],
+    content: { [PROBLEM_CONTENT_TYPE]: { schema: ProblemSchema } },
+  };
+}
+
+/** The error responses every /v1 route can produce, whatever it does. */
+export function errorResponses<S extends DescribedStatus>(...statuses: S[]) {
+  const all = [...new Set<DescribedStatus>([...statuses, 429, 500])];
+  return Object.fromEntries(all.map((s) => [s, problemResponse(s)])) as Record<
+    S | 429 | 500,
+    ReturnType<typeof problemResponse>
+  >;
+}
+
+export const LinksSchema = z.object({ self: z.string() }).openapi("Links");
+
+export const PageLinksSchema = z
+  .object({ self: z.string(), next: z.string().nullable() })
+  .openapi("PageLinks");
+
+export const UuidParamSchema = z.object({
+  id: z
+    .string()
+    .uuid()
+    .openapi({ param: { name: "id", in: "path" }, example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+});

@@ -1,0 +1,106 @@
+import type { Redis } from "ioredis";
+import type { Metrics } from "./metrics.ts";
+
+const RELEASE_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+
+export type CacheOptions = {
+  /** How long the lock holder may take before others stop waiting and load themselves. */
+  lockTtlMs?: number;
+  waitDeadlineMs?: number;
+};
+
+export type Cache = ReturnType<typeof createCache>;
+
+/**
+ * JSON values in Redis with a single-flight fill: on a miss one caller in the whole fleet takes a lock
+ * (SET NX PX with a random token, released by compare-and-delete) and loads; the others poll with a short
+ * growing backoff until the value appears, the lock disappears (holder died or failed: try to take it), or
+ * their deadline passes (then they load themselves rather than fail the user).
+ * Redis being down never fails a request: the loader runs uncached.
+ */
+export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
+  const k = (name: string, key: string) => `${prefix}cache:${name}:${key}`;
+
+  async function get<T>(name: string, key: string): Promise<T | undefined> {
+    try {
+      const raw = await redis.get(k(name, key));
+      return raw === null ? undefined : (JSON.parse(raw) as T);
+    } catch {
+      metrics.cacheErrors.inc({ cache: name });
+      return undefined;
+    }
+  }
+
+  async function set(name: string, key: string, value: unknown, ttlSeconds: number) {
+    try {
+      await redis.set(k(name, key), JSON.stringify(value), "EX", ttlSeconds);
+    } catch {
+      metrics.cacheErrors.inc({ cache: name });
+    }
+  }
+
+  async function del(name: string, key: string) {
+    try {
+      await redis.del(k(name, key));
+    } catch {
+      metrics.cacheErrors.inc({ cache: name });
+    }
+  }
+
+  async function getOrLoad<T>(
+    name: string,
+    key: string,
+    ttlSeconds: number,
+    loader: () => Promise<T>,
+    opts: CacheOptions = {},
+  ): Promise<T> {
+    const lockTtlMs = opts.lockTtlMs ?? 10_000;
+    const deadline = Date.now() + (opts.waitDeadlineMs ?? lockTtlMs);
+    const valueKey = k(name, key);
+    const lockKey = `${valueKey}:lock`;
+    let waited = false;
+    let backoffMs = 5;
+    for (;;) {
+      let raw: string | null;
+      try {
+        raw = await redis.get(valueKey);
+      } catch {
+        metrics.cacheErrors.inc({ cache: name });
+        return loader();
+      }
+      if (raw !== null) {
+        metrics.cacheHits.inc({ cache: name });
+        return JSON.parse(raw) as T;
+      }
+      const token = crypto.randomUUID();
+      let locked: string | null;
+      try {
+        locked = await redis.set(lockKey, token, "PX", lockTtlMs, "NX");
+      } catch {
+        metrics.cacheErrors.inc({ cache: name });
+        return loader();
+      }
+      if (locked === "OK") {
+        metrics.cacheMisses.inc({ cache: name });
+        try {
+          const value = await loader();
+          if (value !== undefined) await set(name, key, value, ttlSeconds);
+          return value;
+        } finally {
+          await redis.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => {});
+        }
+      }
+      if (!waited) metrics.cacheLockWaits.inc({ cache: name });
+      waited = true;
+      if (Date.now() >= deadline) {
+        metrics.cacheLockTimeouts.inc({ cache: name });
+        metrics.cacheMisses.inc({ cache: name });
+        return loader();
+      }
+      await Bun.sleep(Math.min(backoffMs, Math.max(1, deadline - Date.now())));
+      backoffMs = Math.min(backoffMs * 2, 100);
+    }
+  }
+
+  return { get, set, del, getOrLoad };
+}

@@ -1,0 +1,42 @@
+import { createApp } from "./app.ts";
+import { loadConfig } from "./config.ts";
+import { migrateToLatest } from "./db/migrate.ts";
+import { seedSpecies } from "./db/seed.ts";
+import { buildDeps } from "./deps.ts";
+
+const config = loadConfig();
+const deps = await buildDeps(config);
+const { logger } = deps;
+
+if (config.env !== "production") {
+  // In production the release command migrates (fly.toml); locally the start command does it all.
+  const applied = await migrateToLatest(deps.db.primary);
+  if (applied.length) logger.info({ applied }, "migrations applied");
+  if (config.seedOnStart) logger.info(await seedSpecies(deps.db.primary), "species catalogue seeded");
+}
+
+const { app } = createApp(deps);
+const server = Bun.serve({
+  port: config.port,
+  hostname: config.host,
+  fetch: (req, srv) => app.fetch(req, { server: srv, request: req }),
+});
+const base = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
+logger.info({ url: base, docs: `${base}/v1/docs` }, "api listening");
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "draining");
+  const deadline = setTimeout(() => {
+    logger.error("drain deadline passed; exiting");
+    process.exit(1);
+  }, config.http.shutdownTimeoutMs);
+  await server.stop(false);
+  await deps.close();
+  clearTimeout(deadline);
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

@@ -1,0 +1,76 @@
+import { z } from "@hono/zod-openapi";
+import { LinksSchema, PageLinksSchema } from "../../http/openapi.ts";
+
+export const CareInstructionsSchema = z
+  .object({
+    watering: z.string().openapi({ example: "Water when the top 5 cm of soil are dry; less in winter." }),
+    light: z.string().openapi({ example: "Bright, indirect light; tolerates partial shade." }),
+    temperature: z.string().openapi({ example: "18–27 °C; keep above 12 °C." }),
+    humidity: z.string().openapi({ example: "Prefers 60% or more; mist or use a pebble tray." }),
+    soil: z.string().openapi({ example: "Chunky, well-draining aroid mix." }),
+    fertilizing: z.string().openapi({ example: "Balanced liquid fertiliser monthly in spring and summer." }),
+    toxicity: z.string().openapi({ example: "Toxic to cats and dogs (insoluble calcium oxalates)." }),
+  })
+  .openapi("CareInstructions");
+
+export const SpeciesSchema = z
+  .object({
+    id: z.string().uuid().openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+    scientificName: z.string().openapi({ example: "Monstera deliciosa" }),
+    commonNames: z.array(z.string()).openapi({ example: ["Swiss cheese plant"] }),
+    family: z.string().openapi({ example: "Araceae" }),
+    genus: z.string().openapi({ example: "Monstera" }),
+    category: z.string().openapi({ example: "houseplant" }),
+    careInstructions: CareInstructionsSchema,
+    createdAt: z.string().datetime({ offset: true }),
+    updatedAt: z.string().datetime({ offset: true }),
+    links: LinksSchema,
+  })
+  .openapi("Species");
+
+export const SpeciesPageSchema = z
+  .object({
+    data: z.array(SpeciesSchema),
+    nextCursor: z.string().nullable().openapi({ example: "eyJzIjoiTW9uc3RlcmEgZGVsaWNpb3NhIn0" }),
+    links: PageLinksSchema,
+  })
+  .openapi("SpeciesPage");
+
+const taxon = z
+  .string()
+  .trim()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z][A-Za-z -]*$/, "letters, spaces and hyphens only");
+
+export const SpeciesListQuerySchema = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ param: { name: "limit", in: "query" }, example: 20, description: "Page size, 1 to 100." }),
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "The `nextCursor` of the previous page." }),
+  q: z
+    .string()
+    .trim()
+    .min(1)
+    .max(100)
+    .optional()
+    .openapi({
+      param: { name: "q", in: "query" },
+      example: "fig",
+      description: "Case-insensitive substring of the scientific or a common name. `%` and `_` are literal.",
+    }),
+  family: taxon.optional().openapi({ param: { name: "family", in: "query" }, example: "Araceae" }),
+  genus: taxon.optional().openapi({ param: { name: "genus", in: "query" }, example: "Ficus" }),
+});
+
+export type Species = z.infer<typeof SpeciesSchema>;
+export type SpeciesPage = z.infer<typeof SpeciesPageSchema>;
+export type SpeciesListQuery = z.infer<typeof SpeciesListQuerySchema>;

@@ -1,0 +1,51 @@
+import { createApp } from "../../src/app.ts";
+import { type Config, parseConfig } from "../../src/config.ts";
+import { buildDeps, type Deps } from "../../src/deps.ts";
+import { createLogger } from "../../src/infra/logger.ts";
+import { testEnv } from "./env.ts";
+
+export type TestApp = {
+  deps: Deps;
+  config: Config;
+  request(path: string, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+};
+
+/** A fresh app on the shared test databases, with its own Redis key space so tests never see each other. */
+export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = parseConfig({
+    NODE_ENV: "test",
+    DATABASE_URL: testEnv.databaseUrl,
+    DATABASE_REPLICA_URL: testEnv.replicaUrl,
+    REDIS_URL: testEnv.redisUrl,
+    REDIS_KEY_PREFIX: `test:${crypto.randomUUID()}:`,
+    LOG_LEVEL: "silent",
+    REPLICA_HEALTH_INTERVAL_MS: "200",
+    ...env,
+  });
+  const deps = await buildDeps(config, { logger: createLogger("silent") });
+  const { app } = createApp(deps);
+  return {
+    deps,
+    config,
+    request: (path, init) => Promise.resolve(app.request(path, init)),
+    async close() {
+      const keys = await deps.redis.cache.keys(`${config.redis.keyPrefix}*`);
+      if (keys.length) await deps.redis.cache.del(...keys);
+      await deps.close();
+    },
+  };
+}
+
+/** Polls `check` until it returns a truthy value or the deadline passes: synchronisation without sleeps. */
+export async function waitFor<T>(check: () => Promise<T> | T, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+  const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
+  let delay = 5;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${opts.what ?? "condition"}`);
+    await Bun.sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}

@@ -1,0 +1,21 @@
+/** Endpoints of the servers scripts/test.ts started for this run. */
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, which starts the test servers`);
+  return value;
+}
+
+export const testEnv = {
+  get databaseUrl() {
+    return required("TEST_DATABASE_URL");
+  },
+  get replicaUrl() {
+    return required("TEST_DATABASE_REPLICA_URL");
+  },
+  get redisUrl() {
+    return process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+  },
+  get pgPairControl() {
+    return required("TEST_PG_PAIR_CONTROL");
+  },
+};
