@@ -73,7 +73,9 @@ export function createApp(deps: Deps) {
 }
 
 function problem(c: Context<AppEnv>, err: ApiError) {
-  const res = problemResponse(err, c.req.path, c.get("requestId") ?? "unknown");
+  const requestId = c.get("requestId") ?? "unknown";
+  const res = problemResponse(err, c.req.path, requestId);
+  res.headers.set("X-Request-Id", requestId);
   return res;
 }
 

@@ -5,11 +5,23 @@ import { seedSpecies } from "../src/db/seed.ts";
 // Once per `bun test` run: the schema and the catalogue every test may rely on. Tests add their own rows.
 if (process.env.TEST_DATABASE_URL) {
   const sql = connectSql(process.env.TEST_DATABASE_URL, { max: 2, application: "test-setup" });
+  const replica = process.env.TEST_DATABASE_REPLICA_URL
+    ? connectSql(process.env.TEST_DATABASE_REPLICA_URL, { max: 1, application: "test-setup" })
+    : undefined;
   try {
     const db = createDb(sql);
     await migrateToLatest(db);
     await seedSpecies(db);
+    // Tests read the catalogue through the replica: start only once it has replayed the seed.
+    const [{ lsn }] = (await sql`select pg_current_wal_lsn()::text as lsn`) as unknown as [{ lsn: string }];
+    const deadline = Date.now() + 10_000;
+    while (replica) {
+      const [row] = await replica`select pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn as caught_up`;
+      if (row?.caught_up) break;
+      if (Date.now() > deadline) throw new Error("the test replica did not replay the seed within 10 s");
+      await Bun.sleep(10);
+    }
   } finally {
-    await closeSql(sql);
+    await Promise.all([closeSql(sql), replica && closeSql(replica)]);
   }
 }

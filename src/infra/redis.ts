@@ -11,7 +11,8 @@ export function createRedis(config: Config["redis"], role: RedisRole): Redis {
     // Queue and subscriber clients block or wait by design; only cache commands get a hard deadline.
     commandTimeout: role === "cache" ? config.commandTimeoutMs : undefined,
     maxRetriesPerRequest: role === "queue" ? null : 1,
-    enableOfflineQueue: role !== "cache",
+    // Commands issued while (re)connecting wait in the queue; the cache's commandTimeout still bounds them.
+    enableOfflineQueue: true,
     retryStrategy: (times) => Math.min(times * 100, 2_000),
     lazyConnect: false,
   };

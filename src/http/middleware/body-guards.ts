@@ -7,7 +7,8 @@ const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 function hasBody(req: Request): boolean {
   const length = req.headers.get("content-length");
   if (length !== null) return Number(length) > 0;
-  return req.headers.has("transfer-encoding");
+  if (req.headers.has("transfer-encoding")) return true;
+  return req.body !== null && req.headers.has("content-type");
 }
 
 /**

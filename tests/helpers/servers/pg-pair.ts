@@ -1,0 +1,544 @@
+/**
+ * Throwaway PostgreSQL primary + streaming hot standby for tests.
+ *
+ * Both data directories live under a fresh `/dev/shm/plantc-pg-<random>/`, listen on 127.0.0.1 only (free
+ * ports) and keep their unix sockets inside that directory. The pair is described by a small JSON control file
+ * (`<dir>/control.json`) so another process (a test) can stop/start the replica or pause replay itself via
+ * `pgPairFromControlFile(path)`.
+ *
+ * As root, every server tool runs as the `postgres` OS user (`runuser -u postgres -- ...`); as any other user
+ * the tools run directly as that user.
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { chmod, chown, mkdir, mkdtemp, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { freePort } from "./free-port.ts";
+
+export interface PgPairControl {
+  primaryUrl: string;
+  replicaUrl: string;
+  primaryPort: number;
+  replicaPort: number;
+  /** Stops the standby immediately (like a crash, without SIGKILL's restart delay). */
+  stopReplica(): Promise<void>;
+  /** Starts the standby again (retrying for ~5 s) and waits until it accepts connections. */
+  startReplica(): Promise<void>;
+  /** `pg_wal_replay_pause()` on the standby: WAL still arrives but is not applied (deterministic lag). */
+  pauseReplay(): Promise<void>;
+  /** `pg_wal_replay_resume()` on the standby. */
+  resumeReplay(): Promise<void>;
+  /** Waits until the standby has replayed everything the primary has written so far. */
+  waitForCatchUp(timeoutMs?: number): Promise<void>;
+}
+
+export interface PgPair extends PgPairControl {
+  /** Path of the JSON control file (inside `baseDir`); hand it to another process via TEST_PG_PAIR_CONTROL. */
+  controlFile: string;
+  baseDir: string;
+  /** Stops both servers immediately and removes the temp directory. */
+  stop(): Promise<void>;
+}
+
+export interface StartPgPairOptions {
+  /** Directory holding initdb, pg_ctl, pg_basebackup, psql. Default: $PG_BIN or the newest /usr/lib/postgresql/N/bin. */
+  pgBin?: string;
+  sharedBuffers?: string;
+  maxConnections?: number;
+  /** Deadline for the standby to stream after the start (each step also has its own timeout); default 30 s. */
+  timeoutMs?: number;
+}
+
+interface NodeInfo {
+  dataDir: string;
+  port: number;
+  logFile: string;
+}
+
+interface ControlData {
+  version: 1;
+  ownerPid: number;
+  baseDir: string;
+  pgBin: string;
+  pgCtl: string;
+  psql: string;
+  runAsPostgres: boolean;
+  slot: string;
+  primary: NodeInfo;
+  replica: NodeInfo;
+}
+
+const SHM_ROOT = "/dev/shm";
+const DIR_PREFIX = "plantc-pg-";
+const SLOT = "plantc_standby";
+
+// ---------------------------------------------------------------------------------------------------------
+// processes
+
+interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v === undefined) continue;
+    if (/^PG(HOST|HOSTADDR|PORT|DATA|USER|DATABASE|SERVICE|OPTIONS|PASSWORD|APPNAME)$/.test(k)) continue;
+    env[k] = v;
+  }
+  return { ...env, ...extra };
+}
+
+async function run(cmd: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<RunResult> {
+  const proc = Bun.spawn(cmd, {
+    cwd: opts.cwd,
+    env: cleanEnv({ PGCONNECT_TIMEOUT: "3", LC_ALL: "C" }),
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const timer = setTimeout(() => proc.kill("SIGKILL"), opts.timeoutMs ?? 60_000);
+  try {
+    const [stdout, stderr, code] = await Promise.all([
+      new Response(proc.stdout).text(),
+      new Response(proc.stderr).text(),
+      proc.exited,
+    ]);
+    return { code, stdout, stderr };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function asPostgres(ctl: Pick<ControlData, "runAsPostgres">, cmd: string[]): string[] {
+  return ctl.runAsPostgres ? ["runuser", "-u", "postgres", "--", ...cmd] : cmd;
+}
+
+async function mustRun(what: string, cmd: string[], cwd: string): Promise<RunResult> {
+  const res = await run(cmd, { cwd });
+  if (res.code !== 0) {
+    throw new Error(`${what} failed (exit ${res.code}): ${cmd.join(" ")}\n${res.stdout}${res.stderr}`);
+  }
+  return res;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  try {
+    const first = readFileSync(join(dataDir, "postmaster.pid"), "utf8").split("\n")[0];
+    const pid = Number(first);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function logTail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    return "(no log)";
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// SQL via psql (no client library, nothing to hang on shutdown)
+
+async function psql(ctl: ControlData, port: number, sql: string, timeoutMs = 10_000): Promise<string> {
+  const res = await run(
+    [ctl.psql, "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(port)].concat(
+      ["-U", "postgres", "-d", "postgres", "-c", sql],
+    ),
+    { cwd: ctl.baseDir, timeoutMs },
+  );
+  if (res.code !== 0)
+    throw new Error(`psql on port ${port} failed: ${res.stderr.trim() || res.stdout.trim()}`);
+  return res.stdout.trim();
+}
+
+async function waitFor<T>(
+  what: string,
+  deadlineMs: number,
+  probe: () => Promise<T | undefined>,
+  intervalMs = 20,
+): Promise<T> {
+  const deadline = Date.now() + deadlineMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `timed out after ${deadlineMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`,
+      );
+    }
+    await Bun.sleep(intervalMs);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// server control
+
+async function pgCtlStart(ctl: ControlData, node: NodeInfo): Promise<RunResult> {
+  return run(
+    asPostgres(ctl, [ctl.pgCtl, "start", "-w", "-t", "30", "-s", "-D", node.dataDir, "-l", node.logFile]),
+    { cwd: ctl.baseDir, timeoutMs: 40_000 },
+  );
+}
+
+/** Immediate stop; if the postmaster survives anyway, SIGKILL it. Never throws. */
+async function stopNode(ctl: ControlData, node: NodeInfo): Promise<void> {
+  if (!existsSync(node.dataDir)) return;
+  const pid = postmasterPid(node.dataDir);
+  if (pid === undefined) return;
+  await run(
+    asPostgres(ctl, [ctl.pgCtl, "stop", "-m", "immediate", "-w", "-t", "20", "-s", "-D", node.dataDir]),
+    {
+      cwd: ctl.baseDir,
+      timeoutMs: 25_000,
+    },
+  ).catch(() => undefined);
+  if (isAlive(pid) && postmasterPid(node.dataDir) === pid) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Starts a freshly configured node, moving it to another free port if its port was taken meanwhile. */
+async function startNodeOnFreePort(ctl: ControlData, node: NodeInfo, label: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await appendConf(node.dataDir, "postgresql.auto.conf", { port: node.port });
+    const res = await pgCtlStart(ctl, node);
+    if (res.code === 0) return;
+    const log = logTail(node.logFile);
+    if (
+      attempt < 4 &&
+      /could not bind|Address already in use|could not create any TCP\/IP sockets/.test(log)
+    ) {
+      node.port = await freePort();
+      continue;
+    }
+    throw new Error(
+      `starting the ${label} failed (exit ${res.code}): ${res.stderr.trim()}\n--- log ---\n${log}`,
+    );
+  }
+}
+
+function confLines(settings: Record<string, string | number>): string {
+  return `${Object.entries(settings)
+    .map(([k, v]) => `${k} = ${typeof v === "number" ? v : `'${v.replaceAll("'", "''")}'`}`)
+    .join("\n")}\n`;
+}
+
+async function appendConf(dataDir: string, file: string, settings: Record<string, string | number>) {
+  const path = join(dataDir, file);
+  const before = existsSync(path) ? await readFile(path, "utf8") : "";
+  await writeFile(
+    path,
+    `${before}${before.endsWith("\n") || before === "" ? "" : "\n"}${confLines(settings)}`,
+  );
+}
+
+function urlFor(port: number): string {
+  return `postgres://postgres@127.0.0.1:${port}/postgres`;
+}
+
+function makeControl(ctl: ControlData): PgPairControl {
+  const control: PgPairControl = {
+    primaryUrl: urlFor(ctl.primary.port),
+    replicaUrl: urlFor(ctl.replica.port),
+    primaryPort: ctl.primary.port,
+    replicaPort: ctl.replica.port,
+
+    async stopReplica() {
+      await stopNode(ctl, ctl.replica);
+      await waitFor("the replica to stop", 10_000, async () =>
+        postmasterPid(ctl.replica.dataDir) === undefined ? true : undefined,
+      );
+    },
+
+    async startReplica() {
+      // After a crash-like stop, pg_ctl start can fail for a short while: retry for ~5 s.
+      const deadline = Date.now() + 5_000;
+      for (;;) {
+        const res = await pgCtlStart(ctl, ctl.replica);
+        if (res.code === 0) break;
+        if (Date.now() > deadline) {
+          throw new Error(
+            `starting the replica failed (exit ${res.code}): ${res.stderr.trim()}\n${logTail(ctl.replica.logFile)}`,
+          );
+        }
+        await Bun.sleep(150);
+      }
+      await waitFor("the replica to accept connections", 15_000, async () =>
+        (await psql(ctl, ctl.replica.port, "select 1", 3_000)) === "1" ? true : undefined,
+      );
+    },
+
+    async pauseReplay() {
+      await psql(ctl, ctl.replica.port, "select pg_wal_replay_pause()");
+    },
+
+    async resumeReplay() {
+      await psql(ctl, ctl.replica.port, "select pg_wal_replay_resume()");
+    },
+
+    async waitForCatchUp(timeoutMs = 10_000) {
+      const lsn = await psql(ctl, ctl.primary.port, "select pg_current_wal_lsn()");
+      await waitFor(`the replica to replay up to ${lsn}`, timeoutMs, async () =>
+        (await psql(ctl, ctl.replica.port, `select pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`, 3_000)) ===
+        "t"
+          ? true
+          : undefined,
+      );
+    },
+  };
+  return control;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// initdb once, copy after: initdb is ~0.8 s idle and 2-3 s on a busy machine, a copy is ~50 ms
+
+const TEMPLATE_ROOT = "/var/tmp/plantc-pg-template";
+const INITDB_ARGS = [
+  "-A",
+  "trust",
+  "-U",
+  "postgres",
+  "-E",
+  "UTF8",
+  "--locale=C",
+  "--no-sync",
+  "--no-instructions",
+];
+
+/** Returns the data directory of a cleanly shut down, freshly initdb'ed cluster, creating it on first use. */
+async function ensureTemplate(
+  ctl: ControlData,
+  owner: { uid: number; gid: number } | undefined,
+): Promise<string> {
+  const initdb = join(ctl.pgBin, "initdb");
+  const version = (await mustRun("initdb --version", [initdb, "--version"], "/")).stdout.trim();
+  const key = Bun.hash(`${initdb}\n${version}\n${INITDB_ARGS.join(" ")}`).toString(16);
+  const ready = join(TEMPLATE_ROOT, key);
+  if (existsSync(join(ready, "data", "PG_VERSION"))) return join(ready, "data");
+
+  await mkdir(TEMPLATE_ROOT, { recursive: true, mode: 0o755 });
+  const building = await mkdtemp(join(TEMPLATE_ROOT, `${key}.building-`));
+  try {
+    await chmod(building, 0o700);
+    if (owner) await chown(building, owner.uid, owner.gid);
+    await mustRun(
+      "initdb",
+      asPostgres(ctl, [initdb, "-D", join(building, "data"), ...INITDB_ARGS]),
+      building,
+    );
+    // atomic publish; a concurrent run may have won the race, then ours is thrown away
+    await rename(building, ready).catch(() => undefined);
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+  if (!existsSync(join(ready, "data", "PG_VERSION")))
+    throw new Error(`could not create the template in ${ready}`);
+  return join(ready, "data");
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// public API
+
+/** Finds the PostgreSQL server binaries: $PG_BIN, the newest /usr/lib/postgresql/N/bin, or initdb in PATH. */
+export function findPgBin(): string {
+  const fromEnv = process.env.PG_BIN;
+  if (fromEnv && existsSync(join(fromEnv, "initdb"))) return fromEnv;
+  const root = "/usr/lib/postgresql";
+  if (existsSync(root)) {
+    const versions = readdirSync(root)
+      .filter((v) => existsSync(join(root, v, "bin", "initdb")))
+      .sort((a, b) => Number(b) - Number(a));
+    if (versions[0]) return join(root, versions[0], "bin");
+  }
+  const initdb = Bun.which("initdb");
+  if (initdb) return initdb.replace(/\/initdb$/, "");
+  throw new Error("PostgreSQL server binaries (initdb, pg_ctl) not found; set PG_BIN");
+}
+
+/** Reads a control file written by `startPgPair` and returns the replica controls for that pair. */
+export function pgPairFromControlFile(path: string): PgPairControl {
+  const ctl = JSON.parse(readFileSync(path, "utf8")) as ControlData;
+  if (ctl.version !== 1) throw new Error(`unknown pg pair control file version in ${path}`);
+  return makeControl(ctl);
+}
+
+/**
+ * Stops and removes pairs left behind by processes that died without tearing down (SIGKILL, OOM, crash).
+ * Only touches directories whose owner process is gone, so concurrent runs are safe.
+ */
+export async function sweepStalePgPairs(): Promise<number> {
+  let removed = 0;
+  let entries: string[] = [];
+  try {
+    entries = readdirSync(SHM_ROOT).filter((e) => e.startsWith(DIR_PREFIX));
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    const dir = join(SHM_ROOT, entry);
+    const file = join(dir, "control.json");
+    try {
+      if (!existsSync(file)) {
+        // a start that died before writing its control file: only if clearly old and nothing runs in it
+        const old = Date.now() - statSync(dir).mtimeMs > 10 * 60_000;
+        const running = ["primary", "replica"].some((n) => {
+          const pid = postmasterPid(join(dir, n));
+          return pid !== undefined && isAlive(pid);
+        });
+        if (!old || running) continue;
+      } else {
+        const ctl = JSON.parse(readFileSync(file, "utf8")) as ControlData;
+        if (isAlive(ctl.ownerPid)) continue;
+        await Promise.all([stopNode(ctl, ctl.primary), stopNode(ctl, ctl.replica)]);
+      }
+      await rm(dir, { recursive: true, force: true });
+      removed++;
+    } catch {
+      // best effort
+    }
+  }
+  return removed;
+}
+
+export async function startPgPair(opts: StartPgPairOptions = {}): Promise<PgPair> {
+  const started = Date.now();
+  let lastStep = started;
+  const step = (name: string) => {
+    if (!process.env.PG_PAIR_DEBUG) return;
+    const now = Date.now();
+    process.stderr.write(`[pg-pair] ${name}: ${now - lastStep} ms (total ${now - started} ms)\n`);
+    lastStep = now;
+  };
+  const timeoutMs = opts.timeoutMs ?? 30_000;
+  const pgBin = opts.pgBin ?? findPgBin();
+  const runAsPostgres = process.getuid?.() === 0;
+
+  await sweepStalePgPairs();
+  const baseDir = await mkdtemp(join(SHM_ROOT, DIR_PREFIX));
+  await chmod(baseDir, 0o700);
+  let ownerIds: { uid: number; gid: number } | undefined;
+  if (runAsPostgres) {
+    ownerIds = {
+      uid: Number((await mustRun("id", ["id", "-u", "postgres"], "/")).stdout.trim()),
+      gid: Number((await mustRun("id", ["id", "-g", "postgres"], "/")).stdout.trim()),
+    };
+    await chown(baseDir, ownerIds.uid, ownerIds.gid);
+  }
+
+  const controlFile = join(baseDir, "control.json");
+  const [primaryPort, replicaPort] = await Promise.all([freePort(), freePort()]);
+  const ctl: ControlData = {
+    version: 1,
+    ownerPid: process.pid,
+    baseDir,
+    pgBin,
+    pgCtl: join(pgBin, "pg_ctl"),
+    psql: existsSync(join(pgBin, "psql")) ? join(pgBin, "psql") : "psql",
+    runAsPostgres,
+    slot: SLOT,
+    primary: { dataDir: join(baseDir, "primary"), port: primaryPort, logFile: join(baseDir, "primary.log") },
+    replica: { dataDir: join(baseDir, "replica"), port: replicaPort, logFile: join(baseDir, "replica.log") },
+  };
+  if (ctl.replica.port === ctl.primary.port) ctl.replica.port = await freePort();
+  const saveControl = () => writeFile(controlFile, `${JSON.stringify(ctl, null, 2)}\n`);
+  await saveControl();
+
+  try {
+    const template = await ensureTemplate(ctl, ownerIds);
+    step("template");
+    await mustRun("copying the template cluster", ["cp", "-a", template, ctl.primary.dataDir], baseDir);
+    step("copied");
+    await appendConf(ctl.primary.dataDir, "postgresql.conf", {
+      listen_addresses: "127.0.0.1",
+      unix_socket_directories: baseDir,
+      max_connections: opts.maxConnections ?? 150,
+      shared_buffers: opts.sharedBuffers ?? "32MB",
+      // POSIX DSM would create /dev/shm/PostgreSQL.* files next to the machine's own server's; keep ours inside
+      dynamic_shared_memory_type: "mmap",
+      wal_level: "replica",
+      max_wal_senders: 5,
+      max_replication_slots: 5,
+      hot_standby: "on",
+      hot_standby_feedback: "on",
+      wal_receiver_status_interval: "1s",
+      wal_retrieve_retry_interval: "200ms",
+      fsync: "off",
+      synchronous_commit: "off",
+      full_page_writes: "off",
+      timezone: "UTC",
+      log_timezone: "UTC",
+    });
+    await startNodeOnFreePort(ctl, ctl.primary, "primary");
+    await saveControl();
+    step("primary started");
+
+    await mustRun(
+      "pg_basebackup",
+      asPostgres(ctl, [
+        join(pgBin, "pg_basebackup"),
+        ...["-D", ctl.replica.dataDir, "-h", "127.0.0.1", "-p", String(ctl.primary.port), "-U", "postgres"],
+        ...["-R", "-X", "stream", "-C", "-S", SLOT, "-c", "fast", "--no-sync"],
+      ]),
+      baseDir,
+    );
+    step("pg_basebackup");
+    await startNodeOnFreePort(ctl, ctl.replica, "replica");
+    await saveControl();
+    step("replica started");
+
+    const pair = makeControl(ctl);
+    await waitFor(
+      "the standby to stream from the primary",
+      Math.max(1_000, timeoutMs - (Date.now() - started)),
+      async () => {
+        const n = await psql(
+          ctl,
+          ctl.primary.port,
+          "select count(*) from pg_stat_replication where state = 'streaming'",
+        );
+        return Number(n) >= 1 ? true : undefined;
+      },
+    );
+    step("streaming");
+
+    let stopped = false;
+    return {
+      ...pair,
+      controlFile,
+      baseDir,
+      async stop() {
+        if (stopped) return;
+        stopped = true;
+        await Promise.all([stopNode(ctl, ctl.primary), stopNode(ctl, ctl.replica)]);
+        await rm(baseDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await Promise.all([stopNode(ctl, ctl.primary), stopNode(ctl, ctl.replica)]);
+    await rm(baseDir, { recursive: true, force: true });
+    throw err;
+  }
+}
