@@ -2,8 +2,10 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import type { Config } from "../config.ts";
+import { registerSecuritySchemes } from "./security.ts";
 
 export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Config) {
+  registerSecuritySchemes(app);
   return app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
@@ -13,7 +15,7 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
         "Identify plants from photos, keep your history, and browse the species catalogue with care instructions. " +
         "Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`.",
       contact: { name: "Plant Community", url: "https://plant.community" },
-      license: { name: "Proprietary" },
+      license: { name: "Proprietary", url: "https://plant.community/terms" },
     },
     servers: [{ url: config.publicBaseUrl ?? `http://localhost:${config.port}`, description: "This server" }],
     tags: [

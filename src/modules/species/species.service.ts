@@ -34,10 +34,11 @@ export function createSpeciesService(deps: Pick<Deps, "db" | "cache" | "config">
   return {
     /** The species as JSON text: the cached bytes are served as they are, without a parse/serialise round. */
     async getSpeciesJson(id: string, clientKey: string): Promise<string> {
-      const cached = await deps.cache.getOrLoad(CACHE, id, ttl, async () => {
+      const load = async () => {
         const row = await deps.db.read(clientKey, (db) => findSpeciesById(db, id));
         return row ? JSON.stringify(toSpeciesDto(row)) : undefined;
-      });
+      };
+      const cached = ttl === 0 ? await load() : await deps.cache.getOrLoad(CACHE, id, ttl, load);
       if (cached === undefined) throw new ApiError("not_found", "No species with this id.");
       return cached;
     },

@@ -1,0 +1,24 @@
+/** `bun run bench`: every scenario in turn, each printing its own figures. `bun run bench species` runs one. */
+import { existsSync } from "node:fs";
+
+const only = process.argv[2];
+const scenarios: [string, string, string][] = [
+  ["species", "./species.ts", "runSpeciesBench"],
+  ["identify", "./identify.ts", "runIdentifyBench"],
+  ["outage", "./outage.ts", "runOutageBench"],
+  ["queues", "./queues.ts", "runQueueBench"],
+];
+let failed = false;
+for (const [name, file, fn] of scenarios) {
+  if (only && only !== name) continue;
+  if (!existsSync(new URL(file, import.meta.url))) continue;
+  console.log(`\n=== ${name} ===`);
+  try {
+    const mod = await import(file);
+    await mod[fn]();
+  } catch (err) {
+    failed = true;
+    console.error(`${name} failed: ${(err as Error).stack ?? err}`);
+  }
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,75 @@
+/**
+ * GET /v1/species/{id} through the whole middleware stack, against two reference servers returning the same
+ * bytes: a bare Bun.serve (the HTTP ceiling) and Bun.serve + one postgres.js query (the database ceiling).
+ * Servers run on core 0, the load generators on core 1.
+ */
+import { ensureDatabase } from "../scripts/ensure-database.ts";
+import { ensureTool, fmt, type LoadResult, paced, type Started, startPinned, wrk } from "./lib.ts";
+
+const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = 64;
+const PACED_RATE = 2_000;
+
+async function measure(name: string, server: Started, path: string) {
+  const url = `${server.url}${path}`;
+  wrk(url, { core: 1, connections: CONNECTIONS, seconds: 2 }); // warm-up: JIT, pools, prepared statements
+  const closed = wrk(url, { core: 1, connections: CONNECTIONS, seconds: SECONDS });
+  const open = paced(url, { core: 1, rate: PACED_RATE, workers: 50, seconds: SECONDS });
+  console.log(
+    `${name.padEnd(26)} ${fmt(closed.rps, 0).padStart(8)} req/s  p50 ${fmt(closed.p50Ms, 2)} ms  p99 ${fmt(closed.p99Ms, 2)} ms` +
+      `  | paced ${PACED_RATE}/s: ${fmt(open.rps, 0)} req/s p50 ${fmt(open.p50Ms, 2)} ms p99 ${fmt(open.p99Ms, 2)} ms` +
+      (closed.errors + open.errors ? `  errors ${closed.errors + open.errors}` : ""),
+  );
+  return { closed, open };
+}
+
+export async function runSpeciesBench(): Promise<Record<string, number>> {
+  ensureTool("wrk");
+  ensureTool("hey");
+  await ensureDatabase(DB_URL);
+  const apiEnv = { DATABASE_URL: DB_URL, LOG_LEVEL: "info", NODE_ENV: "development", METRICS_PORT: "0" };
+
+  // Start once to migrate + seed and to learn a species id and its exact bytes.
+  const probe = await startPinned("src/main.ts", { core: 0, env: apiEnv, readyPath: "/health" });
+  const list = (await (await fetch(`${probe.url}/v1/species?q=monstera%20deliciosa`)).json()) as { data: { id: string }[] };
+  const id = list.data[0]!.id;
+  const path = `/v1/species/${id}`;
+  const body = await (await fetch(`${probe.url}${path}`)).text();
+  await probe.stop();
+
+  console.log(`\nGET ${path} (${body.length} bytes), ${CONNECTIONS} connections, ${SECONDS} s per run, 2 cores`);
+  const results: Record<string, { closed: LoadResult; open: LoadResult }> = {};
+  const scenarios: [string, string, Record<string, string>][] = [
+    ["reference: bare Bun.serve", "bench/reference-http.ts", { BENCH_BODY: body }],
+    ["reference: Bun + postgres", "bench/reference-db.ts", { DATABASE_URL: DB_URL, BENCH_SPECIES_ID: id }],
+    ["api: cached (Redis)", "src/main.ts", { ...apiEnv, SEED_ON_START: "false" }],
+    ["api: uncached (database)", "src/main.ts", { ...apiEnv, SEED_ON_START: "false", SPECIES_CACHE_TTL_SECONDS: "0" }],
+  ];
+  for (const [name, script, env] of scenarios) {
+    const server = await startPinned(script, { core: 0, env, readyPath: path });
+    try {
+      results[name] = await measure(name, server, path);
+    } finally {
+      await server.stop();
+    }
+  }
+  const http = results["reference: bare Bun.serve"]!;
+  const db = results["reference: Bun + postgres"]!;
+  const cached = results["api: cached (Redis)"]!;
+  const uncached = results["api: uncached (database)"]!;
+  const figures = {
+    cachedVsHttpCeiling: cached.closed.rps / http.closed.rps,
+    uncachedVsDbCeiling: uncached.closed.rps / db.closed.rps,
+    cachedPacedP99VsHttp: cached.open.p99Ms / http.open.p99Ms,
+    uncachedPacedP99VsDb: uncached.open.p99Ms / db.open.p99Ms,
+  };
+  console.log(
+    `\ncached throughput   = ${fmt(figures.cachedVsHttpCeiling * 100)}% of the HTTP ceiling (target >= 35%)` +
+      `\nuncached throughput = ${fmt(figures.uncachedVsDbCeiling * 100)}% of the database ceiling (target >= 70%)` +
+      `\npaced p99: cached ${fmt(figures.cachedPacedP99VsHttp, 2)}x the HTTP reference, uncached ${fmt(figures.uncachedPacedP99VsDb, 2)}x the database reference (target <= 1.5x)`,
+  );
+  return figures;
+}
+
+if (import.meta.main) await runSpeciesBench();
