@@ -9,7 +9,10 @@ export function ensureTool(tool: string, debPackage = tool) {
   if (process.getuid?.() !== 0) throw new Error(`${tool} is missing: apt-get install -y ${debPackage}`);
   console.log(`installing ${debPackage} from Debian's packages`);
   const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
-  for (const cmd of [["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", debPackage]]) {
+  for (const cmd of [
+    ["apt-get", "update", "-qq"],
+    ["apt-get", "install", "-y", "-qq", debPackage],
+  ]) {
     const r = Bun.spawnSync(cmd, { env, stdout: "ignore", stderr: "inherit" });
     if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed`);
   }
@@ -63,7 +66,17 @@ function toMs(value: string, unit: string): number {
 /** Closed-loop throughput with wrk on its own core. */
 export function wrk(url: string, opts: { core: number; connections: number; seconds: number }): LoadResult {
   const r = Bun.spawnSync(
-    ["taskset", "-c", String(opts.core), "wrk", "-t1", `-c${opts.connections}`, `-d${opts.seconds}s`, "--latency", url],
+    [
+      "taskset",
+      "-c",
+      String(opts.core),
+      "wrk",
+      "-t1",
+      `-c${opts.connections}`,
+      `-d${opts.seconds}s`,
+      "--latency",
+      url,
+    ],
     { stdout: "pipe", stderr: "pipe" },
   );
   const out = r.stdout.toString();
@@ -79,7 +92,10 @@ export function wrk(url: string, opts: { core: number; connections: number; seco
 }
 
 /** Open-ish loop at a fixed total rate with hey (-q is per worker), on its own core. */
-export function paced(url: string, opts: { core: number; rate: number; workers: number; seconds: number }): LoadResult {
+export function paced(
+  url: string,
+  opts: { core: number; rate: number; workers: number; seconds: number },
+): LoadResult {
   const r = Bun.spawnSync(
     [
       "taskset",
@@ -98,9 +114,17 @@ export function paced(url: string, opts: { core: number; rate: number; workers: 
   );
   const out = r.stdout.toString();
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? Number.NaN);
-  const pct = (p: string) => Number(new RegExp(`${p}% in ([\\d.]+) secs`).exec(out)?.[1] ?? Number.NaN) * 1000;
+  const pct = (p: string) =>
+    Number(new RegExp(`${p}% in ([\\d.]+) secs`).exec(out)?.[1] ?? Number.NaN) * 1000;
   const ok = Number(/\[200\]\s+(\d+) responses/.exec(out)?.[1] ?? 0);
-  const total = Number(/Total:\s+[\d.]+ secs/.test(out) ? (out.match(/\[\d+\]\s+(\d+) responses/g) ?? []).reduce((n, l) => n + Number(/(\d+) responses/.exec(l)![1]), 0) : 0);
+  const total = Number(
+    /Total:\s+[\d.]+ secs/.test(out)
+      ? (out.match(/\[\d+\]\s+(\d+) responses/g) ?? []).reduce(
+          (n, l) => n + Number(/(\d+) responses/.exec(l)![1]),
+          0,
+        )
+      : 0,
+  );
   return { rps, p50Ms: pct("50"), p99Ms: pct("99"), errors: total - ok };
 }
 

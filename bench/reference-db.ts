@@ -7,7 +7,8 @@ Bun.serve({
   port: Number(process.env.PORT),
   hostname: "127.0.0.1",
   async fetch() {
-    const [row] = await sql`select id, scientific_name, common_names, family, genus, category, care, created_at, updated_at
+    const [row] =
+      await sql`select id, scientific_name, common_names, family, genus, category, care, created_at, updated_at
       from species where id = ${id}`;
     if (!row) return new Response("not found", { status: 404 });
     return Response.json({

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 const only = process.argv[2];
 const scenarios: [string, string, string][] = [
   ["species", "./species.ts", "runSpeciesBench"],
+  ["login", "./login.ts", "runLoginBench"],
   ["identify", "./identify.ts", "runIdentifyBench"],
   ["outage", "./outage.ts", "runOutageBench"],
   ["queues", "./queues.ts", "runQueueBench"],

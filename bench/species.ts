@@ -32,19 +32,27 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
 
   // Start once to migrate + seed and to learn a species id and its exact bytes.
   const probe = await startPinned("src/main.ts", { core: 0, env: apiEnv, readyPath: "/health" });
-  const list = (await (await fetch(`${probe.url}/v1/species?q=monstera%20deliciosa`)).json()) as { data: { id: string }[] };
+  const list = (await (await fetch(`${probe.url}/v1/species?q=monstera%20deliciosa`)).json()) as {
+    data: { id: string }[];
+  };
   const id = list.data[0]!.id;
   const path = `/v1/species/${id}`;
   const body = await (await fetch(`${probe.url}${path}`)).text();
   await probe.stop();
 
-  console.log(`\nGET ${path} (${body.length} bytes), ${CONNECTIONS} connections, ${SECONDS} s per run, 2 cores`);
+  console.log(
+    `\nGET ${path} (${body.length} bytes), ${CONNECTIONS} connections, ${SECONDS} s per run, 2 cores`,
+  );
   const results: Record<string, { closed: LoadResult; open: LoadResult }> = {};
   const scenarios: [string, string, Record<string, string>][] = [
     ["reference: bare Bun.serve", "bench/reference-http.ts", { BENCH_BODY: body }],
     ["reference: Bun + postgres", "bench/reference-db.ts", { DATABASE_URL: DB_URL, BENCH_SPECIES_ID: id }],
     ["api: cached (Redis)", "src/main.ts", { ...apiEnv, SEED_ON_START: "false" }],
-    ["api: uncached (database)", "src/main.ts", { ...apiEnv, SEED_ON_START: "false", SPECIES_CACHE_TTL_SECONDS: "0" }],
+    [
+      "api: uncached (database)",
+      "src/main.ts",
+      { ...apiEnv, SEED_ON_START: "false", SPECIES_CACHE_TTL_SECONDS: "0" },
+    ],
   ];
   for (const [name, script, env] of scenarios) {
     const server = await startPinned(script, { core: 0, env, readyPath: path });

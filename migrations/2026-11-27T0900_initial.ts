@@ -36,14 +36,18 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("email", "text", (c) => c.notNull())
     .addColumn("password_hash", "text", (c) => c.notNull())
     .addColumn("display_name", "text", (c) => c.notNull())
-    .addColumn("role", "text", (c) => c.notNull().defaultTo("user").check(sql`role in ('user', 'premium', 'admin')`))
+    .addColumn("role", "text", (c) =>
+      c.notNull().defaultTo("user").check(sql`role in ('user', 'premium', 'admin')`),
+    )
     .addColumn("preferences", "jsonb", (c) => c.notNull().defaultTo(sql`'{}'::jsonb`))
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("deleted_at", "timestamptz")
     .execute();
   // A deleted account frees its address for a new registration.
-  await sql`create unique index users_email_live_uq on users (lower(email)) where deleted_at is null`.execute(db);
+  await sql`create unique index users_email_live_uq on users (lower(email)) where deleted_at is null`.execute(
+    db,
+  );
 
   await db.schema
     .createTable("identifications")
@@ -80,7 +84,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("deleted_at", "timestamptz")
     .execute();
-  await db.schema.createIndex("media_identification_idx").on("media").columns(["identification_id", "position"]).execute();
+  await db.schema
+    .createIndex("media_identification_idx")
+    .on("media")
+    .columns(["identification_id", "position"])
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -5,7 +5,11 @@ import { buildDeps } from "../src/deps.ts";
 import { createLogger } from "../src/infra/logger.ts";
 
 export async function generateOpenApiDocument(): Promise<unknown> {
-  const config = parseConfig({ NODE_ENV: "test", LOG_LEVEL: "silent", PUBLIC_BASE_URL: "https://api.plant.community" });
+  const config = parseConfig({
+    NODE_ENV: "test",
+    LOG_LEVEL: "silent",
+    PUBLIC_BASE_URL: "https://api.plant.community",
+  });
   // Connections are lazy: building deps opens nothing until a query runs.
   const deps = await buildDeps(config, { logger: createLogger("silent") });
   try {

@@ -9,7 +9,11 @@ const file = join(dir, "openapi.json");
 await writeFile(file, JSON.stringify(await generateOpenApiDocument(), null, 2));
 const proc = Bun.spawn(
   ["node", "node_modules/@redocly/cli/bin/cli.js", "lint", "--config", "redocly.yaml", file],
-  { stdout: "inherit", stderr: "inherit", env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" } },
+  {
+    stdout: "inherit",
+    stderr: "inherit",
+    env: { ...process.env, REDOCLY_TELEMETRY: "off", REDOCLY_SUPPRESS_UPDATE_NOTICE: "true" },
+  },
 );
 const code = await proc.exited;
 await rm(dir, { recursive: true, force: true });

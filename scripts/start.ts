@@ -1,6 +1,7 @@
 /**
  * `npm start`: the whole stack on one machine. Creates the database when missing, then runs the API
- * (which applies migrations and seed data) and stops everything together on Ctrl-C.
+ * (which applies migrations and seed data) and stops everything together on Ctrl-C. Without provider keys it
+ * also runs the provider simulator (tests/simulators/main.ts) and points the API at it.
  */
 import { ensureDatabase } from "./ensure-database.ts";
 
@@ -8,7 +9,16 @@ const env: Record<string, string> = { ...(process.env as Record<string, string>)
 env.DATABASE_URL ??= "postgres://postgres@127.0.0.1:5432/plant_community";
 env.PORT ??= "3000";
 
-if (await ensureDatabase(env.DATABASE_URL)) console.log(`created database ${new URL(env.DATABASE_URL).pathname.slice(1)}`);
+const useSimulator = !env.PLANT_ID_API_KEY && !env.PLANTNET_API_KEY && env.NODE_ENV !== "production";
+if (useSimulator) {
+  console.log(
+    "No provider keys configured (PLANT_ID_API_KEY, PLANTNET_API_KEY): identifications will be answered by the\n" +
+      "local PROVIDER SIMULATOR, not by the real Plant.id and PlantNet. Set both keys to use the real providers.",
+  );
+}
+
+if (await ensureDatabase(env.DATABASE_URL))
+  console.log(`created database ${new URL(env.DATABASE_URL).pathname.slice(1)}`);
 
 type Child = { name: string; proc: ReturnType<typeof Bun.spawn> };
 const children: Child[] = [];
@@ -41,5 +51,50 @@ async function stop(code: number) {
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
 
+/** Starts the simulator on a free port; resolves with its URL from the line it prints when listening. */
+async function startSimulator(): Promise<string> {
+  const proc = Bun.spawn([process.execPath, "tests/simulators/main.ts"], {
+    env: { ...env, PORT: env.SIMULATOR_PORT ?? "0", HOST: "127.0.0.1" },
+    stdout: "pipe",
+    stderr: "inherit",
+  });
+  children.push({ name: "provider simulator", proc });
+  proc.exited.then((code) => {
+    if (!stopping) {
+      console.error(`provider simulator exited with code ${code}; stopping the stack`);
+      void stop(code || 1);
+    }
+  });
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  let buffered = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the provider simulator exited before listening");
+    buffered += decoder.decode(value, { stream: true });
+    const url = /listening on (http:\/\/\S+)/.exec(buffered)?.[1];
+    if (url) {
+      process.stdout.write(buffered);
+      // Keep forwarding whatever else the simulator prints.
+      void (async () => {
+        for (let r = await reader.read(); !r.done; r = await reader.read()) process.stdout.write(r.value);
+      })().catch(() => {});
+      return url;
+    }
+  }
+}
+
+const apiEnv: Record<string, string> = {};
+if (useSimulator) {
+  const url = await startSimulator();
+  console.log(`provider simulator: ${url} (Plant.id at ${url}/plant-id/v3, PlantNet at ${url}/plantnet/v2)`);
+  Object.assign(apiEnv, {
+    PLANT_ID_API_KEY: "sim-plant-id-key",
+    PLANT_ID_BASE_URL: `${url}/plant-id/v3`,
+    PLANTNET_API_KEY: "sim-plantnet-key",
+    PLANTNET_BASE_URL: `${url}/plantnet/v2`,
+  });
+}
+
 console.log(`Plant Community API starting: docs at http://localhost:${env.PORT}/v1/docs`);
-start("api", ["src/main.ts"]);
+start("api", ["src/main.ts"], apiEnv);

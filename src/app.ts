@@ -1,47 +1,91 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./http/context.ts";
 import { ApiError, problemResponse } from "./http/errors.ts";
+import { protectedMetricsHandler } from "./http/metrics-server.ts";
+import { activeUsers } from "./http/middleware/active-users.ts";
 import { bodyGuards } from "./http/middleware/body-guards.ts";
 import { clientIdentity } from "./http/middleware/client-identity.ts";
 import { httpMetrics } from "./http/middleware/http-metrics.ts";
 import { legacyRedirect } from "./http/middleware/legacy-redirect.ts";
 import { requestLogging } from "./http/middleware/logging.ts";
 import { allowedMethodsLookup } from "./http/middleware/method-not-allowed.ts";
+import { rateLimit } from "./http/middleware/rate-limit.ts";
 import { requestId } from "./http/middleware/request-id.ts";
 import { securityHeaders } from "./http/middleware/security-headers.ts";
-import { buildOpenApiDocument, docsAssetPath, docsContentSecurityPolicy, scalarBundle } from "./http/openapi-document.ts";
+import { traceContext } from "./http/middleware/trace-context.ts";
+import {
+  buildOpenApiDocument,
+  docsAssetPath,
+  docsContentSecurityPolicy,
+  scalarBundle,
+} from "./http/openapi-document.ts";
 import { createRouter } from "./http/router.ts";
+import { apiKeysRouter } from "./modules/api-keys/index.ts";
+import { auditRouter } from "./modules/audit/index.ts";
+import { authRouter } from "./modules/auth/index.ts";
+import { batchBodyPolicy, identificationBatchesRouter } from "./modules/identification-batches/index.ts";
+import { identificationBodyPolicy, identificationsRouter } from "./modules/identifications/index.ts";
+import { jobsRouter } from "./modules/jobs/index.ts";
+import { notificationsRouter } from "./modules/notifications/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
 import { systemRouter } from "./modules/system/index.ts";
-import type { Context } from "hono";
+import { usersRouter } from "./modules/users/index.ts";
 
 export function createApp(deps: Deps) {
   const { config, logger } = deps;
   const app = createRouter();
 
   app.use(requestId);
+  app.use(traceContext);
   app.use(requestLogging(logger));
   app.use(securityHeaders(config.http.hstsMaxAgeSeconds));
   app.use(httpMetrics(deps.metrics));
-  app.use(clientIdentity(config.http.trustProxyHeader));
-  app.use("/api/*", legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }));
-  app.use("/api", legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }));
-  app.use("/v1/*", bodyGuards({ defaultMaxBytes: config.http.maxBodyBytes }));
+  app.use(activeUsers(deps.redis.cache, config.redis.keyPrefix, deps.metrics));
+  app.use(clientIdentity(config.http.trustProxyHeader, config.http.trustProxyCount));
+  app.use(
+    "/api/*",
+    legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }),
+  );
+  app.use(
+    "/api",
+    legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }),
+  );
+  app.use(
+    "/v1/*",
+    bodyGuards({
+      defaultMaxBytes: config.http.maxBodyBytes,
+      policyFor: (path) => identificationBodyPolicy(deps)(path) ?? batchBodyPolicy(deps)(path),
+    }),
+  );
   app.use("/v1/*", async (c, next) => {
     c.set("deps", deps);
     await next();
   });
+  // Authenticates whatever credentials came (c.var.auth, clientKey = user:<id>), then the per-endpoint limit.
+  app.use("/v1/*", rateLimit(deps));
 
   app.route("/", systemRouter(deps));
   app.route("/v1", speciesRouter(deps));
+  app.route("/v1", authRouter(deps));
+  app.route("/v1", usersRouter(deps));
+  app.route("/v1", apiKeysRouter(deps));
+  app.route("/v1", auditRouter(deps));
+  app.route("/v1", identificationsRouter(deps));
+  app.route("/v1", identificationBatchesRouter(deps));
+  app.route("/v1", notificationsRouter(deps));
+  app.route("/v1", jobsRouter(deps));
 
   // Built once: generating the document per request is slow and has leaked memory elsewhere.
   const document = buildOpenApiDocument(app, config);
   const documentBytes = JSON.stringify(document);
   app.get("/v1/openapi.json", (c) =>
-    c.body(documentBytes, 200, { "content-type": "application/json", "cache-control": "public, max-age=300" }),
+    c.body(documentBytes, 200, {
+      "content-type": "application/json",
+      "cache-control": "public, max-age=300",
+    }),
   );
   app.get(docsAssetPath, (c) =>
     c.body(scalarBundle() as Uint8Array<ArrayBuffer>, 200, {
@@ -58,11 +102,20 @@ export function createApp(deps: Deps) {
     Scalar({ url: "/v1/openapi.json", pageTitle: "Plant Community API", cdn: docsAssetPath }),
   );
 
+  // Normally scraped on the internal METRICS_PORT; on the public port only with the token.
+  if (config.metrics.token)
+    app.get("/metrics", protectedMetricsHandler(deps.metrics.registry, config.metrics.token, logger));
+
   const allowedMethods = allowedMethodsLookup(app);
   app.notFound((c) => {
     const allow = allowedMethods(c.req.path);
     if (allow.length > 0) {
-      return problem(c, new ApiError("method_not_allowed", `Use ${allow.join(", ")}.`, { headers: { Allow: allow.join(", ") } }));
+      return problem(
+        c,
+        new ApiError("method_not_allowed", `Use ${allow.join(", ")}.`, {
+          headers: { Allow: allow.join(", ") },
+        }),
+      );
     }
     return problem(c, new ApiError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
   });
@@ -84,12 +137,16 @@ function toApiError(err: unknown, c: Context<AppEnv>): ApiError {
   const cause = (err as { cause?: unknown })?.cause;
   if (cause instanceof ApiError) return cause;
   if (err instanceof HTTPException) {
-    if (err.status === 400) return new ApiError("malformed_body", err.message || "The body could not be parsed.");
+    if (err.status === 400)
+      return new ApiError("malformed_body", err.message || "The body could not be parsed.");
     if (err.status === 413) return new ApiError("payload_too_large");
     if (err.status === 415) return new ApiError("unsupported_media_type");
   }
   c.get("deps")?.logger.error(
-    { requestId: c.get("requestId"), err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err) },
+    {
+      requestId: c.get("requestId"),
+      err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err),
+    },
     "unhandled error",
   );
   return new ApiError("internal_error", undefined, { cause: err });

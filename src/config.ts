@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
+import { checkIdentificationEnv, type IdentificationConfig, IdentificationEnvShape, identificationConfig } from "./config-identification.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -10,12 +12,28 @@ const csv = z.string().transform((v) =>
     .filter(Boolean),
 );
 const ms = z.coerce.number().int().nonnegative();
+const UNIT_SECONDS = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
+/** A rate-limit policy written as `<limit>/<window>`, e.g. `5/15m`, `600/1m`, `100/1h`. */
+const rate = z
+  .string()
+  .regex(/^\d+\/\d+[smhd]$/, "write <limit>/<window>, e.g. 5/15m")
+  .transform((v) => {
+    const [limit = "0", window = "0s"] = v.split("/");
+    const seconds = Number(window.slice(0, -1)) * UNIT_SECONDS[window.slice(-1) as keyof typeof UNIT_SECONDS];
+    return { limit: Number(limit), windowSeconds: seconds };
+  })
+  .refine((r) => r.limit > 0 && r.windowSeconds > 0, "limit and window must be positive");
 
 const EnvSchema = z
   .object({
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
     PORT: z.coerce.number().int().min(0).max(65535).default(3000),
     HOST: z.string().default("0.0.0.0"),
+    // /metrics on its own port, reachable by Fly's scraper over the private network; 0 turns it off.
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9091),
+    METRICS_HOST: z.string().default("0.0.0.0"),
+    // When set, /metrics is also served on the public port to `Authorization: Bearer <token>`.
+    METRICS_TOKEN: z.union([z.literal(""), z.string().min(16, "at least 16 characters")]).optional(),
     PUBLIC_BASE_URL: z.string().url().optional(),
     LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
 
@@ -32,7 +50,8 @@ const EnvSchema = z
     REDIS_KEY_PREFIX: z.string().default("pc:"),
     REDIS_COMMAND_TIMEOUT_MS: ms.default(1_000),
 
-    SPECIES_CACHE_TTL_SECONDS: z.coerce.number().int().min(1).default(300),
+    // 0 turns the species cache off (every read goes to the database).
+    SPECIES_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     READY_CHECK_TIMEOUT_MS: ms.default(1_000),
     SHUTDOWN_TIMEOUT_MS: ms.default(10_000),
@@ -40,20 +59,54 @@ const EnvSchema = z
     LEGACY_DEPRECATED_AT: z.coerce.date().default(new Date("2026-11-01T00:00:00Z")),
     HSTS_MAX_AGE_SECONDS: z.coerce.number().int().default(63_072_000),
     TRUST_PROXY_HEADER: z.string().optional(),
+    TRUST_PROXY_COUNT: z.coerce.number().int().min(0).default(0),
+
+    JWT_SECRET: z.string().min(32, "at least 32 characters").optional(),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).default(30),
+    ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
+    ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
+    LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).default(10),
+    LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    LOCKOUT_DURATION_SECONDS: z.coerce.number().int().min(1).default(3600),
+    RATE_LIMIT_LOGIN_IP: rate.prefault("5/15m"),
+    RATE_LIMIT_LOGIN_EMAIL: rate.prefault("5/15m"),
+    RATE_LIMIT_REGISTER: rate.prefault("3/1h"),
+    RATE_LIMIT_REFRESH: rate.prefault("30/1h"),
+    RATE_LIMIT_IDENTIFY: rate.prefault("100/1h"),
+    RATE_LIMIT_IDENTIFY_PREMIUM: rate.prefault("1000/1h"),
+    RATE_LIMIT_DEFAULT: rate.prefault("600/1m"),
     SEED_ON_START: z.boolean().or(bool).default(true),
+    ...BackgroundEnvShape,
+    ...IdentificationEnvShape,
   })
   .superRefine((env, ctx) => {
+    checkIdentificationEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required in production" });
+    }
+    if (env.NODE_ENV === "production" && !env.JWT_SECRET) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "required in production" });
     }
   });
 
 export type Env = z.infer<typeof EnvSchema>;
 
+export type RatePolicy = Readonly<{ limit: number; windowSeconds: number }>;
+export type RateLimitName =
+  | "loginIp"
+  | "loginEmail"
+  | "register"
+  | "refresh"
+  | "identify"
+  | "identifyPremium"
+  | "default";
+
 export type Config = Readonly<{
   env: Env["NODE_ENV"];
   port: number;
   host: string;
+  metrics: Readonly<{ port: number; host: string; token: string | undefined }>;
   publicBaseUrl: string | undefined;
   logLevel: Env["LOG_LEVEL"];
   db: Readonly<{
@@ -80,9 +133,21 @@ export type Config = Readonly<{
     legacyDeprecatedAt: Date;
     hstsMaxAgeSeconds: number;
     trustProxyHeader: string | undefined;
+    /** With no trusted header: how many proxies append to X-Forwarded-For in front of us (0 = use the socket). */
+    trustProxyCount: number;
   }>;
+  auth: Readonly<{
+    jwtSecret: string;
+    accessTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    argon2: Readonly<{ memoryCost: number; timeCost: number }>;
+    lockout: Readonly<{ threshold: number; windowSeconds: number; durationSeconds: number }>;
+  }>;
+  rateLimits: Readonly<Record<RateLimitName, RatePolicy>>;
   seedOnStart: boolean;
-}>;
+}> &
+  BackgroundConfig &
+  IdentificationConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -95,6 +160,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     env: e.NODE_ENV,
     port: e.PORT,
     host: e.HOST,
+    metrics: { port: e.METRICS_PORT, host: e.METRICS_HOST, token: e.METRICS_TOKEN || undefined },
     publicBaseUrl: e.PUBLIC_BASE_URL,
     logLevel: e.LOG_LEVEL,
     db: {
@@ -121,8 +187,32 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       legacyDeprecatedAt: e.LEGACY_DEPRECATED_AT,
       hstsMaxAgeSeconds: e.HSTS_MAX_AGE_SECONDS,
       trustProxyHeader: e.TRUST_PROXY_HEADER?.toLowerCase(),
+      trustProxyCount: e.TRUST_PROXY_COUNT,
+    },
+    auth: {
+      // Outside production a per-process secret is fine: tokens simply stop working after a restart.
+      jwtSecret: e.JWT_SECRET ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
+      accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86_400,
+      argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
+      lockout: {
+        threshold: e.LOCKOUT_THRESHOLD,
+        windowSeconds: e.LOCKOUT_WINDOW_SECONDS,
+        durationSeconds: e.LOCKOUT_DURATION_SECONDS,
+      },
+    },
+    rateLimits: {
+      loginIp: e.RATE_LIMIT_LOGIN_IP,
+      loginEmail: e.RATE_LIMIT_LOGIN_EMAIL,
+      register: e.RATE_LIMIT_REGISTER,
+      refresh: e.RATE_LIMIT_REFRESH,
+      identify: e.RATE_LIMIT_IDENTIFY,
+      identifyPremium: e.RATE_LIMIT_IDENTIFY_PREMIUM,
+      default: e.RATE_LIMIT_DEFAULT,
     },
     seedOnStart: e.SEED_ON_START,
+    ...backgroundConfig(e),
+    ...identificationConfig(e),
   });
 }
 

@@ -3,11 +3,17 @@ import type { Sql } from "postgres";
 import type { Config } from "./config.ts";
 import { closeSql, connectSql, createDb } from "./db/connect.ts";
 import { DbRouter } from "./db/read-routing.ts";
+import { watchActiveUsers } from "./infra/active-users.ts";
 import { type Cache, createCache } from "./infra/cache.ts";
 import { type Clock, systemClock } from "./infra/clock.ts";
 import { createLogger, type Logger } from "./infra/logger.ts";
 import { createMetrics, type Metrics } from "./infra/metrics.ts";
+import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
 import { closeRedis, createRedis } from "./infra/redis.ts";
+import { deadlineOnlyGates, type ProviderGates } from "./infra/providers/provider-gate.ts";
+import { meteredGates } from "./infra/providers/provider-metrics.ts";
+import { createProviders, type Providers } from "./infra/providers/providers.ts";
+import { type BlobStore, createBlobStore } from "./infra/storage/index.ts";
 
 export type Deps = {
   config: Config;
@@ -17,11 +23,21 @@ export type Deps = {
   db: DbRouter;
   redis: { cache: Redis };
   cache: Cache;
+  /** groupmq producers for the four lanes (src/infra/queues.ts), on their own Redis connection. */
+  queues: LaneQueues;
+  /** Uploaded images (local directory or S3). */
+  storage: BlobStore;
+  /** Plant.id and PlantNet, each call through its gate (circuit breaker), with cache and quotas. */
+  providers: Providers;
   /** Releases every connection; safe to call once at shutdown. */
   close(): Promise<void>;
 };
 
-export type DepsOverrides = Partial<Pick<Deps, "logger" | "clock" | "metrics">> & { application?: string };
+export type DepsOverrides = Partial<Pick<Deps, "logger" | "clock" | "metrics">> & {
+  application?: string;
+  providerGates?: ProviderGates;
+  storage?: BlobStore;
+};
 
 /** Everything the app and workers need, built once at start-up and passed in, so tests can build their own. */
 export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
@@ -36,11 +52,13 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     : undefined;
   const cacheRedis = createRedis(config.redis, "cache");
   cacheRedis.on("error", (err) => logger.warn({ err: err.message }, "redis cache connection error"));
+  watchActiveUsers(metrics, cacheRedis, config.redis.keyPrefix, () => clock.now());
+  if (config.db.replicaUrl) metrics.replicaLagBoundSeconds.set(config.db.replicaMaxLagMs / 1000);
 
   const db = new DbRouter(
     {
-      primary: createDb(primarySql),
-      replica: replicaSql ? createDb(replicaSql) : undefined,
+      primary: createDb(primarySql, { metrics, target: "primary" }),
+      replica: replicaSql ? createDb(replicaSql, { metrics, target: "replica" }) : undefined,
       primarySql,
       replicaSql,
     },
@@ -55,6 +73,10 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     metrics,
   );
   db.start();
+  const queues = createLaneQueues(config, logger);
+  const cache = createCache(cacheRedis, config.redis.keyPrefix, metrics);
+  // Until the circuit breakers are wired, each provider call only gets its deadline: swap this one expression.
+  const providerGates = overrides.providerGates ?? deadlineOnlyGates();
 
   let closed = false;
   return {
@@ -64,7 +86,17 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     clock,
     db,
     redis: { cache: cacheRedis },
-    cache: createCache(cacheRedis, config.redis.keyPrefix, metrics),
+    cache,
+    queues,
+    storage: overrides.storage ?? createBlobStore(config),
+    providers: createProviders({
+      config,
+      cache,
+      redis: cacheRedis,
+      gates: meteredGates(metrics, providerGates),
+      clock,
+      logger,
+    }),
     async close() {
       if (closed) return;
       closed = true;
@@ -73,6 +105,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         closeSql(primarySql),
         replicaSql ? closeSql(replicaSql) : undefined,
         closeRedis(cacheRedis),
+        queues.close(),
       ]);
       logger.flush?.();
     },

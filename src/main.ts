@@ -3,6 +3,7 @@ import { loadConfig } from "./config.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { seedSpecies } from "./db/seed.ts";
 import { buildDeps } from "./deps.ts";
+import { startMetricsServer } from "./http/metrics-server.ts";
 
 const config = loadConfig();
 const deps = await buildDeps(config);
@@ -23,6 +24,16 @@ const server = Bun.serve({
 });
 const base = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
 logger.info({ url: base, docs: `${base}/v1/docs` }, "api listening");
+const metricsServer =
+  config.metrics.port > 0
+    ? startMetricsServer({
+        registry: deps.metrics.registry,
+        port: config.metrics.port,
+        hostname: config.metrics.host,
+        logger,
+      })
+    : undefined;
+if (metricsServer) logger.info({ url: `${metricsServer.url}/metrics` }, "metrics listening");
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -34,6 +45,7 @@ async function shutdown(signal: string) {
     process.exit(1);
   }, config.http.shutdownTimeoutMs);
   await server.stop(false);
+  await metricsServer?.stop();
   await deps.close();
   clearTimeout(deadline);
   process.exit(0);

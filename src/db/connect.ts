@@ -1,5 +1,6 @@
 import { Kysely } from "kysely";
 import postgres, { type Sql } from "postgres";
+import type { Metrics } from "../infra/metrics.ts";
 import { PostgresJsDialect } from "./postgres-dialect.ts";
 import type { Database } from "./schema.ts";
 
@@ -16,8 +17,12 @@ export function connectSql(url: string, opts: { max: number; application: string
   });
 }
 
-export function createDb(sql: Sql): Db {
-  return new Kysely<Database>({ dialect: new PostgresJsDialect(sql) });
+/** With `timing`, every query is observed in db_query_duration_seconds{target}. */
+export function createDb(sql: Sql, timing?: { metrics: Metrics; target: "primary" | "replica" }): Db {
+  const onQuery = timing
+    ? (seconds: number) => timing.metrics.dbQueryDuration.observe({ target: timing.target }, seconds)
+    : undefined;
+  return new Kysely<Database>({ dialect: new PostgresJsDialect(sql, onQuery) });
 }
 
 /** postgres.js can wait forever in end() after failed connections; never let shutdown hang on it. */

@@ -11,15 +11,20 @@ const migrator = createMigrator(createDb(sql));
 try {
   if (command === "status") {
     for (const m of await migrator.getMigrations()) {
-      console.log(`${m.executedAt ? `applied ${m.executedAt.toISOString()}` : "pending                          "}  ${m.name}`);
+      console.log(
+        `${m.executedAt ? `applied ${m.executedAt.toISOString()}` : "pending                          "}  ${m.name}`,
+      );
     }
   } else {
-    const run = { up: () => migrator.migrateUp(), down: () => migrator.migrateDown(), latest: () => migrator.migrateToLatest() }[
-      command
-    ];
+    const run = {
+      up: () => migrator.migrateUp(),
+      down: () => migrator.migrateDown(),
+      latest: () => migrator.migrateToLatest(),
+    }[command];
     if (!run) throw new Error(`unknown command "${command}": use up, down, latest or status`);
     const result = await run();
-    for (const r of result.results ?? []) console.log(`${r.direction.toLowerCase()} ${r.migrationName}: ${r.status}`);
+    for (const r of result.results ?? [])
+      console.log(`${r.direction.toLowerCase()} ${r.migrationName}: ${r.status}`);
     assertMigrated(result);
     if (!result.results?.length) console.log("nothing to do");
   }

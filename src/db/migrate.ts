@@ -10,7 +10,10 @@ class DirectoryMigrationProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     const files = (await readdir(MIGRATIONS_DIR)).filter((f) => f.endsWith(".ts")).sort();
     const entries = await Promise.all(
-      files.map(async (f) => [f.replace(/\.ts$/, ""), (await import(path.join(MIGRATIONS_DIR, f))) as Migration] as const),
+      files.map(
+        async (f) =>
+          [f.replace(/\.ts$/, ""), (await import(path.join(MIGRATIONS_DIR, f))) as Migration] as const,
+      ),
     );
     return Object.fromEntries(entries);
   }
@@ -23,7 +26,9 @@ export function createMigrator(db: Kysely<any>) {
 export function assertMigrated({ error, results }: MigrationResultSet): void {
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {
-    throw new Error(`migration ${failed?.migrationName ?? ""} failed: ${String((error as Error)?.message ?? error)}`);
+    throw new Error(
+      `migration ${failed?.migrationName ?? ""} failed: ${String((error as Error)?.message ?? error)}`,
+    );
   }
 }
 

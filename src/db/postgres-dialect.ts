@@ -12,6 +12,9 @@ import {
 } from "kysely";
 import type { ReservedSql, Sql } from "postgres";
 
+/** Called once per query with its duration in seconds (failed queries too); feeds db_query_duration_seconds. */
+export type QueryTimer = (seconds: number) => void;
+
 /**
  * Kysely over postgres.js without a reserved connection per query.
  *
@@ -21,12 +24,15 @@ import type { ReservedSql, Sql } from "postgres";
  * where postgres.js pipelines it; a connection is reserved only when Kysely opens a transaction.
  */
 export class PostgresJsDialect implements Dialect {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly onQuery?: QueryTimer,
+  ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PooledDriver(this.sql);
+    return new PooledDriver(this.sql, this.onQuery);
   }
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);
@@ -37,10 +43,13 @@ export class PostgresJsDialect implements Dialect {
 }
 
 class PooledDriver implements Driver {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    private readonly onQuery?: QueryTimer,
+  ) {}
   async init() {}
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new PooledConnection(this.sql);
+    return new PooledConnection(this.sql, this.onQuery);
   }
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
     const conn = connection as PooledConnection;
@@ -66,7 +75,10 @@ class PooledDriver implements Driver {
 
 class PooledConnection implements DatabaseConnection {
   private reserved: ReservedSql | undefined;
-  constructor(private readonly pool: Sql) {}
+  constructor(
+    private readonly pool: Sql,
+    private readonly onQuery?: QueryTimer,
+  ) {}
 
   async reserve() {
     this.reserved ??= await this.pool.reserve();
@@ -77,7 +89,13 @@ class PooledConnection implements DatabaseConnection {
   }
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const target = this.reserved ?? this.pool;
-    const result = await target.unsafe(compiled.sql, compiled.parameters as any[], { prepare: true });
+    const started = performance.now();
+    let result: Awaited<ReturnType<Sql["unsafe"]>>;
+    try {
+      result = await target.unsafe(compiled.sql, compiled.parameters as any[], { prepare: true });
+    } finally {
+      this.onQuery?.((performance.now() - started) / 1000);
+    }
     const command = result.command;
     return {
       numAffectedRows:

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
+import type { BackgroundTables } from "./schema-background.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -47,6 +48,8 @@ export interface IdentificationsTable {
   model_version: string | null;
   request: ColumnType<unknown, unknown, unknown>;
   result: unknown;
+  /** Why a queued identification failed: `{ code, message }` (background jobs). */
+  failure: ColumnType<{ code: string; message: string } | null, { code: string; message: string } | null | undefined, { code: string; message: string } | null>;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Date | null;
@@ -66,9 +69,67 @@ export interface MediaTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Date | null;
+  /** Set by the media.purge job once the stored objects are gone. */
+  purged_at: Date | null;
 }
 
-export interface Database {
+export interface RefreshTokensTable {
+  id: string;
+  family_id: string;
+  user_id: string;
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface ApiKeysTable {
+  id: string;
+  user_id: string;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  scopes: string[];
+  expires_at: Date | null;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
+export interface AuditLogTable {
+  id: string;
+  actor_type: "user" | "api_key" | "system" | "anonymous";
+  actor_user_id: string | null;
+  actor_api_key_id: string | null;
+  action: string;
+  entity_type: string;
+  entity_id: string | null;
+  ip: string | null;
+  request_id: string | null;
+  changes: ColumnType<Record<string, unknown>, Record<string, unknown> | string | undefined, never>;
+  created_at: Timestamp;
+}
+
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  operation: string;
+  request_hash: string;
+  response_status: number;
+  response_body: unknown;
+  resource_id: string | null;
+  created_at: Timestamp;
+  expires_at: Date;
+}
+
+export interface Database extends BackgroundTables {
+  idempotency_keys: IdempotencyKeysTable;
+  refresh_tokens: RefreshTokensTable;
+  api_keys: ApiKeysTable;
+  audit_log: AuditLogTable;
   species: SpeciesTable;
   users: UsersTable;
   identifications: IdentificationsTable;

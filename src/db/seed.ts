@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { upsertSpecies } from "../modules/species/species.repo.ts";
 import type { Db } from "./connect.ts";
 import speciesSeed from "./seed/species.json" with { type: "json" };
-import { upsertSpecies } from "../modules/species/species.repo.ts";
 
 const SeedSpecies = z.object({
   scientificName: z.string().min(3),

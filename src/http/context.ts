@@ -1,11 +1,19 @@
 import type { Deps } from "../deps.ts";
+import type { AuthContext } from "./scopes.ts";
 
 export type AppVariables = {
   deps: Deps;
   requestId: string;
+  /** W3C trace context of this request (see middleware/trace-context.ts) and its trace id, for logs. */
+  traceparent: string;
+  traceId: string;
   /** Who is calling, for rate limits and read-after-write: a user or key id when authenticated, else the IP. */
   clientKey: string;
   clientIp: string;
+  /** Set when the request carried valid credentials (see http/security.ts). */
+  auth?: AuthContext;
+  /** Credentials were looked at (memo, so the global and per-route middleware verify once). */
+  authResolved?: boolean;
 };
 
 export type AppEnv = { Variables: AppVariables };

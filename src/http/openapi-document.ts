@@ -1,6 +1,6 @@
-import type { OpenAPIHono } from "@hono/zod-openapi";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Config } from "../config.ts";
 import { registerSecuritySchemes } from "./security.ts";
 
@@ -20,6 +20,17 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
     servers: [{ url: config.publicBaseUrl ?? `http://localhost:${config.port}`, description: "This server" }],
     tags: [
       { name: "Species", description: "The species catalogue." },
+      { name: "Identifications", description: "Identify plants from photos; your identification history." },
+      {
+        name: "Auth",
+        description: "Sign-up, sign-in and token refresh (Bearer access tokens, rotating refresh tokens).",
+      },
+      { name: "Account", description: "The signed-in account." },
+      {
+        name: "API keys",
+        description: "Keys for integrations, sent as `X-API-Key`, limited to their scopes.",
+      },
+      { name: "Admin", description: "Administration: roles and the audit log." },
       { name: "System", description: "Liveness and readiness probes." },
     ],
   });

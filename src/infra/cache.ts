@@ -81,8 +81,15 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
         return loader();
       }
       if (locked === "OK") {
-        metrics.cacheMisses.inc({ cache: name });
         try {
+          // The previous holder may have stored the value and released the lock between our read and our SET:
+          // look again, or a stampede would reach the loader twice.
+          const filled = await redis.get(valueKey).catch(() => null);
+          if (filled !== null) {
+            metrics.cacheHits.inc({ cache: name });
+            return JSON.parse(filled) as T;
+          }
+          metrics.cacheMisses.inc({ cache: name });
           const value = await loader();
           if (value !== undefined) await set(name, key, value, ttlSeconds);
           return value;

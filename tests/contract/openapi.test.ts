@@ -8,7 +8,11 @@ type Operation = {
   security?: unknown[];
   responses: Record<string, { content?: Record<string, unknown> }>;
 };
-type Document = { openapi: string; info: { title: string }; paths: Record<string, Record<string, Operation>> };
+type Document = {
+  openapi: string;
+  info: { title: string };
+  paths: Record<string, Record<string, Operation>>;
+};
 
 let t: TestApp;
 let doc: Document;
@@ -21,13 +25,16 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const operations = () =>
-  Object.entries(doc.paths).flatMap(([path, item]) => Object.entries(item).map(([method, op]) => ({ path, method, op })));
+  Object.entries(doc.paths).flatMap(([path, item]) =>
+    Object.entries(item).map(([method, op]) => ({ path, method, op })),
+  );
 
 describe("the OpenAPI document", () => {
   test("is OpenAPI 3.1 and lists the catalogue and probe routes", () => {
     expect(doc.openapi).toBe("3.1.0");
     expect(doc.info.title).toBe("Plant Community API");
-    for (const path of ["/v1/species", "/v1/species/{id}", "/health", "/ready"]) expect(doc.paths[path]).toBeDefined();
+    for (const path of ["/v1/species", "/v1/species/{id}", "/health", "/ready"])
+      expect(doc.paths[path]).toBeDefined();
   });
 
   test("every operation has an id, a summary, a tag and declared security", () => {

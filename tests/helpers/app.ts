@@ -1,6 +1,6 @@
 import { createApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
-import { buildDeps, type Deps } from "../../src/deps.ts";
+import { buildDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
 import { createLogger } from "../../src/infra/logger.ts";
 import { testEnv } from "./env.ts";
 
@@ -12,7 +12,10 @@ export type TestApp = {
 };
 
 /** A fresh app on the shared test databases, with its own Redis key space so tests never see each other. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  env: Record<string, string> = {},
+  overrides: DepsOverrides = {},
+): Promise<TestApp> {
   const config = parseConfig({
     NODE_ENV: "test",
     DATABASE_URL: testEnv.databaseUrl,
@@ -21,9 +24,11 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     REDIS_KEY_PREFIX: `test:${crypto.randomUUID()}:`,
     LOG_LEVEL: "silent",
     REPLICA_HEALTH_INTERVAL_MS: "200",
+    // As on Fly.io: tests give each simulated client its own IP (tests/helpers/auth.ts), so per-IP limits hold.
+    TRUST_PROXY_HEADER: "Fly-Client-IP",
     ...env,
   });
-  const deps = await buildDeps(config, { logger: createLogger("silent") });
+  const deps = await buildDeps(config, { logger: createLogger("silent"), ...overrides });
   const { app } = createApp(deps);
   return {
     deps,
@@ -38,7 +43,10 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
 }
 
 /** Polls `check` until it returns a truthy value or the deadline passes: synchronisation without sleeps. */
-export async function waitFor<T>(check: () => Promise<T> | T, opts: { timeoutMs?: number; what?: string } = {}): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T> | T,
+  opts: { timeoutMs?: number; what?: string } = {},
+): Promise<T> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
   let delay = 5;
   for (;;) {

@@ -1,7 +1,8 @@
 /** Endpoints of the servers scripts/test.ts started for this run. */
 function required(name: string): string {
   const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set: run the suite with \`npm test\`, which starts the test servers`);
+  if (!value)
+    throw new Error(`${name} is not set: run the suite with \`npm test\`, which starts the test servers`);
   return value;
 }
 
@@ -17,5 +18,15 @@ export const testEnv = {
   },
   get pgPairControl() {
     return required("TEST_PG_PAIR_CONTROL");
+  },
+  /** The S3-compatible server (s3rver) and its bucket. */
+  get s3() {
+    return {
+      endpoint: required("TEST_S3_ENDPOINT"),
+      bucket: required("TEST_S3_BUCKET"),
+      region: process.env.TEST_S3_REGION ?? "us-east-1",
+      accessKeyId: required("TEST_S3_ACCESS_KEY_ID"),
+      secretAccessKey: required("TEST_S3_SECRET_ACCESS_KEY"),
+    };
   },
 };

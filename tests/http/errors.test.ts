@@ -17,7 +17,7 @@ describe("errors are problem documents", () => {
 
   test("a wrong method is a 405 problem with an Allow header", async () => {
     const res = await t.request("/v1/species", { method: "PUT" });
-    expect(res.headers.get("allow")).toBe("GET, HEAD");
+    expect(res.headers.get("allow")).toBe("GET, HEAD, POST");
     await expectProblem(res, 405, "method_not_allowed");
   });
 
@@ -43,7 +43,9 @@ describe("errors are problem documents", () => {
   test("a 500 never shows the internal message or stack", async () => {
     const broken = await createTestApp({ DATABASE_REPLICA_URL: "" });
     await broken.deps.db.primary.destroy();
-    await (broken.deps.db as unknown as { targets: { primarySql: { end(o: object): Promise<void> } } }).targets.primarySql.end({
+    await (
+      broken.deps.db as unknown as { targets: { primarySql: { end(o: object): Promise<void> } } }
+    ).targets.primarySql.end({
       timeout: 0,
     });
     const res = await broken.request("/v1/species");

@@ -38,7 +38,9 @@ async function insertOnPrimary() {
 }
 
 async function search(name: string, clientIp: string) {
-  const res = await t.request(`/v1/species?q=${encodeURIComponent(name)}`, { headers: { "fly-client-ip": clientIp } });
+  const res = await t.request(`/v1/species?q=${encodeURIComponent(name)}`, {
+    headers: { "fly-client-ip": clientIp },
+  });
   expect(res.status).toBe(200);
   return SpeciesPageSchema.parse(await res.json()).data.map((s) => s.scientificName);
 }
@@ -50,7 +52,9 @@ describe("reads and the replica", () => {
     // The primary has the row; the paused replica does not, and the API answers without it.
     expect(await search(name, "198.51.100.1")).toEqual([]);
     await pair.resumeReplay();
-    await waitFor(async () => (await search(name, "198.51.100.1")).length === 1, { what: "replica to replay" });
+    await waitFor(async () => (await search(name, "198.51.100.1")).length === 1, {
+      what: "replica to replay",
+    });
   });
 
   test("a client that has just written reads from the primary; other clients keep the replica", async () => {
@@ -72,10 +76,16 @@ describe("reads and the replica", () => {
   });
 
   async function readsSurviveReplicaOutage(name: string) {
-    const fallbacksBefore = (await t.deps.metrics.replicaFallbacks.get()).values.reduce((n, v) => n + v.value, 0);
+    const fallbacksBefore = (await t.deps.metrics.replicaFallbacks.get()).values.reduce(
+      (n, v) => n + v.value,
+      0,
+    );
     expect(await search(name, "198.51.100.4")).toEqual([name]);
     expect(await search(name, "198.51.100.4")).toEqual([name]);
-    const fallbacksAfter = (await t.deps.metrics.replicaFallbacks.get()).values.reduce((n, v) => n + v.value, 0);
+    const fallbacksAfter = (await t.deps.metrics.replicaFallbacks.get()).values.reduce(
+      (n, v) => n + v.value,
+      0,
+    );
     expect(fallbacksAfter).toBeGreaterThan(fallbacksBefore);
 
     const ready = await t.request("/ready");
@@ -91,7 +101,9 @@ describe("reads and the replica", () => {
     try {
       await pair.pauseReplay();
       const name = await insertOnPrimary();
-      await waitFor(() => lagging.deps.db.monitor?.reason === "lagging", { what: "the monitor to see the lag" });
+      await waitFor(() => lagging.deps.db.monitor?.reason === "lagging", {
+        what: "the monitor to see the lag",
+      });
       const res = await lagging.request(`/v1/species?q=${encodeURIComponent(name)}`);
       expect(SpeciesPageSchema.parse(await res.json()).data.map((s) => s.scientificName)).toEqual([name]);
       await pair.resumeReplay();

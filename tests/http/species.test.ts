@@ -67,7 +67,11 @@ describe("GET /v1/species", () => {
 
   test("a limit outside 1..100 is a validation problem naming the field", async () => {
     for (const limit of ["0", "101", "ten"]) {
-      const problem = await expectProblem(await t.request(`/v1/species?limit=${limit}`), 400, "validation_failed");
+      const problem = await expectProblem(
+        await t.request(`/v1/species?limit=${limit}`),
+        400,
+        "validation_failed",
+      );
       expect(problem.errors?.map((e) => e.path)).toEqual(["query.limit"]);
     }
   });
@@ -96,10 +100,12 @@ describe("GET /v1/species/{id}", () => {
     expect(await t.deps.redis.cache.exists(key)).toBe(0);
     await t.request(`/v1/species/${first.id}`);
     expect(await t.deps.redis.cache.ttl(key)).toBeGreaterThan(0);
-    const hitsBefore = (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species")?.value ?? 0;
+    const hitsBefore =
+      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species")?.value ?? 0;
     const res = await t.request(`/v1/species/${first.id}`);
     expect(SpeciesSchema.parse(await res.json()).id).toBe(first.id);
-    const hitsAfter = (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species")?.value ?? 0;
+    const hitsAfter =
+      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species")?.value ?? 0;
     expect(hitsAfter).toBe(hitsBefore + 1);
   });
 

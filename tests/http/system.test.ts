@@ -26,7 +26,10 @@ describe("health and readiness", () => {
   });
 
   test("/ready is 503 when the primary database cannot be reached", async () => {
-    const down = await createTestApp({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", DATABASE_REPLICA_URL: "" });
+    const down = await createTestApp({
+      DATABASE_URL: "postgres://postgres@127.0.0.1:1/none",
+      DATABASE_REPLICA_URL: "",
+    });
     const res = await down.request("/ready");
     expect(res.status).toBe(503);
     const body = ReadinessSchema.parse(await res.json());

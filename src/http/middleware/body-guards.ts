@@ -22,7 +22,10 @@ export function bodyGuards(opts: {
 }) {
   return createMiddleware<AppEnv>(async (c, next) => {
     if (!BODY_METHODS.has(c.req.method) || !hasBody(c.req.raw)) return next();
-    const policy = opts.policyFor?.(c.req.path) ?? { maxBytes: opts.defaultMaxBytes, mediaTypes: ["application/json"] };
+    const policy = opts.policyFor?.(c.req.path) ?? {
+      maxBytes: opts.defaultMaxBytes,
+      mediaTypes: ["application/json"],
+    };
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (!policy.mediaTypes.includes(mediaType)) {
       throw new ApiError(
@@ -36,7 +39,10 @@ export function bodyGuards(opts: {
     }
     if (Number.isNaN(declared) && c.req.raw.body) {
       // Chunked: count while reading, and stop reading at the limit.
-      c.req.raw = new Request(c.req.raw, { body: limitStream(c.req.raw.body, policy.maxBytes), duplex: "half" } as RequestInit);
+      c.req.raw = new Request(c.req.raw, {
+        body: limitStream(c.req.raw.body, policy.maxBytes),
+        duplex: "half",
+      } as RequestInit);
     }
     return next();
   });

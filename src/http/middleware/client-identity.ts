@@ -3,11 +3,13 @@ import type { AppEnv } from "../context.ts";
 
 /**
  * The client IP comes from a trusted proxy header only when configured (on Fly.io, Fly-Client-IP);
- * otherwise from the socket. IPv6 clients are grouped by /64, since one subscriber usually owns a whole /64.
+ * or, behind a known number of proxies, from X-Forwarded-For; otherwise from the socket. IPv6 clients are grouped by /64, since one subscriber usually owns a whole /64.
  */
-export function clientIdentity(trustProxyHeader: string | undefined) {
+export function clientIdentity(trustProxyHeader: string | undefined, trustProxyCount = 0) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const fromHeader = trustProxyHeader ? c.req.header(trustProxyHeader)?.split(",")[0]?.trim() : undefined;
+    const fromHeader = trustProxyHeader
+      ? c.req.header(trustProxyHeader)?.split(",")[0]?.trim()
+      : forwardedFor(c.req.header("x-forwarded-for"), trustProxyCount);
     const ip = fromHeader || socketAddress(c.env) || "unknown";
     c.set("clientIp", ip);
     c.set("clientKey", `ip:${groupIp(ip)}`);
@@ -15,8 +17,22 @@ export function clientIdentity(trustProxyHeader: string | undefined) {
   });
 }
 
+/**
+ * With `count` trusted proxies in front of us, each appending the address it saw to X-Forwarded-For, the client
+ * is the count-th entry from the right; entries further left were written by the client and prove nothing.
+ */
+export function forwardedFor(header: string | undefined, count: number): string | undefined {
+  if (!header || count <= 0) return undefined;
+  const hops = header
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
+  return hops[Math.max(0, hops.length - count)];
+}
+
 function socketAddress(env: unknown): string | undefined {
-  const server = (env as { server?: { requestIP?(r: Request): { address: string } | null } } | undefined)?.server;
+  const server = (env as { server?: { requestIP?(r: Request): { address: string } | null } } | undefined)
+    ?.server;
   const request = (env as { request?: Request } | undefined)?.request;
   if (!server?.requestIP || !request) return undefined;
   return server.requestIP(request)?.address;

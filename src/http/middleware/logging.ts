@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { routePath } from "hono/route";
-import type { AppEnv } from "../context.ts";
 import type { Logger } from "../../infra/logger.ts";
+import type { AppEnv } from "../context.ts";
 
 /** Pattern of the route that answered, never the raw path (which would leak ids into logs and metrics). */
 export function matchedRoute(c: Parameters<typeof routePath>[0]): string {
@@ -21,6 +21,9 @@ export function requestLogging(logger: Logger) {
       route: matchedRoute(c),
       status,
       durationMs,
+      // The id only: the e-mail address is personal data and stays out of logs.
+      userId: c.get("auth")?.userId,
+      traceId: c.get("traceId"),
     };
     if (status >= 500) logger.error(line, "request failed");
     else logger.info(line, "request");

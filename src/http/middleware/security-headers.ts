@@ -10,6 +10,7 @@ export function securityHeaders(hstsMaxAgeSeconds: number) {
     h.set("X-Content-Type-Options", "nosniff");
     h.set("X-Frame-Options", "DENY");
     h.set("Referrer-Policy", "no-referrer");
-    if (!h.has("Content-Security-Policy")) h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    if (!h.has("Content-Security-Policy"))
+      h.set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
   });
 }

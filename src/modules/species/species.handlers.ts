@@ -1,9 +1,16 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
-import type { getSpeciesRoute, listSpeciesRoute } from "./species.routes.ts";
+import { auditActor } from "../audit/audit.record.ts";
+import type { SpeciesAdminService } from "./species.admin.service.ts";
+import type {
+  createSpeciesRoute,
+  getSpeciesRoute,
+  listSpeciesRoute,
+  updateSpeciesRoute,
+} from "./species.routes.ts";
 import type { SpeciesService } from "./species.service.ts";
 
-export function speciesHandlers(service: SpeciesService) {
+export function speciesHandlers(service: SpeciesService, admin: SpeciesAdminService) {
   const list: RouteHandler<typeof listSpeciesRoute, AppEnv> = async (c) => {
     const page = await service.listSpecies(c.req.valid("query"), c.var.clientKey, new URL(c.req.url));
     return c.json(page, 200);
@@ -15,5 +22,16 @@ export function speciesHandlers(service: SpeciesService) {
     return c.body(json, 200, { "content-type": "application/json" }) as never;
   };
 
-  return { list, get };
+  const create: RouteHandler<typeof createSpeciesRoute, AppEnv> = async (c) => {
+    const species = await admin.createSpecies(c.req.valid("json"), auditActor(c), c.var.clientKey);
+    c.header("Location", species.links.self);
+    return c.json(species, 201);
+  };
+
+  const update: RouteHandler<typeof updateSpeciesRoute, AppEnv> = async (c) => {
+    const { id } = c.req.valid("param");
+    return c.json(await admin.updateSpecies(id, c.req.valid("json"), auditActor(c), c.var.clientKey), 200);
+  };
+
+  return { list, get, create, update };
 }

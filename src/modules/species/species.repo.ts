@@ -46,7 +46,8 @@ export async function listSpecies(db: Db, f: SpeciesFilter): Promise<SpeciesRow[
   let query = db.selectFrom("species").select(COLUMNS);
   if (f.family) query = query.where("family", "=", f.family);
   if (f.genus) query = query.where("genus", "=", f.genus);
-  if (f.q) query = query.where(sql<boolean>`search_text like ${`%${escapeLike(f.q.toLowerCase())}%`} escape '\\'`);
+  if (f.q)
+    query = query.where(sql<boolean>`search_text like ${`%${escapeLike(f.q.toLowerCase())}%`} escape '\\'`);
   if (f.after) {
     const { scientificName, id } = f.after;
     query = query.where((eb) => eb(eb.refTuple("scientific_name", "id"), ">", eb.tuple(scientificName, id)));
@@ -85,21 +86,69 @@ export async function upsertSpecies(db: Db, rows: NewSpecies[]): Promise<number>
       })),
     )
     .onConflict((oc) =>
-      oc.column("scientific_name").doUpdateSet((eb) => ({
-        common_names: eb.ref("excluded.common_names"),
-        family: eb.ref("excluded.family"),
-        genus: eb.ref("excluded.genus"),
-        category: eb.ref("excluded.category"),
-        care: eb.ref("excluded.care"),
-        search_text: eb.ref("excluded.search_text"),
-        updated_at: sql`now()`,
-      }))
-      // Re-seeding unchanged data must not touch updated_at or invalidate anything.
-      .where(
-        sql<boolean>`(species.common_names, species.family, species.genus, species.category, species.care)
+      oc
+        .column("scientific_name")
+        .doUpdateSet((eb) => ({
+          common_names: eb.ref("excluded.common_names"),
+          family: eb.ref("excluded.family"),
+          genus: eb.ref("excluded.genus"),
+          category: eb.ref("excluded.category"),
+          care: eb.ref("excluded.care"),
+          search_text: eb.ref("excluded.search_text"),
+          updated_at: sql`now()`,
+        }))
+        // Re-seeding unchanged data must not touch updated_at or invalidate anything.
+        .where(
+          sql<boolean>`(species.common_names, species.family, species.genus, species.category, species.care)
           is distinct from (excluded.common_names, excluded.family, excluded.genus, excluded.category, excluded.care)`,
-      ),
+        ),
     )
     .executeTakeFirst();
   return Number(result.numInsertedOrUpdatedRows ?? 0);
+}
+
+/** Undefined when the scientific name is already catalogued. */
+export async function insertSpecies(db: Db, s: NewSpecies): Promise<SpeciesRow | undefined> {
+  return db
+    .insertInto("species")
+    .values({
+      id: Bun.randomUUIDv7(),
+      scientific_name: s.scientificName,
+      common_names: s.commonNames,
+      family: s.family,
+      genus: s.genus,
+      category: s.category,
+      care: s.care,
+      search_text: speciesSearchText(s),
+    })
+    .onConflict((oc) => oc.column("scientific_name").doNothing())
+    .returning(COLUMNS)
+    .executeTakeFirst() as Promise<SpeciesRow | undefined>;
+}
+
+export async function lockSpeciesById(db: Db, id: string): Promise<SpeciesRow | undefined> {
+  return db
+    .selectFrom("species")
+    .select(COLUMNS)
+    .where("id", "=", id)
+    .forUpdate()
+    .executeTakeFirst() as Promise<SpeciesRow | undefined>;
+}
+
+export async function replaceSpecies(db: Db, id: string, s: NewSpecies): Promise<SpeciesRow> {
+  return db
+    .updateTable("species")
+    .set({
+      scientific_name: s.scientificName,
+      common_names: s.commonNames,
+      family: s.family,
+      genus: s.genus,
+      category: s.category,
+      care: s.care,
+      search_text: speciesSearchText(s),
+      updated_at: sql`now()`,
+    })
+    .where("id", "=", id)
+    .returning(COLUMNS)
+    .executeTakeFirstOrThrow() as Promise<SpeciesRow>;
 }

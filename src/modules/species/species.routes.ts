@@ -1,6 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
-import { SpeciesListQuerySchema, SpeciesPageSchema, SpeciesSchema } from "./species.schemas.ts";
+import { protect } from "../../http/security.ts";
+import {
+  CreateSpeciesSchema,
+  SpeciesListQuerySchema,
+  SpeciesPageSchema,
+  SpeciesSchema,
+  UpdateSpeciesSchema,
+} from "./species.schemas.ts";
 
 export const listSpeciesRoute = createRoute({
   method: "get",
@@ -8,11 +15,15 @@ export const listSpeciesRoute = createRoute({
   operationId: "listSpecies",
   tags: ["Species"],
   summary: "Browse and search the species catalogue",
-  description: "Ordered by scientific name, then id. Follow `links.next` (or pass `nextCursor`) for the next page.",
+  description:
+    "Ordered by scientific name, then id. Follow `links.next` (or pass `nextCursor`) for the next page.",
   security: [],
   request: { query: SpeciesListQuerySchema },
   responses: {
-    200: { description: "A page of species.", content: { "application/json": { schema: SpeciesPageSchema } } },
+    200: {
+      description: "A page of species.",
+      content: { "application/json": { schema: SpeciesPageSchema } },
+    },
     ...errorResponses(400),
   },
 });
@@ -28,5 +39,41 @@ export const getSpeciesRoute = createRoute({
   responses: {
     200: { description: "The species.", content: { "application/json": { schema: SpeciesSchema } } },
     ...errorResponses(400, 404),
+  },
+});
+
+export const createSpeciesRoute = createRoute({
+  method: "post",
+  path: "/species",
+  operationId: "createSpecies",
+  tags: ["Species"],
+  summary: "Add a species to the catalogue (admin)",
+  ...protect("species:write"),
+  request: { body: { required: true, content: { "application/json": { schema: CreateSpeciesSchema } } } },
+  responses: {
+    201: {
+      description: "Created; readable at once by the same client.",
+      headers: { Location: { schema: { type: "string" }, description: "The new species." } },
+      content: { "application/json": { schema: SpeciesSchema } },
+    },
+    ...errorResponses(400, 401, 403, 409, 415),
+  },
+});
+
+export const updateSpeciesRoute = createRoute({
+  method: "patch",
+  path: "/species/{id}",
+  operationId: "updateSpecies",
+  tags: ["Species"],
+  summary: "Change a species (admin)",
+  description: "Only the fields sent change. The cached species is refreshed at once.",
+  ...protect("species:write"),
+  request: {
+    params: UuidParamSchema,
+    body: { required: true, content: { "application/json": { schema: UpdateSpeciesSchema } } },
+  },
+  responses: {
+    200: { description: "The updated species.", content: { "application/json": { schema: SpeciesSchema } } },
+    ...errorResponses(400, 401, 403, 404, 409, 415),
   },
 });

@@ -55,7 +55,10 @@ export const SpeciesListQuerySchema = z.object({
     .string()
     .max(512)
     .optional()
-    .openapi({ param: { name: "cursor", in: "query" }, description: "The `nextCursor` of the previous page." }),
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "The `nextCursor` of the previous page.",
+    }),
   q: z
     .string()
     .trim()
@@ -74,3 +77,37 @@ export const SpeciesListQuerySchema = z.object({
 export type Species = z.infer<typeof SpeciesSchema>;
 export type SpeciesPage = z.infer<typeof SpeciesPageSchema>;
 export type SpeciesListQuery = z.infer<typeof SpeciesListQuerySchema>;
+
+const scientificName = z
+  .string()
+  .trim()
+  .min(3)
+  .max(200)
+  .regex(/^[A-Z][a-z]+( [a-z×-]+)*( '[^']+')?$/, "a binomial such as 'Monstera deliciosa'");
+
+const speciesFields = {
+  scientificName: scientificName.openapi({ example: "Monstera adansonii" }),
+  commonNames: z
+    .array(z.string().trim().min(1).max(100))
+    .max(20)
+    .openapi({ example: ["Swiss cheese vine"] }),
+  family: taxon.openapi({ example: "Araceae" }),
+  genus: taxon.openapi({ example: "Monstera" }),
+  category: z.string().trim().min(1).max(50).openapi({ example: "houseplant" }),
+  careInstructions: CareInstructionsSchema,
+};
+
+export const CreateSpeciesSchema = z
+  .object({ ...speciesFields, commonNames: speciesFields.commonNames.default([]) })
+  .strict()
+  .openapi("CreateSpecies");
+
+export const UpdateSpeciesSchema = z
+  .object(speciesFields)
+  .partial()
+  .strict()
+  .refine((v) => Object.keys(v).length > 0, "send at least one field")
+  .openapi("UpdateSpecies", { example: { commonNames: ["Swiss cheese vine", "Adanson's monstera"] } });
+
+export type CreateSpecies = z.infer<typeof CreateSpeciesSchema>;
+export type UpdateSpecies = z.infer<typeof UpdateSpeciesSchema>;

@@ -1,7 +1,7 @@
-import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { z } from "zod";
+import type { Deps } from "../../deps.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
+import { ApiError } from "../../http/errors.ts";
 import { findSpeciesById, listSpecies, type SpeciesRow } from "./species.repo.ts";
 import type { Species, SpeciesListQuery, SpeciesPage } from "./species.schemas.ts";
 
@@ -56,7 +56,8 @@ export function createSpeciesService(deps: Pick<Deps, "db" | "cache" | "config">
       );
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
-      const nextCursor = rows.length > query.limit && last ? encodeCursor({ s: last.scientific_name, i: last.id }) : null;
+      const nextCursor =
+        rows.length > query.limit && last ? encodeCursor({ s: last.scientific_name, i: last.id }) : null;
       return {
         data: page.map(toSpeciesDto),
         nextCursor,

@@ -17,10 +17,14 @@ export const readyRoute = createRoute({
   operationId: "getReadiness",
   tags: ["System"],
   summary: "Readiness: primary database, replica and Redis",
-  description: "503 when the primary or Redis is down. A replica outage only degrades: reads fall back to the primary.",
+  description:
+    "503 when the primary or Redis is down. A replica outage only degrades: reads fall back to the primary.",
   security: [],
   responses: {
-    200: { description: "Ready (possibly degraded).", content: { "application/json": { schema: ReadinessSchema } } },
+    200: {
+      description: "Ready (possibly degraded).",
+      content: { "application/json": { schema: ReadinessSchema } },
+    },
     503: { description: "Not ready.", content: { "application/json": { schema: ReadinessSchema } } },
   },
 });

@@ -1,0 +1,103 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import { matchedRoutes } from "hono/route";
+import type { Config } from "../../config.ts";
+import type { Deps } from "../../deps.ts";
+import {
+  createRateLimiter,
+  type RateDecision,
+  type RatePolicy,
+  retryAfterSeconds,
+} from "../../infra/rate-limiter.ts";
+import type { AppEnv } from "../context.ts";
+import { ApiError } from "../errors.ts";
+import { rateLimitHeaders } from "../rate-limit-headers.ts";
+import { resolveAuth } from "../security.ts";
+import { groupIp } from "./client-identity.ts";
+
+type Choice = { policy: RatePolicy; identity: string; failClosed: boolean };
+
+/** Endpoints with their own policy; everything else gets `default` per endpoint and identity. */
+export function choosePolicy(limits: Config["rateLimits"], endpoint: string, c: Context<AppEnv>): Choice {
+  const ip = `ip:${groupIp(c.var.clientIp)}`;
+  switch (endpoint) {
+    case "POST /v1/auth/login":
+      // Fail closed: without the limiter, passwords could be guessed at full speed.
+      return { policy: { name: "login", ...limits.loginIp }, identity: ip, failClosed: true };
+    case "POST /v1/auth/register":
+      return { policy: { name: "register", ...limits.register }, identity: ip, failClosed: false };
+    case "POST /v1/identifications": {
+      const premium = c.var.auth?.role === "premium" || c.var.auth?.role === "admin";
+      const policy = premium
+        ? { name: "identify-premium", ...limits.identifyPremium }
+        : { name: "identify", ...limits.identify };
+      return { policy, identity: c.var.clientKey, failClosed: false };
+    }
+    default:
+      return { policy: { name: "default", ...limits.default }, identity: c.var.clientKey, failClosed: false };
+  }
+}
+
+function endpointOf(c: Context<AppEnv>): string {
+  const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+  return route ? `${route.method} ${route.path}` : `${c.req.method} unmatched`;
+}
+
+/**
+ * Per endpoint and per identity (user or API key owner when authenticated, else the client IP, IPv6 by /64),
+ * shared by every instance through Redis. Runs after authentication so the identity is known; a request with
+ * bad credentials still spends its IP's quota before it gets its 401.
+ */
+export function rateLimit(deps: Pick<Deps, "config" | "redis" | "logger" | "clock" | "metrics">) {
+  const limiter = createRateLimiter(deps.redis.cache, deps.config.redis.keyPrefix, () => deps.clock.now());
+  let lastOutageLog = 0;
+
+  return createMiddleware<AppEnv>(async (c, next) => {
+    let authError: ApiError | undefined;
+    try {
+      await resolveAuth(c);
+    } catch (err) {
+      if (!(err instanceof ApiError) || err.status !== 401) throw err;
+      authError = err;
+    }
+    const endpoint = endpointOf(c);
+    const choice = choosePolicy(deps.config.rateLimits, endpoint, c);
+    let decision: RateDecision;
+    try {
+      decision = await limiter.hit(choice.policy, `${endpoint}|${choice.identity}`);
+    } catch (err) {
+      deps.metrics.rateLimitErrors.inc({ policy: choice.policy.name });
+      if (deps.clock.now() - lastOutageLog > 10_000) {
+        lastOutageLog = deps.clock.now();
+        deps.logger.error(
+          { err: String(err), policy: choice.policy.name },
+          "rate limiter unavailable (redis)",
+        );
+      }
+      if (choice.failClosed) {
+        throw new ApiError("service_unavailable", "Briefly unavailable; retry shortly.", {
+          headers: { "Retry-After": "5" },
+        });
+      }
+      if (authError) throw authError;
+      return next();
+    }
+    const headers = rateLimitHeaders([decision]);
+    if (!decision.allowed) {
+      deps.metrics.rateLimited.inc({ policy: choice.policy.name });
+      throw new ApiError(
+        "rate_limited",
+        `Rate limit "${choice.policy.name}" reached; retry after the delay given.`,
+        {
+          headers: { ...headers, "Retry-After": String(retryAfterSeconds(decision)) },
+        },
+      );
+    }
+    if (authError)
+      throw new ApiError(authError.code, authError.detail, { headers: { ...authError.headers, ...headers } });
+    await next();
+    // Set after the handler, so error answers carry them too; a handler's own (stricter) policy is kept.
+    if (!c.res.headers.has("RateLimit"))
+      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+  });
+}

@@ -1,0 +1,130 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { Context, MiddlewareHandler } from "hono";
+import { createMiddleware } from "hono/factory";
+import { authenticateApiKey, authenticateBearer, invalidCredentials } from "../modules/auth/credentials.ts";
+import type { AppEnv } from "./context.ts";
+import { ApiError } from "./errors.ts";
+import type { AuthContext, Scope } from "./scopes.ts";
+
+export {
+  type AuthContext,
+  grantedScopes,
+  isScope,
+  ROLE_SCOPES,
+  type Role,
+  SCOPES,
+  type Scope,
+} from "./scopes.ts";
+
+export const BEARER_SCHEME = "bearerAuth";
+export const API_KEY_SCHEME = "apiKeyAuth";
+export const API_KEY_HEADER = "X-API-Key";
+
+/** One entry per alternative; the explicit type keeps @hono/zod-openapi's inference of params working. */
+export type SecurityRequirement = Record<string, string[]>;
+
+// Only Bearer is a registered HTTP auth scheme; the API-key alternative is documented in the OpenAPI document.
+const CHALLENGE = `Bearer realm="plant-community"`;
+
+/**
+ * Reads the credentials once per request (memoised on the context) and sets `c.var.auth`; the rate limit and
+ * read-after-write then follow the identity (`user:<id>`) instead of the IP. Invalid credentials are a 401
+ * even on public routes: a client sending a broken token should learn about it, not be served anonymously.
+ */
+export async function resolveAuth(c: Context<AppEnv>): Promise<AuthContext | undefined> {
+  if (c.var.authResolved) return c.var.auth;
+  c.set("authResolved", true);
+  const deps = c.var.deps;
+  const apiKey = c.req.header(API_KEY_HEADER);
+  const authorization = c.req.header("authorization");
+  let auth: AuthContext | undefined;
+  if (apiKey !== undefined) {
+    auth = await authenticateApiKey(deps, apiKey.trim());
+  } else if (authorization !== undefined) {
+    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization);
+    if (!match?.[1]) throw invalidCredentials("Send the access token as `Authorization: Bearer <token>`.");
+    auth = await authenticateBearer(deps, match[1]);
+  }
+  if (auth) {
+    c.set("auth", auth);
+    c.set("clientKey", `user:${auth.userId}`);
+  }
+  return auth;
+}
+
+/** Global: authenticates whatever credentials a request carries, without requiring any. */
+export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
+  await resolveAuth(c);
+  await next();
+});
+
+/**
+ * Typed on the plain AppEnv so handlers written as `RouteHandler<typeof route, AppEnv>` type-check;
+ * read the identity with `authOf(c)`, which is never undefined behind this middleware.
+ */
+export function requireScopes(scopes: readonly Scope[]): MiddlewareHandler<AppEnv> {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const auth = await resolveAuth(c);
+    if (!auth) {
+      throw new ApiError(
+        "unauthenticated",
+        `Send an access token (Authorization: Bearer) or an API key (${API_KEY_HEADER}).`,
+        {
+          headers: { "WWW-Authenticate": CHALLENGE },
+        },
+      );
+    }
+    const missing = scopes.filter((s) => !auth.scopes.includes(s));
+    if (missing.length > 0) {
+      throw new ApiError("insufficient_scope", `Missing scope: ${missing.join(", ")}.`, {
+        headers: {
+          "WWW-Authenticate": `Bearer realm="plant-community", error="insufficient_scope", scope="${missing.join(" ")}"`,
+        },
+      });
+    }
+    await next();
+  });
+}
+
+function requirement(scopes: readonly Scope[]): SecurityRequirement[] {
+  return [{ [BEARER_SCHEME]: [...scopes] }, { [API_KEY_SCHEME]: [...scopes] }];
+}
+
+/**
+ * Spread into `createRoute({...})`: the document's `security` and the runtime check come from one list.
+ * `protect("identifications:write")` -> 401 without credentials, 403 `insufficient_scope` without the scope.
+ */
+export function protect(...scopes: Scope[]) {
+  return { security: requirement(scopes), middleware: requireScopes(scopes) };
+}
+
+/** For public routes that show more to some callers: credentials optional, `c.var.auth` set when present. */
+export function optionalAuth() {
+  const security: SecurityRequirement[] = [...requirement([]), {}];
+  return { security, middleware: authenticate as MiddlewareHandler<AppEnv> };
+}
+
+/** `c.var.auth` for handlers typed with the plain AppEnv; throws if the route was not protected. */
+export function authOf(c: { var: { auth?: AuthContext } }): AuthContext {
+  if (!c.var.auth)
+    throw new ApiError("unauthenticated", "Authentication is required.", {
+      headers: { "WWW-Authenticate": CHALLENGE },
+    });
+  return c.var.auth;
+}
+
+export function registerSecuritySchemes(app: Pick<OpenAPIHono, "openAPIRegistry">) {
+  app.openAPIRegistry.registerComponent("securitySchemes", BEARER_SCHEME, {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "Access token from `POST /v1/auth/login`, `/register` or `/refresh` (15 minutes).",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", API_KEY_SCHEME, {
+    type: "apiKey",
+    in: "header",
+    name: API_KEY_HEADER,
+    description:
+      "An API key from `POST /v1/api-keys` (`pc_live_...`), limited to the scopes it was created with.",
+  });
+}

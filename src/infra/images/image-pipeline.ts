@@ -1,0 +1,101 @@
+import sharp, { type Metadata, type Sharp } from "sharp";
+import type { ImageFormat } from "./magic-bytes.ts";
+
+export type ImageLimits = { minDimensionPx: number; maxPixels: number };
+
+export type ImageRejection = "invalid_image" | "image_too_small" | "image_too_many_pixels";
+
+export class ImageRejectedError extends Error {
+  override readonly name = "ImageRejectedError";
+  constructor(
+    readonly reason: ImageRejection,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Longest side of the stored copy: plenty for a photo viewer, and it bounds storage for 50 MP uploads. */
+export const STORED_MAX_SIDE_PX = 2048;
+export const THUMBNAIL_MAX_SIDE_PX = 320;
+/** PlantNet expects JPEG with the longest side at most 1024 px; Plant.id gets the same bytes. */
+export const PROVIDER_MAX_SIDE_PX = 1024;
+
+export type ImageHeader = { format: ImageFormat; width: number; height: number };
+export type EncodedImage = { bytes: Uint8Array; width: number; height: number; contentType: "image/jpeg" };
+
+function open(bytes: Uint8Array, limits: ImageLimits): Sharp {
+  // limitInputPixels makes libvips refuse a decompression bomb before allocating it.
+  return sharp(bytes, {
+    limitInputPixels: limits.maxPixels,
+    failOn: "error",
+    sequentialRead: true,
+  }).autoOrient();
+}
+
+/** Reads only the header: dimensions are checked before any pixel is decoded. */
+export async function readImageHeader(
+  bytes: Uint8Array,
+  format: ImageFormat,
+  limits: ImageLimits,
+): Promise<ImageHeader> {
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    throw new ImageRejectedError("invalid_image", "The file could not be read as an image.");
+  }
+  const width = meta.autoOrient?.width ?? meta.width;
+  const height = meta.autoOrient?.height ?? meta.height;
+  if (!width || !height) throw new ImageRejectedError("invalid_image", "The image has no dimensions.");
+  if (width * height > limits.maxPixels) {
+    throw new ImageRejectedError(
+      "image_too_many_pixels",
+      `The image is ${width}x${height}; at most ${limits.maxPixels / 1_000_000} megapixels are accepted.`,
+    );
+  }
+  if (Math.min(width, height) < limits.minDimensionPx) {
+    throw new ImageRejectedError(
+      "image_too_small",
+      `The image is ${width}x${height}; both sides must be at least ${limits.minDimensionPx} px.`,
+    );
+  }
+  return { format, width, height };
+}
+
+async function encode(pipeline: Sharp, maxSide: number, quality: number): Promise<EncodedImage> {
+  try {
+    const { data, info } = await pipeline
+      .resize(maxSide, maxSide, { fit: "inside", withoutEnlargement: true })
+      // White behind transparent PNG/WebP areas; JPEG has no alpha. No metadata is copied (no EXIF, no GPS).
+      .flatten({ background: "#ffffff" })
+      .jpeg({ quality, optimiseCoding: false })
+      .toBuffer({ resolveWithObject: true });
+    return {
+      bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      contentType: "image/jpeg",
+    };
+  } catch (err) {
+    if (err instanceof ImageRejectedError) throw err;
+    throw new ImageRejectedError(
+      "invalid_image",
+      "The image data is damaged or incomplete and could not be decoded.",
+    );
+  }
+}
+
+/** The copy we store and its thumbnail: fully decoded, auto-rotated, re-encoded, metadata stripped. */
+export async function encodeForStorage(bytes: Uint8Array, limits: ImageLimits) {
+  const [stored, thumbnail] = await Promise.all([
+    encode(open(bytes, limits), STORED_MAX_SIDE_PX, 85),
+    encode(open(bytes, limits), THUMBNAIL_MAX_SIDE_PX, 75),
+  ]);
+  return { stored, thumbnail };
+}
+
+/** What the providers receive: a JPEG whose longest side is at most 1024 px. Fully decodes the upload. */
+export async function encodeForProviders(bytes: Uint8Array, limits: ImageLimits): Promise<Uint8Array> {
+  return (await encode(open(bytes, limits), PROVIDER_MAX_SIDE_PX, 85)).bytes;
+}

@@ -1,0 +1,222 @@
+import type { Cache } from "../cache.ts";
+import type { Logger } from "../logger.ts";
+import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
+import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
+import type { ProviderName } from "./provider-error.ts";
+import { callProvider, type ProviderGates } from "./provider-gate.ts";
+import type { ProviderQuota } from "./provider-quota.ts";
+
+export type ProviderStatus = "ok" | "no_match" | "failed" | "skipped" | "circuit_open";
+
+/** How one provider took part in an identification. `value` is present for ok (and PlantNet's no_match). */
+export type ProviderAnswer<T> = {
+  status: ProviderStatus;
+  /** true when the answer came from the cache instead of a call made for this request. */
+  cached: boolean;
+  value?: T;
+  reason?: "not_configured" | "quota_exhausted" | "error" | "timeout";
+  /** When the provider may be usable again (skipped, circuit_open, failed with a hint). */
+  retryAfterSeconds?: number;
+};
+
+export type IdentifyInput = {
+  /** SHA-256 (hex) of each uploaded file, in order: with the options, the cache key. */
+  imageHashes: readonly string[];
+  /** The JPEGs (≤1024 px) the providers receive; only produced when some provider must really be called. */
+  providerImages: () => Promise<Uint8Array[]>;
+  organs: readonly string[];
+  latitude?: number;
+  longitude?: number;
+  includeHealth: boolean;
+};
+
+export type IdentifyOutcome = {
+  plantId: ProviderAnswer<PlantIdIdentification>;
+  plantnet: ProviderAnswer<PlantNetResult>;
+  health: ProviderAnswer<PlantIdHealth> | undefined;
+};
+
+export type ProviderCallSettings = Readonly<{ timeoutMs: number; cacheTtlSeconds: number }>;
+
+export type IdentifyDeps = {
+  cache: Cache;
+  quota: ProviderQuota;
+  gates: ProviderGates;
+  clients: { plantId: PlantIdClient | undefined; plantnet: PlantNetClient | undefined };
+  settings: Readonly<{
+    plantId: ProviderCallSettings & Readonly<{ healthTimeoutMs: number }>;
+    plantnet: ProviderCallSettings & Readonly<{ project: string }>;
+  }>;
+  logger: Logger;
+};
+
+/** PlantNet options that change its answer; they are part of the cache key. */
+const PLANTNET_LANG = "en";
+const PLANTNET_RESULTS = 5;
+const CACHE_KEY_VERSION = 1;
+
+function cacheKey(parts: Record<string, unknown>): string {
+  const hasher = new Bun.CryptoHasher("sha256");
+  hasher.update(JSON.stringify({ v: CACHE_KEY_VERSION, ...parts }));
+  return hasher.digest("hex");
+}
+
+type CallPlan<T> = {
+  provider: ProviderName;
+  /** Whose hourly/daily budget the call spends: health assessments are Plant.id credits too. */
+  budget: "plant-id" | "plantnet";
+  key: string;
+  timeoutMs: number;
+  ttlSeconds: number;
+  call: ((images: Uint8Array[], signal: AbortSignal) => Promise<T>) | undefined;
+  isNoMatch?: (value: T) => boolean;
+};
+
+/**
+ * Plant.id and PlantNet (and Plant.id's health assessment) in parallel. Each answer comes from the shared
+ * cache when it can; otherwise exactly one caller in the fleet spends quota and calls through the provider's gate.
+ */
+export function createIdentifier(deps: IdentifyDeps) {
+  async function run<T>(plan: CallPlan<T>, input: IdentifyInput): Promise<ProviderAnswer<T>> {
+    const call = plan.call;
+    if (!call) return { status: "skipped", cached: false, reason: "not_configured" };
+    let refused: ProviderAnswer<T> | undefined;
+    let called = false;
+    const value = await deps.cache.getOrLoad<T | undefined>(
+      plan.provider,
+      plan.key,
+      plan.ttlSeconds,
+      async () => {
+        // Encoding first: an image that does not decode must never cost quota or reach a provider.
+        const images = await input.providerImages();
+        const quota = await deps.quota.take(plan.budget);
+        if (!quota.ok) {
+          refused = {
+            status: "skipped",
+            cached: false,
+            reason: "quota_exhausted",
+            retryAfterSeconds: quota.retryAfterSeconds,
+          };
+          return undefined;
+        }
+        called = true;
+        const outcome = await callProvider(deps.gates[plan.provider], plan.timeoutMs, (signal) =>
+          call(images, signal),
+        );
+        if (outcome.kind === "ok") return outcome.value;
+        if (outcome.kind === "circuit_open") {
+          refused = { status: "circuit_open", cached: false, retryAfterSeconds: outcome.retryAfterSeconds };
+        } else {
+          deps.logger.warn({ provider: plan.provider, err: String(outcome.error) }, "provider call failed");
+          refused = {
+            status: "failed",
+            cached: false,
+            reason: isTimeout(outcome.error) ? "timeout" : "error",
+            ...(outcome.retryAfterSeconds !== undefined
+              ? { retryAfterSeconds: outcome.retryAfterSeconds }
+              : {}),
+          };
+        }
+        return undefined;
+      },
+      // The holder may take the whole deadline; the others wait that long (plus a margin) before calling themselves.
+      { lockTtlMs: plan.timeoutMs + 2_000 },
+    );
+    if (value === undefined) return refused ?? { status: "failed", cached: false, reason: "error" };
+    return { status: plan.isNoMatch?.(value) ? "no_match" : "ok", cached: !called, value };
+  }
+
+  return {
+    async identify(input: IdentifyInput): Promise<IdentifyOutcome> {
+      const { plantId, plantnet } = deps.clients;
+      const s = deps.settings;
+      const location = { latitude: input.latitude ?? null, longitude: input.longitude ?? null };
+      const plantIdInput = (images: Uint8Array[]) => ({
+        images,
+        ...(input.latitude !== undefined ? { latitude: input.latitude } : {}),
+        ...(input.longitude !== undefined ? { longitude: input.longitude } : {}),
+      });
+
+      const [plantIdAnswer, plantnetAnswer, health] = await Promise.all([
+        run<PlantIdIdentification>(
+          {
+            provider: "plant-id",
+            budget: "plant-id",
+            key: cacheKey({ images: input.imageHashes, ...location, similarImages: true }),
+            timeoutMs: s.plantId.timeoutMs,
+            ttlSeconds: s.plantId.cacheTtlSeconds,
+            call: plantId && ((images, signal) => plantId.identify(plantIdInput(images), signal)),
+          },
+          input,
+        ),
+        run<PlantNetResult>(
+          {
+            provider: "plantnet",
+            budget: "plantnet",
+            key: cacheKey({
+              images: input.imageHashes,
+              organs: input.organs,
+              project: s.plantnet.project,
+              lang: PLANTNET_LANG,
+              results: PLANTNET_RESULTS,
+            }),
+            timeoutMs: s.plantnet.timeoutMs,
+            ttlSeconds: s.plantnet.cacheTtlSeconds,
+            call:
+              plantnet &&
+              ((images, signal) =>
+                plantnet.identify(
+                  {
+                    images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
+                    lang: PLANTNET_LANG,
+                    nbResults: PLANTNET_RESULTS,
+                  },
+                  signal,
+                )),
+            isNoMatch: (value) => value.status === "no_match",
+          },
+          input,
+        ),
+        input.includeHealth
+          ? run<PlantIdHealth>(
+              {
+                provider: "plant-id-health",
+                budget: "plant-id",
+                key: cacheKey({ images: input.imageHashes, ...location }),
+                timeoutMs: s.plantId.healthTimeoutMs,
+                ttlSeconds: s.plantId.cacheTtlSeconds,
+                call: plantId && ((images, signal) => plantId.assessHealth(plantIdInput(images), signal)),
+              },
+              input,
+            )
+          : undefined,
+      ]);
+      return { plantId: plantIdAnswer, plantnet: plantnetAnswer, health };
+    },
+  };
+}
+
+export type Identifier = ReturnType<typeof createIdentifier>;
+
+function isTimeout(error: unknown): boolean {
+  const e = error as { kind?: unknown; name?: unknown } | null;
+  return e?.kind === "timeout" || e?.name === "BreakerTimeoutError" || e?.name === "TimeoutError";
+}
+
+/** A provider that gave an answer (a match or a clear "no match") took part; anything else did not. */
+export function answered(answer: ProviderAnswer<unknown>): boolean {
+  return answer.status === "ok" || answer.status === "no_match";
+}
+
+/** Retry-After for a failure that came with no hint of its own (an error, a timeout). */
+export const DEFAULT_RETRY_AFTER_SECONDS = 10;
+
+/** Neither provider answered: the earliest moment one of them may be usable again, in seconds. */
+export function unavailableRetryAfter(
+  outcome: IdentifyOutcome,
+  fallbackSeconds = DEFAULT_RETRY_AFTER_SECONDS,
+): number | undefined {
+  if (answered(outcome.plantId) || answered(outcome.plantnet)) return undefined;
+  const hints = [outcome.plantId, outcome.plantnet].map((a) => a.retryAfterSeconds ?? fallbackSeconds);
+  return Math.max(1, Math.min(...hints));
+}

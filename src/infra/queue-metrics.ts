@@ -1,0 +1,71 @@
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+
+export type QueueMetrics = ReturnType<typeof build>;
+
+const byRegistry = new WeakMap<Registry, QueueMetrics>();
+
+/** Job metrics, registered once on the process's registry (the API enqueues, the workers run). */
+export function queueMetrics(registry: Registry): QueueMetrics {
+  let metrics = byRegistry.get(registry);
+  if (!metrics) {
+    metrics = build(registry);
+    byRegistry.set(registry, metrics);
+  }
+  return metrics;
+}
+
+function build(registry: Registry) {
+  const registers = [registry];
+  return {
+    enqueued: new Counter({
+      name: "queue_jobs_enqueued_total",
+      help: "Jobs added, by lane and job name.",
+      labelNames: ["lane", "job"] as const,
+      registers,
+    }),
+    finished: new Counter({
+      name: "queue_jobs_finished_total",
+      help: "Job runs that ended, by lane, job and outcome (completed, retry, failed, timeout, invalid).",
+      labelNames: ["lane", "job", "outcome"] as const,
+      registers,
+    }),
+    waitSeconds: new Histogram({
+      name: "queue_job_wait_seconds",
+      help: "Time from enqueue (or the end of a retry backoff) to the start of a run, by lane.",
+      labelNames: ["lane"] as const,
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers,
+    }),
+    runSeconds: new Histogram({
+      name: "queue_job_run_seconds",
+      help: "Handler run time, by lane and job.",
+      labelNames: ["lane", "job"] as const,
+      buckets: [0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900],
+      registers,
+    }),
+    inFlight: new Gauge({
+      name: "queue_jobs_in_flight",
+      help: "Jobs this worker process is running, by lane.",
+      labelNames: ["lane"] as const,
+      registers,
+    }),
+    depth: new Gauge({
+      name: "queue_jobs",
+      help: "Jobs in each lane by state (waiting, active, delayed), sampled every QUEUE_METRICS_INTERVAL_MS.",
+      labelNames: ["lane", "state"] as const,
+      registers,
+    }),
+    deadLetters: new Counter({
+      name: "queue_dead_letters_total",
+      help: "Jobs that used all their attempts and were kept in failed_jobs.",
+      labelNames: ["lane", "job"] as const,
+      registers,
+    }),
+    redeliveries: new Counter({
+      name: "queue_stalled_jobs_total",
+      help: "Jobs whose worker stopped heartbeating (crash, kill) and that were handed out again or failed.",
+      labelNames: ["lane"] as const,
+      registers,
+    }),
+  };
+}

@@ -1,0 +1,204 @@
+import { Queue } from "groupmq";
+import type { Redis } from "ioredis";
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import type { Config } from "../config.ts";
+import { LANES, type Lane, type LaneConfig } from "../config-queues.ts";
+import type { Logger } from "./logger.ts";
+import { queueMetrics } from "./queue-metrics.ts";
+import {
+  CacheWarmPayload,
+  EmailSendPayload,
+  IdentificationBatchPayload,
+  IdentificationRunPayload,
+  MediaPurgePayload,
+  NotificationSendPayload,
+} from "./queue-payloads.ts";
+import { closeRedis, createRedis } from "./redis.ts";
+
+export { LANES, type Lane, type LaneConfig };
+
+/**
+ * The one routing table: every job, its payload schema and its lane. Long work never shares a lane with short
+ * work, so a ten-minute batch cannot delay a one-second notification; premium users get a lane of their own.
+ */
+export const JOBS = {
+  "identification.run": { lane: "default", premiumLane: "priority", schema: IdentificationRunPayload },
+  "identification.batch": { lane: "slow", schema: IdentificationBatchPayload },
+  "notification.send": { lane: "fast", schema: NotificationSendPayload },
+  "email.send": { lane: "fast", schema: EmailSendPayload },
+  "media.purge": { lane: "slow", schema: MediaPurgePayload },
+  "cache.warm": { lane: "slow", schema: CacheWarmPayload },
+} as const satisfies Record<string, { lane: Lane; premiumLane?: Lane; schema: z.ZodType }>;
+
+export type JobName = keyof typeof JOBS;
+export const JOB_NAMES = Object.keys(JOBS) as [JobName, ...JobName[]];
+export type JobPayload<N extends JobName> = z.output<(typeof JOBS)[N]["schema"]>;
+export type JobInput<N extends JobName> = z.input<(typeof JOBS)[N]["schema"]>;
+
+export type UserRole = "user" | "premium" | "admin";
+
+export function laneFor(name: JobName, userRole?: UserRole): Lane {
+  const route: { lane: Lane; premiumLane?: Lane } = JOBS[name];
+  return userRole === "premium" && route.premiumLane ? route.premiumLane : route.lane;
+}
+
+/** What travels in groupmq's `data`: groupmq has no job names, so the envelope carries ours. */
+export const JobEnvelopeSchema = z.strictObject({
+  name: z.enum(JOB_NAMES),
+  payload: z.unknown(),
+  enqueuedAt: z.number().int(),
+  traceparent: z.string().max(128).optional(),
+});
+export type JobEnvelope = z.infer<typeof JobEnvelopeSchema>;
+
+export class InvalidJobPayloadError extends Error {
+  override readonly name = "InvalidJobPayloadError";
+  constructor(
+    readonly jobName: string,
+    readonly issues: z.core.$ZodIssue[],
+  ) {
+    super(`invalid payload for ${jobName}: ${issues.map((i) => `${i.path.join(".") || "(root)"} ${i.message}`).join("; ")}`);
+  }
+}
+
+export function parsePayload<N extends JobName>(name: N, payload: unknown): JobPayload<N> {
+  const parsed = JOBS[name].schema.safeParse(payload);
+  if (!parsed.success) throw new InvalidJobPayloadError(name, parsed.error.issues);
+  return parsed.data as JobPayload<N>;
+}
+
+/**
+ * Delay before retry `attempt` (1 = the first retry): exponential from the lane's base, capped, with "equal
+ * jitter" (half fixed, half random) so jobs that failed together do not all come back in the same instant.
+ */
+export function backoffDelay(lane: LaneConfig, attempt: number, random: () => number = Math.random): number {
+  const exponential = Math.min(lane.backoffMaxMs, lane.backoffMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(exponential / 2 + random() * (exponential / 2));
+}
+
+/** The consumer side: a job is checked again when it runs (an old producer or a hand-made job may be wrong). */
+export function parseEnvelope(data: unknown): { envelope: JobEnvelope; payload: unknown } {
+  const parsed = JobEnvelopeSchema.safeParse(data);
+  if (!parsed.success) throw new InvalidJobPayloadError("(envelope)", parsed.error.issues);
+  return { envelope: parsed.data, payload: parsePayload(parsed.data.name, parsed.data.payload) };
+}
+
+export type LaneQueues = {
+  readonly redis: Redis;
+  readonly config: Config["queues"];
+  queue(lane: Lane): Queue<JobEnvelope>;
+  close(): Promise<void>;
+};
+
+/** groupmq keys live under `groupmq:<REDIS_KEY_PREFIX><lane>`, so test runs and environments never mix. */
+export function laneNamespace(keyPrefix: string, lane: Lane): string {
+  return `${keyPrefix}${lane}`;
+}
+
+export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
+  // Its own connection: queue commands must not wait behind cache traffic, and they retry through outages.
+  const redis = createRedis(config.redis, "queue");
+  redis.on("error", (err) => logger.warn({ err: err.message }, "redis queue connection error"));
+  const log = groupmqLogger(logger);
+  const queues = Object.fromEntries(
+    LANES.map((lane) => [
+      lane,
+      new Queue<JobEnvelope>({
+        redis,
+        namespace: laneNamespace(config.redis.keyPrefix, lane),
+        jobTimeoutMs: config.queues.leaseMs,
+        maxAttempts: config.queues.lanes[lane].attempts,
+        // We keep our own dead letters (failed_jobs); groupmq's retention would only grow Redis.
+        keepCompleted: 0,
+        keepFailed: 0,
+        logger: log,
+      }),
+    ]),
+  ) as Record<Lane, Queue<JobEnvelope>>;
+  let closed = false;
+  return {
+    redis,
+    config: config.queues,
+    queue: (lane) => queues[lane],
+    async close() {
+      if (closed) return;
+      closed = true;
+      await closeRedis(redis);
+    },
+  };
+}
+
+export type EnqueueOptions = {
+  /** Jobs of one group run one at a time, in order (e.g. `user:<id>`); different groups run in parallel. */
+  groupId: string;
+  /** Premium users' identifications go to the priority lane. */
+  userRole?: UserRole;
+  /** W3C trace context of the request that caused the job, for logs that join up. */
+  traceparent?: string;
+  /** A stable id makes the enqueue itself idempotent while the job is waiting or running. */
+  jobId?: string;
+  delayMs?: number;
+};
+
+export type EnqueuedJob = { id: string; lane: Lane; name: JobName };
+
+/** Validates the payload against the job's schema, picks the lane from the routing table and adds the job. */
+export async function enqueue<N extends JobName>(
+  deps: EnqueueDeps,
+  name: N,
+  payload: JobInput<N>,
+  opts: EnqueueOptions,
+): Promise<EnqueuedJob> {
+  const valid = parsePayload(name, payload);
+  const envelope: JobEnvelope = { name, payload: valid, enqueuedAt: Date.now() };
+  if (opts.traceparent) envelope.traceparent = opts.traceparent;
+  return addToLane(deps, laneFor(name, opts.userRole), envelope, opts);
+}
+
+/**
+ * Re-drives a dead letter into the lane it failed in (a premium job stays in the priority lane), with a fresh
+ * set of attempts. The stored envelope is validated again: the schema may have changed since.
+ */
+export async function redrive(
+  deps: EnqueueDeps,
+  lane: Lane,
+  stored: unknown,
+  opts: Pick<EnqueueOptions, "groupId" | "jobId">,
+): Promise<EnqueuedJob> {
+  const { envelope, payload } = parseEnvelope(stored);
+  return addToLane(deps, lane, { ...envelope, payload, enqueuedAt: Date.now() }, opts);
+}
+
+type EnqueueDeps = { queues: LaneQueues; metrics?: { registry: Registry } };
+
+async function addToLane(
+  deps: EnqueueDeps,
+  lane: Lane,
+  envelope: JobEnvelope,
+  opts: Pick<EnqueueOptions, "groupId" | "jobId" | "delayMs">,
+): Promise<EnqueuedJob> {
+  const job = await deps.queues.queue(lane).add({
+    groupId: opts.groupId,
+    data: envelope,
+    jobId: opts.jobId ?? Bun.randomUUIDv7(),
+    maxAttempts: deps.queues.config.lanes[lane].attempts,
+    delay: opts.delayMs,
+  });
+  if (deps.metrics) queueMetrics(deps.metrics.registry).enqueued.inc({ lane, job: envelope.name });
+  return { id: job.id, lane, name: envelope.name };
+}
+
+/** groupmq logs `(message, ...args)`; pino wants one object and a message. Its chatter is debug level. */
+export function groupmqLogger(logger: Logger, quiet: () => boolean = () => false) {
+  const child = logger.child({ component: "groupmq" });
+  const fmt = (args: unknown[]) =>
+    args.map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
+  return {
+    debug: (...args: unknown[]) => child.debug(fmt(args)),
+    info: (...args: unknown[]) => child.debug(fmt(args)),
+    // While a worker shuts down, groupmq reports its own closed connections as errors.
+    warn: (...args: unknown[]) => (quiet() ? child.debug(fmt(args)) : child.warn(fmt(args))),
+    error: (...args: unknown[]) => (quiet() ? child.debug(fmt(args)) : child.error(fmt(args))),
+  };
+}

@@ -1,0 +1,36 @@
+/** Where uploaded images live. Keys are relative paths such as `identifications/<id>.jpg`. */
+export interface BlobStore {
+  readonly driver: "local" | "s3";
+  put(key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  /** undefined when there is no object under the key. */
+  get(key: string): Promise<StoredBlob | undefined>;
+  /** Removes the objects; keys that do not exist are fine. */
+  delete(keys: readonly string[]): Promise<void>;
+  /** The URL clients fetch the object from. */
+  publicUrl(key: string): string;
+}
+
+export type StoredBlob = { body: ReadableStream<Uint8Array> | Uint8Array; contentType: string; size: number };
+
+/** Objects never change under a key (a new upload gets a new key), so caches may keep them for a year. */
+export const IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable";
+
+const KEY = /^[a-z0-9][a-z0-9._-]*(\/[a-z0-9][a-z0-9._-]*)*$/;
+
+/** Keys are made by us, but a key that could climb out of the data directory must never reach a driver. */
+export function assertSafeKey(key: string): void {
+  if (!KEY.test(key) || key.split("/").some((segment) => segment === "." || segment === "..")) {
+    throw new Error(`invalid blob key: ${JSON.stringify(key)}`);
+  }
+}
+
+export const CONTENT_TYPES: Record<string, string> = {
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  png: "image/png",
+  webp: "image/webp",
+};
+
+export function contentTypeOf(key: string): string {
+  return CONTENT_TYPES[key.split(".").pop() ?? ""] ?? "application/octet-stream";
+}

@@ -1,0 +1,22 @@
+import type { Config } from "../../config.ts";
+import type { BlobStore } from "./blob-store.ts";
+import { createLocalBlobStore } from "./local.ts";
+import { createS3BlobStore } from "./s3.ts";
+
+export type { BlobStore, StoredBlob } from "./blob-store.ts";
+export { IMMUTABLE_CACHE_CONTROL } from "./blob-store.ts";
+
+/** The API path that serves stored images (local driver, or an s3 bucket without a CDN in front). */
+export const MEDIA_ROUTE_PREFIX = "/v1/media";
+
+export function mediaBaseUrl(config: Pick<Config, "storage" | "publicBaseUrl">): string {
+  return (
+    config.storage.publicBaseUrl ?? `${config.publicBaseUrl?.replace(/\/+$/, "") ?? ""}${MEDIA_ROUTE_PREFIX}`
+  );
+}
+
+export function createBlobStore(config: Pick<Config, "storage" | "publicBaseUrl">): BlobStore {
+  const base = mediaBaseUrl(config);
+  if (config.storage.driver === "s3") return createS3BlobStore({ ...config.storage.s3, mediaBaseUrl: base });
+  return createLocalBlobStore({ rootDir: config.storage.localDir, mediaBaseUrl: base });
+}

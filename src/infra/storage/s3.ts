@@ -1,0 +1,91 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  NoSuchKey,
+  PutObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from "@aws-sdk/client-s3";
+import { assertSafeKey, type BlobStore, contentTypeOf, IMMUTABLE_CACHE_CONTROL } from "./blob-store.ts";
+
+export type S3BlobStoreOptions = {
+  endpoint: string | undefined;
+  bucket: string;
+  region: string;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+  timeoutMs: number;
+  /** MEDIA_PUBLIC_BASE_URL (a CDN in front of the bucket), else the API's own media path. */
+  mediaBaseUrl: string;
+};
+
+/** Any S3-compatible store. Every request carries a deadline. */
+export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
+  const client = new S3Client({
+    endpoint: opts.endpoint,
+    region: opts.region,
+    forcePathStyle: opts.forcePathStyle,
+    credentials:
+      opts.accessKeyId && opts.secretAccessKey
+        ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey }
+        : undefined,
+    // Without these, S3-compatible servers that do not know the newer checksums store streamed uploads corrupted.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts: 2,
+  });
+  const deadline = () => ({ abortSignal: AbortSignal.timeout(opts.timeoutMs) });
+
+  return {
+    driver: "s3",
+
+    async put(key, bytes, contentType) {
+      assertSafeKey(key);
+      await client.send(
+        new PutObjectCommand({
+          Bucket: opts.bucket,
+          Key: key,
+          Body: bytes,
+          ContentType: contentType,
+          ContentLength: bytes.byteLength,
+          CacheControl: IMMUTABLE_CACHE_CONTROL,
+        }),
+        deadline(),
+      );
+    },
+
+    async get(key) {
+      assertSafeKey(key);
+      try {
+        const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: key }), deadline());
+        if (!res.Body) return undefined;
+        const bytes = await res.Body.transformToByteArray();
+        return { body: bytes, contentType: res.ContentType ?? contentTypeOf(key), size: bytes.byteLength };
+      } catch (err) {
+        if (
+          err instanceof NoSuchKey ||
+          (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404)
+        ) {
+          return undefined;
+        }
+        throw err;
+      }
+    },
+
+    async delete(keys) {
+      // One request per key: DeleteObjects needs Content-MD5, which not every S3-compatible server accepts.
+      await Promise.all(
+        keys.map((key) => {
+          assertSafeKey(key);
+          return client.send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: key }), deadline());
+        }),
+      );
+    },
+
+    publicUrl(key) {
+      assertSafeKey(key);
+      return `${opts.mediaBaseUrl}/${key}`;
+    },
+  };
+}

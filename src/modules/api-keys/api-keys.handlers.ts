@@ -1,0 +1,30 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { AppEnv } from "../../http/context.ts";
+import { authOf } from "../../http/security.ts";
+import { auditActor } from "../audit/audit.record.ts";
+import type { createApiKeyRoute, deleteApiKeyRoute, listApiKeysRoute } from "./api-keys.routes.ts";
+import type { ApiKeysService } from "./api-keys.service.ts";
+
+export function apiKeysHandlers(service: ApiKeysService) {
+  const create: RouteHandler<typeof createApiKeyRoute, AppEnv> = async (c) => {
+    const created = await service.create(authOf(c), c.req.valid("json"), auditActor(c), c.var.clientKey);
+    return c.json(created, 201, { Location: `/v1/api-keys/${created.id}`, "cache-control": "no-store" });
+  };
+
+  const list: RouteHandler<typeof listApiKeysRoute, AppEnv> = async (c) => {
+    const page = await service.list(
+      authOf(c).userId,
+      c.req.valid("query"),
+      c.var.clientKey,
+      new URL(c.req.url),
+    );
+    return c.json(page, 200);
+  };
+
+  const remove: RouteHandler<typeof deleteApiKeyRoute, AppEnv> = async (c) => {
+    await service.revoke(authOf(c).userId, c.req.valid("param").id, auditActor(c), c.var.clientKey);
+    return c.body(null, 204);
+  };
+
+  return { create, list, remove };
+}

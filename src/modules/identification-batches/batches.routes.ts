@@ -1,0 +1,42 @@
+import { createRoute } from "@hono/zod-openapi";
+import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
+import { protect } from "../../http/security.ts";
+import { BatchSchema, BatchUploadDoc } from "./batches.schemas.ts";
+
+const tags = ["Identifications"];
+
+export const createBatchRoute = createRoute({
+  method: "post",
+  path: "/identification-batches",
+  operationId: "createIdentificationBatch",
+  tags,
+  summary: "Identify up to 20 photos in the background",
+  description:
+    "Every photo becomes its own identification. The photos are validated and stored at once (the same checks " +
+    "as `POST /v1/identifications`, the whole batch is refused if one fails them); the providers are asked in " +
+    "the background. Poll the batch (`Location`) for progress; a notification says when it is done.",
+  ...protect("identifications:write"),
+  request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
+  responses: {
+    202: {
+      description: "Accepted; the photos are identified in the background.",
+      headers: { Location: { description: "The batch.", schema: { type: "string" } } },
+      content: { "application/json": { schema: BatchSchema } },
+    },
+    ...errorResponses(400, 401, 403, 413, 415, 503),
+  },
+});
+
+export const getBatchRoute = createRoute({
+  method: "get",
+  path: "/identification-batches/{id}",
+  operationId: "getIdentificationBatch",
+  tags,
+  summary: "One of your batches, with each photo's status and the progress",
+  ...protect("identifications:read"),
+  request: { params: UuidParamSchema },
+  responses: {
+    200: { description: "The batch.", content: { "application/json": { schema: BatchSchema } } },
+    ...errorResponses(400, 401, 403, 404),
+  },
+});

@@ -1,0 +1,130 @@
+import type { Deps } from "../../deps.ts";
+import { ApiError } from "../../http/errors.ts";
+import { enqueue } from "../../infra/queues.ts";
+import { recordAudit } from "../audit/audit.record.ts";
+import { identificationPath } from "../identifications/identifications.dto.ts";
+import {
+  discardPrepared,
+  type PreparedIdentification,
+  prepareQueuedIdentification,
+  type QueueCaller,
+} from "../identifications/identifications.jobs.ts";
+import { readIdentificationUpload } from "../identifications/identifications.upload.ts";
+import { type BatchItemRow, type BatchRow, findBatch, insertBatch, listBatchItems, setBatchStatus } from "./batches.repo.ts";
+import type { Batch, BatchItem } from "./batches.schemas.ts";
+import { failIdentification, insertQueuedIdentification } from "./queued-identifications.repo.ts";
+
+const PREPARE_CONCURRENCY = 4;
+
+export function batchPath(id: string): string {
+  return `/v1/identification-batches/${id}`;
+}
+
+export function toBatchDto(batch: Pick<BatchRow, "id" | "status" | "created_at" | "completed_at">, rows: readonly BatchItemRow[]): Batch {
+  const items: BatchItem[] = rows.map((r) => ({
+    position: r.position,
+    identificationId: r.identificationId,
+    status: r.deleted ? "deleted" : (r.status as BatchItem["status"]),
+    ...(r.status === "failed" && r.failure && !r.deleted ? { failure: r.failure } : {}),
+    links: { identification: identificationPath(r.identificationId) },
+  }));
+  const count = (s: BatchItem["status"]) => items.filter((i) => i.status === s).length;
+  const pending = count("queued") + count("processing");
+  return {
+    id: batch.id,
+    status: batch.status,
+    total: items.length,
+    progress: {
+      completed: count("completed"),
+      failed: count("failed"),
+      pending,
+      percent: items.length === 0 ? 100 : Math.floor((100 * (items.length - pending)) / items.length),
+    },
+    items,
+    createdAt: batch.created_at.toISOString(),
+    completedAt: batch.completed_at?.toISOString() ?? null,
+    links: { self: batchPath(batch.id) },
+  };
+}
+
+type BatchDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock">;
+
+export function createBatchesService(deps: BatchDeps) {
+  async function prepareAll(upload: Awaited<ReturnType<typeof readIdentificationUpload>>): Promise<PreparedIdentification[]> {
+    const prepared: PreparedIdentification[] = [];
+    try {
+      for (let i = 0; i < upload.images.length; i += PREPARE_CONCURRENCY) {
+        const slice = upload.images.slice(i, i + PREPARE_CONCURRENCY);
+        const done = await Promise.allSettled(
+          slice.map((image, j) => prepareQueuedIdentification(deps, [image], { ...upload, organs: [upload.organs[i + j] ?? "auto"] })),
+        );
+        for (const d of done) if (d.status === "fulfilled") prepared.push(d.value);
+        const refused = done.find((d) => d.status === "rejected");
+        if (refused) throw refused.reason;
+      }
+      return prepared;
+    } catch (err) {
+      await discardPrepared(deps, prepared);
+      throw err;
+    }
+  }
+
+  return {
+    /** Validates and stores every photo, writes the queued rows and the batch together, then enqueues it. */
+    async create(caller: QueueCaller, request: Request): Promise<Batch> {
+      const upload = await readIdentificationUpload(request, {
+        ...deps.config.uploads,
+        maxImages: deps.config.batches.maxImages,
+        maxRequestBytes: deps.config.batches.maxRequestBytes,
+      });
+      const prepared = await prepareAll(upload);
+      const batchId = Bun.randomUUIDv7();
+      const createdAt = new Date(deps.clock.now());
+      try {
+        await deps.db.primary.transaction().execute(async (trx) => {
+          for (const p of prepared) {
+            await insertQueuedIdentification(trx, { id: p.id, userId: caller.userId, createdAt, request: p.request }, p.media);
+          }
+          await insertBatch(trx, { id: batchId, userId: caller.userId, createdAt, identificationIds: prepared.map((p) => p.id) });
+          await recordAudit(trx, caller.actor, {
+            action: "identification_batch.create",
+            entityType: "identification_batch",
+            entityId: batchId,
+            after: { images: prepared.length },
+          });
+        });
+      } catch (err) {
+        await discardPrepared(deps, prepared);
+        throw err;
+      }
+      await deps.db.markWrite(caller.clientKey);
+      try {
+        await enqueue(deps, "identification.batch", { batchId, userId: caller.userId }, {
+          groupId: `user:${caller.userId}`,
+          userRole: caller.role,
+          traceparent: caller.traceparent,
+          jobId: `identification.batch:${batchId}`,
+        });
+      } catch (err) {
+        deps.logger.error({ err: String(err), batchId }, "identification.batch not enqueued");
+        const failure = { code: "queue_unavailable", message: "The job queue was not available." };
+        await Promise.all(prepared.map((p) => failIdentification(deps.db.primary, p.id, failure)));
+        await setBatchStatus(deps.db.primary, batchId, "failed");
+        throw new ApiError("service_unavailable", "Batches are not available right now.", { headers: { "Retry-After": "5" }, cause: err });
+      }
+      const items = prepared.map((p, position) => ({ position, identificationId: p.id, status: "queued", failure: null, deleted: false }));
+      return toBatchDto({ id: batchId, status: "queued", created_at: createdAt, completed_at: null }, items);
+    },
+
+    async get(caller: { userId: string; clientKey: string }, id: string): Promise<Batch> {
+      const found = await deps.db.read(caller.clientKey, async (db) => {
+        const batch = await findBatch(db, caller.userId, id);
+        return batch && { batch, items: await listBatchItems(db, id) };
+      });
+      if (!found) throw new ApiError("not_found", "No batch with this id.");
+      return toBatchDto(found.batch, found.items);
+    },
+  };
+}
+
+export type BatchesService = ReturnType<typeof createBatchesService>;

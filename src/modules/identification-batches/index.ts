@@ -1,0 +1,18 @@
+import type { Deps } from "../../deps.ts";
+import { createRouter } from "../../http/router.ts";
+import { batchesHandlers } from "./batches.handlers.ts";
+import { createBatchRoute, getBatchRoute } from "./batches.routes.ts";
+import { createBatchesService } from "./batches.service.ts";
+
+export function identificationBatchesRouter(deps: Deps) {
+  const h = batchesHandlers(createBatchesService(deps));
+  return createRouter().openapi(createBatchRoute, h.create).openapi(getBatchRoute, h.get);
+}
+
+/** Body limits of the batch upload, for the body guards: multipart only, up to BATCH_MAX_REQUEST_BYTES. */
+export function batchBodyPolicy(deps: Pick<Deps, "config">) {
+  return (path: string) =>
+    path === "/v1/identification-batches"
+      ? { maxBytes: deps.config.batches.maxRequestBytes, mediaTypes: ["multipart/form-data"] }
+      : undefined;
+}

@@ -1,0 +1,61 @@
+import type { RouteHandler } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { AppEnv } from "../../http/context.ts";
+import { authOf } from "../../http/security.ts";
+import { IMMUTABLE_CACHE_CONTROL } from "../../infra/storage/index.ts";
+import { auditActor } from "../audit/audit.record.ts";
+import type { readMedia } from "./identifications.media.ts";
+import type {
+  createIdentificationRoute,
+  deleteIdentificationRoute,
+  getIdentificationRoute,
+  getMediaRoute,
+  listIdentificationsRoute,
+} from "./identifications.routes.ts";
+import type { Caller, IdentificationsService } from "./identifications.service.ts";
+
+function callerOf(c: Context<AppEnv>): Caller {
+  return { userId: authOf(c).userId, actor: auditActor(c), clientKey: c.var.clientKey };
+}
+
+export function identificationHandlers(
+  service: IdentificationsService,
+  media: (id: string, file: string) => ReturnType<typeof readMedia>,
+) {
+  const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
+    const key = c.req.valid("header")["idempotency-key"];
+    const { identification, replayed } = await service.create(callerOf(c), c.req.raw, key);
+    c.header("Location", identification.links.self);
+    if (replayed) c.header("Idempotent-Replayed", "true");
+    return c.json(identification, 201);
+  };
+
+  const list: RouteHandler<typeof listIdentificationsRoute, AppEnv> = async (c) => {
+    const page = await service.list(callerOf(c), c.req.valid("query"), new URL(c.req.url));
+    c.header("Cache-Control", "private, no-store");
+    return c.json(page, 200);
+  };
+
+  const get: RouteHandler<typeof getIdentificationRoute, AppEnv> = async (c) => {
+    const identification = await service.get(callerOf(c), c.req.valid("param").id);
+    c.header("Cache-Control", "private, no-store");
+    return c.json(identification, 200);
+  };
+
+  const remove: RouteHandler<typeof deleteIdentificationRoute, AppEnv> = async (c) => {
+    await service.remove(callerOf(c), c.req.valid("param").id);
+    return c.body(null, 204);
+  };
+
+  const image: RouteHandler<typeof getMediaRoute, AppEnv> = async (c) => {
+    const { identificationId, file } = c.req.valid("param");
+    const blob = await media(identificationId, file);
+    return c.body(blob.body as Uint8Array<ArrayBuffer>, 200, {
+      "content-type": blob.contentType,
+      "content-length": String(blob.size),
+      "cache-control": IMMUTABLE_CACHE_CONTROL,
+    }) as never;
+  };
+
+  return { create, list, get, remove, image };
+}

@@ -1,0 +1,235 @@
+/**
+ * Background identification (issue 6): the `Prefer: respond-async` path of POST /v1/identifications and the
+ * batches store the photos and a `queued` row, and a worker asks the providers later. Reuses this module's
+ * pipeline (validation, encoding, provider call, merge); only the split in time is new.
+ */
+import type { Deps } from "../../deps.ts";
+import { ApiError } from "../../http/errors.ts";
+import type { Role } from "../../http/scopes.ts";
+import { encodeForProviders, encodeForStorage, ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
+import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
+import { enqueue } from "../../infra/queues.ts";
+import type { BlobStore } from "../../infra/storage/index.ts";
+import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import {
+  completeIdentification,
+  failIdentification,
+  findIdentificationForJob,
+  type IdentificationRequest,
+  insertQueuedIdentification,
+  markIdentificationProcessing,
+} from "../identification-batches/queued-identifications.repo.ts";
+import { identificationPath, type MediaView } from "./identifications.dto.ts";
+import { findSpeciesIdsByName, listMediaOf, type NewMedia } from "./identifications.repo.ts";
+import { buildResult, mergedSuggestions } from "./identifications.result.ts";
+import type { Identification } from "./identifications.schemas.ts";
+import type { IdentificationUpload, UploadedImage } from "./identifications.upload.ts";
+
+export type QueueCaller = { userId: string; role: Role; actor: AuditActor; clientKey: string; traceparent?: string };
+type JobDeps = Pick<Deps, "config" | "db" | "storage" | "providers" | "queues" | "metrics" | "logger" | "clock">;
+
+export type PendingStatus = "queued" | "processing" | "failed";
+export type PendingIdentification = Omit<Identification, "status" | "providers"> & {
+  status: PendingStatus;
+  failure?: { code: string; message: string };
+};
+
+/** Neither provider could answer: worth another attempt later (the lane's backoff). */
+export class ProvidersUnavailableError extends Error {
+  override readonly name = "ProvidersUnavailableError";
+  constructor(readonly retryAfterSeconds: number) {
+    super(`neither identification provider is available (retry after ${retryAfterSeconds} s)`);
+  }
+}
+
+export type PreparedIdentification = { id: string; request: IdentificationRequest; media: NewMedia[]; keys: string[] };
+
+/** Validates, re-encodes and stores one identification's photos; on any failure nothing stays stored. */
+export async function prepareQueuedIdentification(
+  deps: Pick<Deps, "config" | "storage" | "logger">,
+  images: readonly UploadedImage[],
+  fields: Omit<IdentificationUpload, "images">,
+): Promise<PreparedIdentification> {
+  const limits = deps.config.uploads;
+  const id = Bun.randomUUIDv7();
+  const written: string[] = [];
+  try {
+    await Promise.all(images.map((img) => readImageHeader(img.bytes, img.format, limits)));
+    const encoded = await Promise.all(images.map((img) => encodeForStorage(img.bytes, limits)));
+    const media = encoded.map((e, position): NewMedia => {
+      const mediaId = Bun.randomUUIDv7();
+      return {
+        id: mediaId,
+        position,
+        storageKey: `identifications/${id}/${mediaId}.jpg`,
+        thumbnailKey: `identifications/${id}/${mediaId}.thumb.jpg`,
+        byteSize: e.stored.bytes.byteLength,
+        width: e.stored.width,
+        height: e.stored.height,
+        sha256: images[position]!.sha256,
+      };
+    });
+    await Promise.all(
+      media.flatMap((m, i) => [
+        [m.storageKey, encoded[i]!.stored.bytes],
+        [m.thumbnailKey, encoded[i]!.thumbnail.bytes],
+      ] as const).map(([key, bytes]) => {
+        written.push(key);
+        return deps.storage.put(key, bytes, "image/jpeg");
+      }),
+    );
+    const request = {
+      organs: fields.organs,
+      latitude: fields.latitude ?? null,
+      longitude: fields.longitude ?? null,
+      includeHealth: fields.includeHealth,
+    };
+    return { id, request, media, keys: written };
+  } catch (err) {
+    await discardPrepared(deps, [{ keys: written }]);
+    if (err instanceof ImageRejectedError) throw new ApiError(err.reason, err.message);
+    if (err instanceof ApiError) throw err;
+    throw new ApiError("service_unavailable", "The image store is not available.", { headers: { "Retry-After": "5" }, cause: err });
+  }
+}
+
+export async function discardPrepared(deps: Pick<Deps, "storage" | "logger">, prepared: readonly { keys: string[] }[]) {
+  const keys = prepared.flatMap((p) => p.keys);
+  if (keys.length === 0) return;
+  await deps.storage.delete(keys).catch((err: unknown) => {
+    deps.logger.error({ err: String(err), keys }, "stored images of a refused identification were not removed");
+  });
+}
+
+/** `Prefer: respond-async`: photos stored, row `queued`, identification.run enqueued (premium -> priority lane). */
+export async function acceptIdentification(deps: JobDeps, upload: IdentificationUpload, caller: QueueCaller): Promise<PendingIdentification> {
+  const { images, ...fields } = upload;
+  const prepared = await prepareQueuedIdentification(deps, images, fields);
+  const createdAt = new Date(deps.clock.now());
+  try {
+    await deps.db.primary.transaction().execute(async (trx) => {
+      await insertQueuedIdentification(trx, { id: prepared.id, userId: caller.userId, createdAt, request: prepared.request }, prepared.media);
+      await recordAudit(trx, caller.actor, {
+        action: "identification.create",
+        entityType: "identification",
+        entityId: prepared.id,
+        after: { images: prepared.media.length, mode: "async" },
+      });
+    });
+  } catch (err) {
+    await discardPrepared(deps, [prepared]);
+    throw err;
+  }
+  await deps.db.markWrite(caller.clientKey);
+  try {
+    await enqueue(deps, "identification.run", { identificationId: prepared.id, userId: caller.userId }, {
+      groupId: `user:${caller.userId}`,
+      userRole: caller.role,
+      traceparent: caller.traceparent,
+      jobId: `identification.run:${prepared.id}`,
+    });
+  } catch (err) {
+    deps.logger.error({ err: String(err), identificationId: prepared.id }, "identification.run not enqueued");
+    await failIdentification(deps.db.primary, prepared.id, { code: "queue_unavailable", message: "The job queue was not available." });
+    throw new ApiError("service_unavailable", "Background identification is not available right now.", {
+      headers: { "Retry-After": "5" },
+      cause: err,
+    });
+  }
+  return pendingIdentificationDto({ id: prepared.id, createdAt, status: "queued", failure: null }, viewsOf(prepared.media), deps.storage);
+}
+
+function viewsOf(media: readonly NewMedia[]): MediaView[] {
+  return media.map((m) => ({ position: m.position, storageKey: m.storageKey, thumbnailKey: m.thumbnailKey, width: m.width, height: m.height }));
+}
+
+/** An identification whose providers have not answered (yet, or ever): no suggestions, no provider reports. */
+export function pendingIdentificationDto(
+  row: { id: string; createdAt: Date; status: PendingStatus; failure: { code: string; message: string } | null },
+  media: readonly MediaView[],
+  store: BlobStore,
+): PendingIdentification {
+  return {
+    id: row.id,
+    status: row.status,
+    createdAt: row.createdAt.toISOString(),
+    images: [...media]
+      .sort((a, b) => a.position - b.position)
+      .map((m) => ({ url: store.publicUrl(m.storageKey), thumbnailUrl: store.publicUrl(m.thumbnailKey), width: m.width, height: m.height })),
+    isPlant: null,
+    confidence: null,
+    suggestions: [],
+    modelVersion: null,
+    ...(row.status === "failed" && row.failure ? { failure: row.failure } : {}),
+    links: { self: identificationPath(row.id) },
+  };
+}
+
+export type ProcessOutcome =
+  | { status: "completed"; topSpeciesId: string | null; scientificName: string | null }
+  | { status: "skipped"; reason: "deleted" | "missing" };
+
+async function readStored(store: BlobStore, key: string): Promise<Uint8Array> {
+  const blob = await store.get(key);
+  if (!blob) throw new Error(`stored image ${key} is missing`);
+  if (blob.body instanceof Uint8Array) return blob.body;
+  return new Uint8Array(await new Response(blob.body).arrayBuffer());
+}
+
+/**
+ * Asks the providers about a stored, queued identification and records the result. Safe to run twice: a
+ * completed identification is answered from its row, a deleted one is skipped.
+ */
+export async function processQueuedIdentification(deps: JobDeps, id: string, signal: AbortSignal): Promise<ProcessOutcome> {
+  const db = deps.db.primary;
+  const row = await findIdentificationForJob(db, id);
+  if (!row) return { status: "skipped", reason: "missing" };
+  if (row.deleted_at) return { status: "skipped", reason: "deleted" };
+  if (row.status === "completed") return completedOutcome(row.top_species_id, row.result);
+  if (!(await markIdentificationProcessing(db, id))) return { status: "skipped", reason: "deleted" };
+
+  const media = await listMediaOf(db, [id]);
+  const request = row.request as IdentificationRequest;
+  const limits = deps.config.uploads;
+  let providerImages: Promise<Uint8Array[]> | undefined;
+  const outcome = await deps.providers.identifier.identify({
+    imageHashes: media.map((m) => m.sha256),
+    providerImages: () =>
+      (providerImages ??= Promise.all(media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)))),
+    organs: request.organs,
+    latitude: request.latitude ?? undefined,
+    longitude: request.longitude ?? undefined,
+    includeHealth: request.includeHealth,
+  });
+  signal.throwIfAborted();
+  const retryAfter = unavailableRetryAfter(outcome);
+  if (retryAfter !== undefined) throw new ProvidersUnavailableError(retryAfter);
+  const merged = mergedSuggestions(outcome);
+  const speciesIds = await findSpeciesIdsByName(db, merged.map((s) => s.scientificName));
+  const result = buildResult(outcome, merged, speciesIds);
+  const topSpeciesId = result.suggestions[0]?.speciesId ?? null;
+  await completeIdentification(db, id, {
+    isPlant: result.isPlant,
+    confidence: result.confidence,
+    topSpeciesId,
+    modelVersion: result.modelVersion,
+    result,
+  });
+  return completedOutcome(topSpeciesId, result);
+}
+
+function completedOutcome(topSpeciesId: string | null, result: unknown): ProcessOutcome {
+  const top = (result as { suggestions?: { scientificName?: string }[] } | null)?.suggestions?.[0];
+  return { status: "completed", topSpeciesId, scientificName: top?.scientificName ?? null };
+}
+
+/** The job gave up: the owner sees `failed` with a reason (a later redrive can still complete it). */
+export async function failQueuedIdentification(deps: Pick<Deps, "db">, id: string, error: Error): Promise<boolean> {
+  const failure =
+    error instanceof ProvidersUnavailableError
+      ? { code: "providers_unavailable", message: "Neither identification provider was available." }
+      : error.name === "JobTimeoutError"
+        ? { code: "timeout", message: "The identification took too long." }
+        : { code: "processing_failed", message: "The identification could not be completed." };
+  return failIdentification(deps.db.primary, id, failure);
+}

@@ -1,0 +1,168 @@
+import { type Selectable, sql } from "kysely";
+import type { Db } from "../../db/connect.ts";
+import type { IdentificationsTable, MediaTable } from "../../db/schema.ts";
+
+export type IdentificationRow = Selectable<IdentificationsTable>;
+export type MediaRow = Selectable<MediaTable>;
+
+export type NewIdentification = {
+  id: string;
+  userId: string;
+  createdAt: Date;
+  isPlant: boolean | null;
+  confidence: number | null;
+  topSpeciesId: string | null;
+  modelVersion: string | null;
+  request: Record<string, unknown>;
+  result: unknown;
+};
+
+export type NewMedia = {
+  id: string;
+  position: number;
+  storageKey: string;
+  thumbnailKey: string;
+  byteSize: number;
+  width: number;
+  height: number;
+  sha256: string;
+};
+
+/** Catalogue ids by lower-cased scientific name, for the names given. */
+export async function findSpeciesIdsByName(db: Db, names: readonly string[]): Promise<Map<string, string>> {
+  const keys = [...new Set(names.map((n) => n.trim().replace(/\s+/g, " ").toLowerCase()))];
+  if (keys.length === 0) return new Map();
+  const rows = await db
+    .selectFrom("species")
+    .select(["id", sql<string>`lower(scientific_name)`.as("name")])
+    .where(sql<string>`lower(scientific_name)`, "in", keys)
+    .execute();
+  return new Map(rows.map((r) => [r.name, r.id]));
+}
+
+export async function insertIdentification(db: Db, row: NewIdentification, media: NewMedia[]): Promise<void> {
+  await db
+    .insertInto("identifications")
+    .values({
+      id: row.id,
+      user_id: row.userId,
+      status: "completed",
+      is_plant: row.isPlant,
+      confidence: row.confidence,
+      top_species_id: row.topSpeciesId,
+      model_version: row.modelVersion,
+      request: row.request,
+      result: row.result,
+      created_at: row.createdAt,
+      updated_at: row.createdAt,
+    })
+    .execute();
+  await db
+    .insertInto("media")
+    .values(
+      media.map((m) => ({
+        id: m.id,
+        identification_id: row.id,
+        position: m.position,
+        storage_key: m.storageKey,
+        thumbnail_key: m.thumbnailKey,
+        content_type: "image/jpeg",
+        byte_size: m.byteSize,
+        width: m.width,
+        height: m.height,
+        sha256: m.sha256,
+      })),
+    )
+    .execute();
+}
+
+export async function findLiveIdentification(
+  db: Db,
+  userId: string,
+  id: string,
+): Promise<IdentificationRow | undefined> {
+  return db
+    .selectFrom("identifications")
+    .selectAll()
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .where("deleted_at", "is", null)
+    .executeTakeFirst();
+}
+
+export type IdentificationFilter = {
+  userId: string;
+  limit: number;
+  after?: { createdAt: string; id: string };
+  from?: string;
+  to?: string;
+  minConfidence?: number;
+  speciesId?: string;
+};
+
+/** Newest first; the id (UUIDv7) breaks ties so pages never skip or repeat a row. */
+export async function listLiveIdentifications(db: Db, f: IdentificationFilter): Promise<IdentificationRow[]> {
+  let query = db
+    .selectFrom("identifications")
+    .selectAll()
+    .where("user_id", "=", f.userId)
+    .where("deleted_at", "is", null);
+  if (f.from) query = query.where("created_at", ">=", new Date(f.from));
+  if (f.to) query = query.where("created_at", "<", new Date(f.to));
+  if (f.minConfidence !== undefined) query = query.where("confidence", ">=", f.minConfidence);
+  if (f.speciesId) query = query.where("top_species_id", "=", f.speciesId);
+  if (f.after) {
+    const { createdAt, id } = f.after;
+    query = query.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(new Date(createdAt), id)));
+  }
+  return query.orderBy("created_at", "desc").orderBy("id", "desc").limit(f.limit).execute();
+}
+
+export async function listMediaOf(db: Db, identificationIds: readonly string[]): Promise<MediaRow[]> {
+  if (identificationIds.length === 0) return [];
+  return db
+    .selectFrom("media")
+    .selectAll()
+    .where("identification_id", "in", identificationIds)
+    .orderBy("identification_id")
+    .orderBy("position")
+    .execute();
+}
+
+/** Marks the identification and its media deleted; the storage keys of its media, or undefined if none was live. */
+export async function softDeleteIdentification(
+  db: Db,
+  userId: string,
+  id: string,
+): Promise<string[] | undefined> {
+  const deleted = await db
+    .updateTable("identifications")
+    .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .where("deleted_at", "is", null)
+    .returning("id")
+    .executeTakeFirst();
+  if (!deleted) return undefined;
+  const media = await db
+    .updateTable("media")
+    .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
+    .where("identification_id", "=", id)
+    .where("deleted_at", "is", null)
+    .returning(["storage_key", "thumbnail_key"])
+    .execute();
+  return media.flatMap((m) => [m.storage_key, m.thumbnail_key]);
+}
+
+/** True when a live identification's image or thumbnail is stored under `key`. */
+export async function isLiveMediaKey(db: Db, key: string): Promise<boolean> {
+  const row = await db
+    .selectFrom("media")
+    .innerJoin("identifications", "identifications.id", "media.identification_id")
+    .select("media.id")
+    .where((eb) => eb.or([eb("media.storage_key", "=", key), eb("media.thumbnail_key", "=", key)]))
+    .where("media.deleted_at", "is", null)
+    .where("identifications.deleted_at", "is", null)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -1,0 +1,176 @@
+import { z } from "zod";
+import type { Deps } from "../../deps.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
+import { ApiError } from "../../http/errors.ts";
+import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import { pageLinks } from "../species/species.service.ts";
+import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
+import { type CreateDeps, createIdentification, IdempotencyKeyTaken } from "./identifications.create.ts";
+import { toIdentificationDto } from "./identifications.dto.ts";
+import { withIdempotencyLock } from "./identifications.idempotency.ts";
+import {
+  findLiveIdentification,
+  type IdentificationRow,
+  listLiveIdentifications,
+  listMediaOf,
+  type MediaRow,
+  softDeleteIdentification,
+} from "./identifications.repo.ts";
+import type { IdentificationResult } from "./identifications.result.ts";
+import type {
+  Identification,
+  IdentificationListQuery,
+  IdentificationPage,
+} from "./identifications.schemas.ts";
+import { readIdentificationUpload, uploadFingerprint } from "./identifications.upload.ts";
+
+const CursorSchema = z.object({ c: z.string().datetime({ offset: true }), i: z.string().uuid() });
+/** Longer than any identification can take (provider deadlines + storage), shorter than a client's patience. */
+const IDEMPOTENCY_LOCK_MS = 60_000;
+
+export type Caller = { userId: string; actor: AuditActor; clientKey: string };
+export type Created = { identification: Identification; replayed: boolean };
+
+export function createIdentificationsService(deps: CreateDeps & Pick<Deps, "redis">) {
+  const dto = (row: IdentificationRow, media: MediaRow[]) =>
+    toIdentificationDto(
+      { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
+      media.map((m) => ({
+        position: m.position,
+        storageKey: m.storage_key,
+        thumbnailKey: m.thumbnail_key,
+        width: m.width,
+        height: m.height,
+      })),
+      deps.storage,
+    );
+
+  async function replay(caller: Caller, key: string, requestHash: string): Promise<Created | undefined> {
+    const stored = await findLiveIdempotencyKey(deps.db.primary, caller.userId, key);
+    if (!stored) return undefined;
+    if (stored.requestHash !== requestHash) {
+      throw new ApiError(
+        "idempotency_key_reused",
+        "This Idempotency-Key was used with a different request; use a new key.",
+      );
+    }
+    return { identification: stored.body as Identification, replayed: true };
+  }
+
+  return {
+    /** Reads the upload as it streams; with an Idempotency-Key, a retry of the same request gets the stored answer. */
+    async create(caller: Caller, request: Request, idempotencyKey: string | undefined): Promise<Created> {
+      const upload = await readIdentificationUpload(request, deps.config.uploads);
+      if (!idempotencyKey) {
+        const identification = await createIdentification(deps, upload, caller);
+        await deps.db.markWrite(caller.clientKey);
+        return { identification, replayed: false };
+      }
+      const requestHash = uploadFingerprint(upload);
+      const earlier = await replay(caller, idempotencyKey, requestHash);
+      if (earlier) return earlier;
+      const lock = {
+        redis: deps.redis.cache,
+        keyPrefix: deps.config.redis.keyPrefix,
+        userId: caller.userId,
+        key: idempotencyKey,
+        ttlMs: IDEMPOTENCY_LOCK_MS,
+        logger: deps.logger,
+      };
+      return withIdempotencyLock(lock, async () => {
+        // A request holding the lock may have finished between our look-up and taking the lock.
+        const finished = await replay(caller, idempotencyKey, requestHash);
+        if (finished) return finished;
+        try {
+          const identification = await createIdentification(deps, upload, {
+            ...caller,
+            idempotency: { key: idempotencyKey, requestHash },
+          });
+          await deps.db.markWrite(caller.clientKey);
+          return { identification, replayed: false };
+        } catch (err) {
+          if (!(err instanceof IdempotencyKeyTaken)) throw err;
+          const winner = await replay(caller, idempotencyKey, requestHash);
+          if (!winner) throw err;
+          return winner;
+        }
+      });
+    },
+
+    async get(caller: Caller, id: string): Promise<Identification> {
+      const found = await deps.db.read(caller.clientKey, async (db) => {
+        const row = await findLiveIdentification(db, caller.userId, id);
+        return row && { row, media: await listMediaOf(db, [row.id]) };
+      });
+      if (!found) throw new ApiError("not_found", "No identification with this id.");
+      return dto(found.row, found.media);
+    },
+
+    async list(caller: Caller, query: IdentificationListQuery, selfUrl: URL): Promise<IdentificationPage> {
+      const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
+      const { rows, media } = await deps.db.read(caller.clientKey, async (db) => {
+        const rows = await listLiveIdentifications(db, {
+          userId: caller.userId,
+          limit: query.limit + 1,
+          after: after && { createdAt: after.c, id: after.i },
+          from: query.from,
+          to: query.to,
+          minConfidence: query.minConfidence,
+          speciesId: query.speciesId,
+        });
+        return {
+          rows,
+          media: await listMediaOf(
+            db,
+            rows.slice(0, query.limit).map((r) => r.id),
+          ),
+        };
+      });
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > query.limit && last
+          ? encodeCursor({ c: last.created_at.toISOString(), i: last.id })
+          : null;
+      return {
+        data: page.map((row) =>
+          dto(
+            row,
+            media.filter((m) => m.identification_id === row.id),
+          ),
+        ),
+        nextCursor,
+        links: pageLinks(selfUrl, nextCursor),
+      };
+    },
+
+    /** Soft delete: the rows stay (marked), their images stop being served at once. */
+    async remove(caller: Caller, id: string): Promise<void> {
+      const keys = await deps.db.primary.transaction().execute(async (trx) => {
+        const deleted = await softDeleteIdentification(trx, caller.userId, id);
+        if (deleted) {
+          await recordAudit(trx, caller.actor, {
+            action: "identification.delete",
+            entityType: "identification",
+            entityId: id,
+          });
+        }
+        return deleted;
+      });
+      if (!keys) throw new ApiError("not_found", "No identification with this id.");
+      await deps.db.markWrite(caller.clientKey);
+      // Served straight from a bucket or CDN, the objects themselves must go; through our media route, the
+      // route refuses them and they stay until the retention purge.
+      if (deps.config.storage.publicBaseUrl) {
+        await deps.storage.delete(keys).catch((err) => {
+          deps.logger.error(
+            { err: String(err), keys },
+            "images of a deleted identification were not removed",
+          );
+        });
+      }
+    },
+  };
+}
+
+export type IdentificationsService = ReturnType<typeof createIdentificationsService>;

@@ -1,0 +1,164 @@
+import {
+  MaxFileSizeExceededError,
+  MaxPartsExceededError,
+  MaxTotalSizeExceededError,
+  MultipartParseError,
+  parseMultipartRequest,
+} from "@remix-run/multipart-parser";
+import type { Config } from "../../config.ts";
+import { ApiError, type FieldError } from "../../http/errors.ts";
+import { type ImageFormat, sniffImageFormat } from "../../infra/images/magic-bytes.ts";
+import { ORGANS, type Organ } from "./identifications.schemas.ts";
+
+export type UploadedImage = { bytes: Uint8Array; sha256: string; format: ImageFormat };
+
+export type IdentificationUpload = {
+  images: UploadedImage[];
+  organs: Organ[];
+  latitude: number | undefined;
+  longitude: number | undefined;
+  includeHealth: boolean;
+};
+
+type UploadLimits = Config["uploads"];
+
+const TEXT_FIELDS = new Set(["organs", "latitude", "longitude", "includeHealth"]);
+const MAX_TEXT_BYTES = 64;
+const invalid = (errors: FieldError[]) =>
+  new ApiError("validation_failed", "One or more fields are invalid.", { errors });
+
+/**
+ * Reads the multipart body as it streams in, refusing as early as it can: a file or body over its limit (413)
+ * as soon as the limit is crossed, a sixth image (400) or a file that is not JPEG/PNG/WebP by its own first
+ * bytes (415) as soon as that part ends. Nothing is buffered beyond the limits.
+ */
+export async function readIdentificationUpload(
+  request: Request,
+  limits: UploadLimits,
+): Promise<IdentificationUpload> {
+  const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (mediaType !== "multipart/form-data") {
+    throw new ApiError("unsupported_media_type", "Send the photos as multipart/form-data.");
+  }
+  const images: UploadedImage[] = [];
+  const text = new Map<string, string[]>();
+  try {
+    const parts = parseMultipartRequest(request, {
+      maxFileSize: limits.maxFileBytes,
+      maxTotalSize: limits.maxRequestBytes,
+      maxParts: limits.maxImages + ORGANS.length * 2 + 8,
+      maxHeaderSize: 8 * 1024,
+    });
+    for await (const part of parts) {
+      const name = part.name ?? "";
+      if (name === "images") {
+        if (!part.isFile) throw invalid([{ path: "images", message: "must be a file" }]);
+        if (images.length === limits.maxImages) {
+          throw invalid([
+            { path: "images", message: `at most ${limits.maxImages} images per identification` },
+          ]);
+        }
+        const bytes = part.bytes;
+        const format = sniffImageFormat(bytes);
+        if (!format) {
+          throw new ApiError(
+            "unsupported_media_type",
+            `Image ${images.length + 1} is not a JPEG, PNG or WebP file (judged by its content, not its name or declared type).`,
+          );
+        }
+        images.push({ bytes, format, sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") });
+      } else if (TEXT_FIELDS.has(name) && !part.isFile) {
+        if (part.size > MAX_TEXT_BYTES) throw invalid([{ path: name, message: "is too long" }]);
+        text.set(name, [...(text.get(name) ?? []), part.text.trim()]);
+      } else {
+        throw invalid([{ path: name || "(unnamed part)", message: "is not a field of this form" }]);
+      }
+    }
+  } catch (err) {
+    await request.body?.cancel().catch(() => {});
+    throw toApiError(err, limits);
+  }
+  if (images.length === 0)
+    throw invalid([{ path: "images", message: "send 1 to 5 image files in `images` parts" }]);
+  return { images, ...readFields(text, images.length) };
+}
+
+function toApiError(err: unknown, limits: UploadLimits): unknown {
+  if (err instanceof ApiError) return err;
+  if (err instanceof MaxFileSizeExceededError) {
+    return new ApiError("payload_too_large", `Each file may be at most ${limits.maxFileBytes} bytes.`);
+  }
+  if (err instanceof MaxTotalSizeExceededError) {
+    return new ApiError(
+      "payload_too_large",
+      `The request may carry at most ${limits.maxRequestBytes} bytes.`,
+    );
+  }
+  if (err instanceof MaxPartsExceededError)
+    return invalid([{ path: "(body)", message: "too many form parts" }]);
+  if (err instanceof MultipartParseError)
+    return new ApiError("malformed_body", "The multipart body could not be parsed.");
+  // The body guard's counting stream fails the read with its own 413.
+  const cause = (err as { cause?: unknown } | null)?.cause;
+  return cause instanceof ApiError ? cause : err;
+}
+
+function readFields(text: Map<string, string[]>, imageCount: number) {
+  const errors: FieldError[] = [];
+  const single = (name: string): string | undefined => {
+    const values = text.get(name) ?? [];
+    if (values.length > 1) errors.push({ path: name, message: "send this field once" });
+    return values[0];
+  };
+
+  const organValues = text.get("organs") ?? [];
+  const organs = organValues.filter((o): o is Organ => (ORGANS as readonly string[]).includes(o));
+  if (organs.length !== organValues.length) {
+    errors.push({ path: "organs", message: `each organ must be one of ${ORGANS.join(", ")}` });
+  } else if (organValues.length > 0 && organValues.length !== imageCount) {
+    errors.push({ path: "organs", message: `send one organ per image (${imageCount}), or none` });
+  }
+
+  const coordinate = (name: "latitude" | "longitude", max: number) => {
+    const raw = single(name);
+    if (raw === undefined || raw === "") return undefined;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || Math.abs(value) > max) {
+      errors.push({ path: name, message: `must be a number from -${max} to ${max}` });
+      return undefined;
+    }
+    return value;
+  };
+  const latitude = coordinate("latitude", 90);
+  const longitude = coordinate("longitude", 180);
+  if (
+    (latitude === undefined) !== (longitude === undefined) &&
+    !errors.some((e) => e.path.endsWith("itude"))
+  ) {
+    errors.push({
+      path: latitude === undefined ? "latitude" : "longitude",
+      message: "send latitude and longitude together",
+    });
+  }
+
+  const health = single("includeHealth")?.toLowerCase();
+  if (health !== undefined && !["true", "false", "1", "0"].includes(health)) {
+    errors.push({ path: "includeHealth", message: "must be true or false" });
+  }
+
+  if (errors.length > 0) throw invalid(errors);
+  return {
+    organs: organs.length > 0 ? organs : Array.from({ length: imageCount }, () => "auto" as const),
+    latitude,
+    longitude,
+    includeHealth: health === undefined || health === "true" || health === "1",
+  };
+}
+
+/** What makes two uploads "the same request" for Idempotency-Key: every field and every file's bytes. */
+export function uploadFingerprint(upload: IdentificationUpload): string {
+  const { images, ...fields } = upload;
+  return new Bun.CryptoHasher("sha256")
+    .update(JSON.stringify({ ...fields, images: images.map((i) => i.sha256) }))
+    .digest("hex");
+}

@@ -1,0 +1,32 @@
+import type { Deps } from "../../deps.ts";
+import { createRouter } from "../../http/router.ts";
+import { identificationHandlers } from "./identifications.handlers.ts";
+import { readMedia } from "./identifications.media.ts";
+import {
+  createIdentificationRoute,
+  deleteIdentificationRoute,
+  getIdentificationRoute,
+  getMediaRoute,
+  listIdentificationsRoute,
+} from "./identifications.routes.ts";
+import { createIdentificationsService } from "./identifications.service.ts";
+
+export function identificationsRouter(deps: Deps) {
+  const h = identificationHandlers(createIdentificationsService(deps), (id, file) =>
+    readMedia(deps, id, file),
+  );
+  return createRouter()
+    .openapi(createIdentificationRoute, h.create)
+    .openapi(listIdentificationsRoute, h.list)
+    .openapi(getIdentificationRoute, h.get)
+    .openapi(deleteIdentificationRoute, h.remove)
+    .openapi(getMediaRoute, h.image);
+}
+
+/** Body limits of the upload route, for the body guards: multipart only, up to the per-request limit. */
+export function identificationBodyPolicy(deps: Pick<Deps, "config">) {
+  return (path: string) =>
+    path === "/v1/identifications"
+      ? { maxBytes: deps.config.uploads.maxRequestBytes, mediaTypes: ["multipart/form-data"] }
+      : undefined;
+}

@@ -1,0 +1,57 @@
+import { z } from "@hono/zod-openapi";
+import { LANES } from "../../config-queues.ts";
+import { PageLinksSchema } from "../../http/openapi.ts";
+import { JOB_NAMES } from "../../infra/queues.ts";
+
+export const FailedJobSchema = z
+  .object({
+    id: z.string().uuid().openapi({ description: "This dead letter's id (use it to retry)." }),
+    jobId: z.string().openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+    job: z.enum(JOB_NAMES).openapi({ example: "email.send" }),
+    lane: z.enum(LANES).openapi({ example: "fast" }),
+    groupId: z.string().openapi({ example: "user:0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+    payload: z.unknown().openapi({ description: "The job's payload as it was enqueued." }),
+    error: z.object({
+      name: z.string().openapi({ example: "Error" }),
+      message: z.string().openapi({ example: "connect ECONNREFUSED 127.0.0.1:2525" }),
+    }),
+    attempts: z.number().int().openapi({ example: 5 }),
+    failedAt: z.string().datetime({ offset: true }),
+  })
+  .openapi("FailedJob", { description: "A job that used all its attempts (dead letter), kept for redrive." });
+
+export const FailedJobPageSchema = z
+  .object({ data: z.array(FailedJobSchema), nextCursor: z.string().nullable(), links: PageLinksSchema })
+  .openapi("FailedJobPage");
+
+export const FailedJobQuerySchema = z.object({
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ param: { name: "limit", in: "query" }, example: 20, description: "Page size, 1 to 100." }),
+  cursor: z
+    .string()
+    .max(512)
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" }, description: "The `nextCursor` of the previous page." }),
+  lane: z.enum(LANES).optional().openapi({ param: { name: "lane", in: "query" }, example: "fast" }),
+  job: z.enum(JOB_NAMES).optional().openapi({ param: { name: "job", in: "query" }, example: "email.send" }),
+});
+
+export const RetriedJobSchema = z
+  .object({
+    id: z.string().uuid().openapi({ description: "The dead letter that was re-driven." }),
+    job: z.enum(JOB_NAMES),
+    lane: z.enum(LANES),
+    retryJobId: z.string().openapi({ description: "The id of the new job, with a fresh set of attempts." }),
+    retriedAt: z.string().datetime({ offset: true }),
+  })
+  .openapi("RetriedJob");
+
+export type FailedJob = z.infer<typeof FailedJobSchema>;
+export type FailedJobPage = z.infer<typeof FailedJobPageSchema>;
+export type FailedJobQuery = z.infer<typeof FailedJobQuerySchema>;
+export type RetriedJob = z.infer<typeof RetriedJobSchema>;

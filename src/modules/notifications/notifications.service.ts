@@ -1,0 +1,47 @@
+import { z } from "zod";
+import type { Deps } from "../../deps.ts";
+import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
+import { ApiError } from "../../http/errors.ts";
+import { pageLinks } from "../species/species.service.ts";
+import { listNotifications, markNotificationRead, type NotificationRow } from "./notifications.repo.ts";
+import type { Notification, NotificationPage, NotificationQuery } from "./notifications.schemas.ts";
+
+const CursorSchema = z.object({ i: z.string().uuid() });
+
+function toDto(row: NotificationRow): Notification {
+  return {
+    id: row.id,
+    kind: row.kind,
+    title: row.title,
+    body: row.body,
+    data: row.data,
+    readAt: row.read_at?.toISOString() ?? null,
+    createdAt: row.created_at.toISOString(),
+  };
+}
+
+export type Reader = { userId: string; clientKey: string };
+
+export function createNotificationsService(deps: Pick<Deps, "db">) {
+  return {
+    async list(reader: Reader, query: NotificationQuery, selfUrl: URL): Promise<NotificationPage> {
+      const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
+      const rows = await deps.db.read(reader.clientKey, (db) =>
+        listNotifications(db, reader.userId, { limit: query.limit + 1, afterId: after?.i, unread: query.unread }),
+      );
+      const page = rows.slice(0, query.limit);
+      const last = page.at(-1);
+      const nextCursor = rows.length > query.limit && last ? encodeCursor({ i: last.id }) : null;
+      return { data: page.map(toDto), nextCursor, links: pageLinks(selfUrl, nextCursor) };
+    },
+
+    async markRead(reader: Reader, id: string): Promise<Notification> {
+      const row = await markNotificationRead(deps.db.primary, reader.userId, id);
+      if (!row) throw new ApiError("not_found", "No notification with this id.");
+      await deps.db.markWrite(reader.clientKey);
+      return toDto(row);
+    },
+  };
+}
+
+export type NotificationsService = ReturnType<typeof createNotificationsService>;

@@ -1,0 +1,94 @@
+import type { Deps } from "../../deps.ts";
+import { ApiError } from "../../http/errors.ts";
+import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import {
+  insertSpecies,
+  lockSpeciesById,
+  type NewSpecies,
+  replaceSpecies,
+  type SpeciesRow,
+} from "./species.repo.ts";
+import type { CreateSpecies, Species, UpdateSpecies } from "./species.schemas.ts";
+import { type SpeciesService, toSpeciesDto } from "./species.service.ts";
+
+const capitalised = (v: string) => v.charAt(0).toUpperCase() + v.slice(1).toLowerCase();
+
+function toNewSpecies(input: CreateSpecies): NewSpecies {
+  return {
+    scientificName: input.scientificName,
+    commonNames: input.commonNames,
+    family: capitalised(input.family),
+    genus: capitalised(input.genus),
+    category: input.category.toLowerCase(),
+    care: input.careInstructions,
+  };
+}
+
+function fromRow(row: SpeciesRow): CreateSpecies {
+  return {
+    scientificName: row.scientific_name,
+    commonNames: row.common_names,
+    family: row.family,
+    genus: row.genus,
+    category: row.category,
+    careInstructions: row.care,
+  };
+}
+
+/** Catalogue edits by admins: on the primary, audited in the same transaction, then the cache entry dropped. */
+export function createSpeciesAdminService(deps: Pick<Deps, "db">, species: SpeciesService) {
+  return {
+    async createSpecies(input: CreateSpecies, actor: AuditActor, clientKey: string): Promise<Species> {
+      const row = await deps.db.primary.transaction().execute(async (trx) => {
+        const created = await insertSpecies(trx, toNewSpecies(input));
+        if (!created) throw new ApiError("conflict", "A species with this scientific name already exists.");
+        await recordAudit(trx, actor, {
+          action: "species.create",
+          entityType: "species",
+          entityId: created.id,
+          after: fromRow(created),
+        });
+        return created;
+      });
+      await deps.db.markWrite(clientKey);
+      await species.invalidate(row.id);
+      return toSpeciesDto(row);
+    },
+
+    async updateSpecies(
+      id: string,
+      patch: UpdateSpecies,
+      actor: AuditActor,
+      clientKey: string,
+    ): Promise<Species> {
+      const row = await deps.db.primary.transaction().execute(async (trx) => {
+        const current = await lockSpeciesById(trx, id);
+        if (!current) throw new ApiError("not_found", "No species with this id.");
+        const before = fromRow(current);
+        const next = { ...before, ...patch };
+        let updated: SpeciesRow;
+        try {
+          updated = await replaceSpecies(trx, id, toNewSpecies(next));
+        } catch (err) {
+          if ((err as { code?: string }).code === "23505") {
+            throw new ApiError("conflict", "A species with this scientific name already exists.");
+          }
+          throw err;
+        }
+        await recordAudit(trx, actor, {
+          action: "species.update",
+          entityType: "species",
+          entityId: id,
+          before,
+          after: fromRow(updated),
+        });
+        return updated;
+      });
+      await deps.db.markWrite(clientKey);
+      await species.invalidate(id);
+      return toSpeciesDto(row);
+    },
+  };
+}
+
+export type SpeciesAdminService = ReturnType<typeof createSpeciesAdminService>;

@@ -1,0 +1,45 @@
+import { z } from "@hono/zod-openapi";
+import { LinksSchema } from "../../http/openapi.ts";
+
+const preferenceValue = z.union([z.string().max(500), z.number(), z.boolean()]);
+
+export const PreferencesSchema = z
+  .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/), preferenceValue)
+  .refine((p) => Object.keys(p).length <= 50, "at most 50 preferences")
+  .openapi("Preferences", {
+    description: "Free-form client settings: up to 50 keys, each a string (<= 500 chars), number or boolean.",
+    example: { units: "metric", language: "en", "notifications.push": true },
+  });
+
+export const UserSchema = z
+  .object({
+    id: z.string().uuid().openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+    email: z.string().email().openapi({ example: "ada@example.com" }),
+    displayName: z.string().openapi({ example: "Ada" }),
+    role: z.enum(["user", "premium", "admin"]).openapi({ example: "user" }),
+    preferences: PreferencesSchema,
+    createdAt: z.string().datetime({ offset: true }),
+    updatedAt: z.string().datetime({ offset: true }),
+    links: LinksSchema,
+  })
+  .openapi("User");
+
+export const DisplayNameSchema = z.string().trim().min(1).max(80).openapi({ example: "Ada" });
+
+export const UpdateMeSchema = z
+  .object({
+    displayName: DisplayNameSchema.optional(),
+    preferences: z
+      .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/), preferenceValue.nullable())
+      .optional()
+      .openapi({ description: "Merged into the stored preferences; a key set to `null` is removed." }),
+  })
+  .strict()
+  .refine(
+    (v) => v.displayName !== undefined || v.preferences !== undefined,
+    "send displayName or preferences",
+  )
+  .openapi("UpdateMe", { example: { displayName: "Ada L.", preferences: { units: "imperial" } } });
+
+export type User = z.infer<typeof UserSchema>;
+export type UpdateMe = z.infer<typeof UpdateMeSchema>;

@@ -1,0 +1,97 @@
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import speciesSeed from "../../src/db/seed/species.json" with { type: "json" };
+import {
+  type CatalogueSpecies,
+  DEFAULT_PLANT_ID_KEY,
+  DEFAULT_PLANTNET_KEY,
+  type ProviderSimulator,
+  startProviderSimulator,
+} from "../simulators/provider-simulator.ts";
+import type { TestApp } from "./app.ts";
+
+/** The species the database is seeded with, so the simulator's suggestions link to our catalogue. */
+export const seedCatalogue: CatalogueSpecies[] = (speciesSeed as CatalogueSpecies[]).map(
+  ({ scientificName, commonNames, family, genus }) => ({ scientificName, commonNames, family, genus }),
+);
+
+export function startSimulator(): ProviderSimulator {
+  return startProviderSimulator({ catalogue: seedCatalogue });
+}
+
+/** A fresh media directory per app, removed by the caller. */
+export function mediaDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "plantc-media-"));
+}
+
+export async function removeDir(dir: string): Promise<void> {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Every file under `dir` (relative paths): what the local driver stored. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+}
+
+/** Environment for an app whose providers are the simulator and whose images go to `dir`. */
+export function identifyEnv(
+  sim: ProviderSimulator,
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    PLANT_ID_API_KEY: DEFAULT_PLANT_ID_KEY,
+    PLANT_ID_BASE_URL: sim.plantIdBaseUrl,
+    PLANTNET_API_KEY: DEFAULT_PLANTNET_KEY,
+    PLANTNET_BASE_URL: sim.plantnetBaseUrl,
+    PLANT_ID_TIMEOUT_MS: "3000",
+    PLANT_ID_HEALTH_TIMEOUT_MS: "3000",
+    PLANTNET_TIMEOUT_MS: "3000",
+    STORAGE_DRIVER: "local",
+    MEDIA_DIR: dir,
+    ...extra,
+  };
+}
+
+export type UploadFile = Uint8Array | { bytes: Uint8Array; type?: string; name?: string };
+
+/** The multipart body of POST /v1/identifications. */
+export function uploadForm(files: UploadFile[], fields: Record<string, string | string[]> = {}): FormData {
+  const form = new FormData();
+  files.forEach((file, i) => {
+    const f = file instanceof Uint8Array ? { bytes: file } : file;
+    form.append(
+      "images",
+      new Blob([f.bytes as Uint8Array<ArrayBuffer>], { type: f.type ?? "image/jpeg" }),
+      f.name ?? `photo-${i + 1}.jpg`,
+    );
+  });
+  for (const [name, value] of Object.entries(fields)) {
+    for (const v of Array.isArray(value) ? value : [value]) form.append(name, v);
+  }
+  return form;
+}
+
+export function postIdentification(
+  app: TestApp,
+  headers: Record<string, string>,
+  body: FormData | RequestInit["body"],
+  extraHeaders: Record<string, string> = {},
+): Promise<Response> {
+  return app.request("/v1/identifications", {
+    method: "POST",
+    headers: { ...headers, ...extraHeaders },
+    body,
+  });
+}
+
+/** Rows the user owns, deleted or not: refusals must leave none. */
+export async function identificationRowsOf(app: TestApp, userId: string) {
+  return app.deps.db.primary
+    .selectFrom("identifications")
+    .selectAll()
+    .where("user_id", "=", userId)
+    .execute();
+}

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { HeadObjectCommand, NotFound, S3Client } from "@aws-sdk/client-s3";
+import sharp from "sharp";
+import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
+import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { registerUser } from "../helpers/auth.ts";
+import { testEnv } from "../helpers/env.ts";
+import { identifyEnv, postIdentification, startSimulator, uploadForm } from "../helpers/identify.ts";
+import { jpegWithGps } from "../helpers/images.ts";
+import { expectProblem } from "../helpers/problem.ts";
+import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
+
+let sim: ProviderSimulator;
+let app: TestApp;
+const s3 = () => testEnv.s3;
+const client = () =>
+  new S3Client({
+    endpoint: s3().endpoint,
+    region: s3().region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: s3().secretAccessKey },
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+  });
+
+async function objectExists(key: string): Promise<boolean> {
+  try {
+    await client().send(new HeadObjectCommand({ Bucket: s3().bucket, Key: key }));
+    return true;
+  } catch (err) {
+    if (
+      err instanceof NotFound ||
+      (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+    )
+      return false;
+    throw err;
+  }
+}
+
+beforeAll(async () => {
+  sim = startSimulator();
+  app = await createTestApp(
+    identifyEnv(sim, "/nonexistent", {
+      STORAGE_DRIVER: "s3",
+      S3_ENDPOINT: s3().endpoint,
+      S3_BUCKET: s3().bucket,
+      S3_REGION: s3().region,
+      S3_ACCESS_KEY_ID: s3().accessKeyId,
+      S3_SECRET_ACCESS_KEY: s3().secretAccessKey,
+      S3_FORCE_PATH_STYLE: "true",
+    }),
+  );
+});
+afterAll(async () => {
+  await app.close();
+  await sim.stop();
+});
+
+describe("identifications with images in an S3 bucket", () => {
+  test("the stored copy and thumbnail go to the bucket, are served through the media route, and stop after delete", async () => {
+    const user = await registerUser(app);
+    const res = await postIdentification(
+      app,
+      user.headers,
+      uploadForm([await jpegWithGps()], { includeHealth: "false" }),
+    );
+    expect(res.status).toBe(201);
+    const body = IdentificationSchema.parse(await res.json());
+    const media = await app.deps.db.primary
+      .selectFrom("media")
+      .selectAll()
+      .where("identification_id", "=", body.id)
+      .executeTakeFirstOrThrow();
+    expect(await objectExists(media.storage_key)).toBe(true);
+    expect(await objectExists(media.thumbnail_key)).toBe(true);
+
+    const image = await app.request(body.images[0]!.url);
+    expect(image.status).toBe(200);
+    expect(image.headers.get("content-type")).toBe("image/jpeg");
+    const meta = await sharp(new Uint8Array(await image.arrayBuffer())).metadata();
+    expect(meta.exif).toBeUndefined();
+
+    expect(
+      (await app.request(`/v1/identifications/${body.id}`, { method: "DELETE", headers: user.headers }))
+        .status,
+    ).toBe(204);
+    await expectProblem(await app.request(body.images[0]!.url), 404, "not_found");
+  });
+});

@@ -1,0 +1,260 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import sharp from "sharp";
+import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
+import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { registerUser } from "../helpers/auth.ts";
+import {
+  filesUnder,
+  identificationRowsOf,
+  identifyEnv,
+  mediaDir,
+  postIdentification,
+  removeDir,
+  startSimulator,
+  uploadForm,
+} from "../helpers/identify.ts";
+import { jpeg, jpegWithGps, notAPlantJpeg, png, webp } from "../helpers/images.ts";
+import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
+
+let sim: ProviderSimulator;
+let app: TestApp;
+let dir: string;
+
+beforeAll(async () => {
+  sim = startSimulator();
+  dir = await mediaDir();
+  app = await createTestApp(identifyEnv(sim, dir));
+});
+afterAll(async () => {
+  await app.close();
+  await sim.stop();
+  await removeDir(dir);
+});
+beforeEach(() => sim.control.reset());
+
+async function created(res: Response) {
+  expect(res.status).toBe(201);
+  expect(res.headers.get("content-type")).toStartWith("application/json");
+  const body = IdentificationSchema.parse(await res.json());
+  expect(res.headers.get("location")).toBe(`/v1/identifications/${body.id}`);
+  return body;
+}
+
+describe("POST /v1/identifications", () => {
+  test("a photo is identified with merged, ranked suggestions linked to the catalogue, a health assessment and stored images", async () => {
+    const user = await registerUser(app);
+    const res = await postIdentification(
+      app,
+      user.headers,
+      uploadForm([await jpeg()], { organs: "leaf", latitude: "50.08", longitude: "14.42" }),
+    );
+    const body = await created(res);
+
+    expect(body.status).toBe("completed");
+    expect(body.isPlant).toBe(true);
+    expect(body.modelVersion).toBe("plant_id:3.6.0");
+    expect(body.providers).toEqual({
+      plantId: { status: "ok", cached: false },
+      plantnet: { status: "ok", cached: false },
+      plantIdHealth: { status: "ok", cached: false },
+    });
+    const probabilities = body.suggestions.map((s) => s.probability);
+    expect(probabilities).toEqual([...probabilities].sort((a, b) => b - a));
+    expect(body.suggestions.map((s) => s.rank)).toEqual(body.suggestions.map((_, i) => i + 1));
+    expect(body.confidence).toBe(probabilities[0]!);
+    // The simulator's PlantNet repeats Plant.id's top two species: they are merged, not listed twice.
+    const names = body.suggestions.map((s) => s.scientificName.toLowerCase());
+    expect(new Set(names).size).toBe(names.length);
+    expect(
+      body.suggestions.filter((s) => s.sources.includes("plant_id") && s.sources.includes("plantnet")).length,
+    ).toBe(2);
+    expect(body.suggestions.some((s) => s.sources.length === 1 && s.sources[0] === "plantnet")).toBe(true);
+    // Every simulated species comes from our seeded catalogue.
+    for (const s of body.suggestions) expect(s.speciesId).toBeString();
+    const top = await app.deps.db.primary
+      .selectFrom("species")
+      .select("scientific_name")
+      .where("id", "=", body.suggestions[0]!.speciesId!)
+      .executeTakeFirstOrThrow();
+    expect(top.scientific_name).toBe(body.suggestions[0]!.scientificName);
+    expect(body.health?.diseases.length).toBeGreaterThan(0);
+    expect(sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 1, plantnet: 1 });
+
+    const row = await app.deps.db.primary
+      .selectFrom("identifications")
+      .selectAll()
+      .where("id", "=", body.id)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({
+      user_id: user.user.id,
+      status: "completed",
+      model_version: "plant_id:3.6.0",
+      confidence: body.confidence,
+      top_species_id: body.suggestions[0]!.speciesId!,
+    });
+    const media = await app.deps.db.primary
+      .selectFrom("media")
+      .selectAll()
+      .where("identification_id", "=", body.id)
+      .execute();
+    expect(media).toHaveLength(1);
+    expect(await filesUnder(dir)).toEqual(
+      expect.arrayContaining([media[0]!.storage_key, media[0]!.thumbnail_key]),
+    );
+    expect(body.images).toEqual([
+      {
+        url: `/v1/media/${media[0]!.storage_key}`,
+        thumbnailUrl: `/v1/media/${media[0]!.thumbnail_key}`,
+        width: 640,
+        height: 480,
+      },
+    ]);
+  });
+
+  test("stored images are re-encoded JPEGs without metadata (no GPS) and come with a small thumbnail", async () => {
+    const user = await registerUser(app);
+    const original = await jpegWithGps();
+    expect((await sharp(original).metadata()).exif).toBeDefined();
+    const body = await created(await postIdentification(app, user.headers, uploadForm([original])));
+
+    const image = body.images[0]!;
+    const stored = await app.request(image.url);
+    expect(stored.status).toBe(200);
+    expect(stored.headers.get("content-type")).toBe("image/jpeg");
+    expect(stored.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    const storedMeta = await sharp(new Uint8Array(await stored.arrayBuffer())).metadata();
+    expect(storedMeta.format).toBe("jpeg");
+    expect(storedMeta.exif).toBeUndefined();
+    expect(storedMeta.width).toBe(400);
+
+    const thumb = await app.request(image.thumbnailUrl);
+    expect(thumb.status).toBe(200);
+    const thumbMeta = await sharp(new Uint8Array(await thumb.arrayBuffer())).metadata();
+    expect(Math.max(thumbMeta.width, thumbMeta.height)).toBeLessThanOrEqual(320);
+    expect(thumbMeta.exif).toBeUndefined();
+  });
+
+  test("PNG and WebP photos are accepted and several images become one identification in upload order", async () => {
+    const user = await registerUser(app);
+    const files = [
+      await png({ width: 300, height: 200 }),
+      await webp({ width: 200, height: 300 }),
+      await jpeg({ width: 150, height: 150 }),
+    ];
+    const body = await created(
+      await postIdentification(
+        app,
+        user.headers,
+        uploadForm(
+          [
+            { bytes: files[0]!, type: "image/png", name: "a.png" },
+            { bytes: files[1]!, type: "image/webp", name: "b.webp" },
+            files[2]!,
+          ],
+          {
+            organs: ["flower", "leaf", "bark"],
+          },
+        ),
+      ),
+    );
+    expect(body.images.map((i) => [i.width, i.height])).toEqual([
+      [300, 200],
+      [200, 300],
+      [150, 150],
+    ]);
+    const media = await app.deps.db.primary
+      .selectFrom("media")
+      .select(["position", "width"])
+      .where("identification_id", "=", body.id)
+      .orderBy("position")
+      .execute();
+    expect(media).toEqual([
+      { position: 0, width: 300 },
+      { position: 1, width: 200 },
+      { position: 2, width: 150 },
+    ]);
+  });
+
+  test("a large photo is stored at most 2048 px on its longest side", async () => {
+    const user = await registerUser(app);
+    const body = await created(
+      await postIdentification(app, user.headers, uploadForm([await jpeg({ width: 3000, height: 1500 })])),
+    );
+    expect(body.images[0]).toMatchObject({ width: 2048, height: 1024 });
+  });
+
+  test("includeHealth=false skips the health assessment", async () => {
+    const user = await registerUser(app);
+    const body = await created(
+      await postIdentification(app, user.headers, uploadForm([await jpeg()], { includeHealth: "false" })),
+    );
+    expect(body.health).toBeUndefined();
+    expect(body.providers.plantIdHealth).toBeUndefined();
+    expect(sim.control.calls("plant-id-health")).toBe(0);
+  });
+
+  test("a picture that is not a plant is answered with isPlant false and PlantNet's no_match", async () => {
+    const user = await registerUser(app);
+    const body = await created(
+      await postIdentification(
+        app,
+        user.headers,
+        uploadForm([await notAPlantJpeg()], { includeHealth: "false" }),
+      ),
+    );
+    expect(body.isPlant).toBe(false);
+    expect(body.providers.plantnet).toEqual({ status: "no_match", cached: false });
+    expect(body.providers.plantId.status).toBe("ok");
+    expect(body.suggestions.every((s) => s.sources.length === 1 && s.sources[0] === "plant_id")).toBe(true);
+    expect(body.confidence).toBeLessThan(0.1);
+  });
+
+  test("the same photo again is answered from the cache without calling any provider", async () => {
+    const user = await registerUser(app);
+    const photo = await jpeg();
+    const first = await created(await postIdentification(app, user.headers, uploadForm([photo])));
+    const second = await created(await postIdentification(app, user.headers, uploadForm([photo])));
+    expect(second.id).not.toBe(first.id);
+    expect(second.suggestions).toEqual(first.suggestions);
+    expect(second.providers).toEqual({
+      plantId: { status: "ok", cached: true },
+      plantnet: { status: "ok", cached: true },
+      plantIdHealth: { status: "ok", cached: true },
+    });
+    expect(sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 1, plantnet: 1 });
+    expect(await identificationRowsOf(app, user.user.id)).toHaveLength(2);
+  });
+
+  test("other organs for the same photo are a different PlantNet question but the same Plant.id one", async () => {
+    const user = await registerUser(app);
+    const photo = await jpeg();
+    await created(
+      await postIdentification(
+        app,
+        user.headers,
+        uploadForm([photo], { organs: "leaf", includeHealth: "false" }),
+      ),
+    );
+    const again = await created(
+      await postIdentification(
+        app,
+        user.headers,
+        uploadForm([photo], { organs: "flower", includeHealth: "false" }),
+      ),
+    );
+    expect(again.providers.plantId.cached).toBe(true);
+    expect(again.providers.plantnet.cached).toBe(false);
+    expect(sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 0, plantnet: 2 });
+  });
+
+  test("the media route serves nothing outside stored identification images", async () => {
+    const res = await app.request(
+      `/v1/media/identifications/${crypto.randomUUID()}/${crypto.randomUUID()}.jpg`,
+    );
+    expect(res.status).toBe(404);
+    const traversal = await app.request(
+      `/v1/media/identifications/${crypto.randomUUID()}/..%2F..%2Fetc%2Fpasswd`,
+    );
+    expect(traversal.status).toBe(400);
+  });
+});

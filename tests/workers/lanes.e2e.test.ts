@@ -1,0 +1,157 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
+import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { registerUser } from "../helpers/auth.ts";
+import { failedJobsWhere, identificationRow, notificationsOf, submitAsync } from "../helpers/background.ts";
+import { identifyEnv, mediaDir, removeDir, startSimulator } from "../helpers/identify.ts";
+import { jpeg } from "../helpers/images.ts";
+import { removeQueueKeys, startWorkerProcess, type WorkerProcess, workerEnv } from "../helpers/workers.ts";
+import type { Lane } from "../../src/infra/queues.ts";
+
+let sim: ProviderSimulator;
+let dir: string;
+let app: TestApp;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  sim = startSimulator();
+  dir = await mediaDir();
+  app = await createTestApp(identifyEnv(sim, dir));
+});
+afterAll(async () => {
+  await removeQueueKeys(app);
+  await app.close();
+  await sim.stop();
+  await removeDir(dir);
+});
+beforeEach(() => sim.control.reset());
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop()));
+});
+
+async function worker(lanes: Lane[], extra: Record<string, string> = {}) {
+  const w = await startWorkerProcess(workerEnv(app, lanes, { ...identifyEnv(sim, dir), ...extra }));
+  workers.push(w);
+  return w;
+}
+
+const completedKey = (id: string) => `identification.completed:${id}`;
+
+describe("async identification", () => {
+  test("goes queued -> processing -> completed in a worker process and notifies its owner once", async () => {
+    sim.control.hang("plant-id");
+    const user = await registerUser(app);
+    await worker(["default", "fast"]);
+    const id = await submitAsync(app, user, [await jpeg()]);
+
+    await sim.control.whenCalled("plant-id");
+    expect((await identificationRow(app, id)).status).toBe("processing");
+    sim.control.reset();
+
+    const row = await waitFor(async () => {
+      const r = await identificationRow(app, id);
+      return r.status === "completed" && r;
+    }, { timeoutMs: 15_000, what: "the identification to complete" });
+    expect(row.confidence).toBeGreaterThan(0);
+    expect((row.result as { suggestions: unknown[] }).suggestions.length).toBeGreaterThan(0);
+    const [notification, ...more] = await waitFor(() => notificationsOf(app, user.user.id, completedKey(id)).then((n) => n.length > 0 && n), {
+      what: "the notification",
+    });
+    expect(more).toEqual([]);
+    expect(notification).toMatchObject({ kind: "identification.completed", data: { identificationId: id } });
+  });
+
+  test("a premium user's identification is run by a priority-lane worker while the default lane has none", async () => {
+    const premium = await registerUser(app, { role: "premium" });
+    await worker(["priority", "fast"]);
+    const id = await submitAsync(app, premium, [await jpeg()]);
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", { timeoutMs: 15_000, what: "completion" });
+    expect(await app.deps.queues.queue("default").getWaitingCount()).toBe(0);
+  });
+});
+
+describe("crashes and shutdowns", () => {
+  test("a worker killed with SIGKILL mid-job: the job is delivered again and completes once", async () => {
+    sim.control.hang("plant-id");
+    sim.control.hang("plantnet");
+    const user = await registerUser(app);
+    const first = await worker(["default"]);
+    const id = await submitAsync(app, user, [await jpeg()]);
+    await sim.control.whenCalled("plant-id");
+    first.kill("SIGKILL");
+    await first.exited;
+    sim.control.reset();
+
+    await worker(["default", "fast"]);
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", { timeoutMs: 20_000, what: "redelivery" });
+    await waitFor(() => notificationsOf(app, user.user.id, completedKey(id)).then((n) => n.length === 1), { what: "one notification" });
+    // Redelivered once, not run in a loop, and never counted as a failure.
+    expect(sim.control.calls("plant-id")).toBe(1);
+    expect(await failedJobsWhere(app, "identificationId", id)).toEqual([]);
+    expect(await notificationsOf(app, user.user.id)).toHaveLength(1);
+  });
+
+  test("SIGTERM lets a running job finish, then the worker exits 0", async () => {
+    sim.control.setLatency("plant-id", 1_500);
+    const user = await registerUser(app);
+    const w = await worker(["default"]);
+    const id = await submitAsync(app, user, [await jpeg()]);
+    await sim.control.whenCalled("plant-id");
+    w.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+    expect((await identificationRow(app, id)).status).toBe("completed");
+    const stopped = await w.waitForLine((l) => l.message === "worker stopped", "the stop line");
+    expect(stopped.released).toBe(0);
+  });
+
+  test("SIGTERM hands a job that cannot finish in time back to its lane without spending an attempt", async () => {
+    sim.control.hang("plant-id");
+    sim.control.hang("plantnet");
+    const user = await registerUser(app);
+    const w = await worker(["default"], { WORKER_DRAIN_TIMEOUT_MS: "800" });
+    const id = await submitAsync(app, user, [await jpeg()]);
+    await sim.control.whenCalled("plant-id");
+    const stoppedAt = Date.now();
+    w.kill("SIGTERM");
+    expect(await w.exited).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    expect((await w.waitForLine((l) => l.message === "worker stopped", "the stop line")).released).toBe(1);
+    const job = await app.deps.queues.queue("default").getJob(`identification.run:${id}`);
+    expect(job.status).toBe("waiting");
+    expect(job.attemptsMade).toBe(0);
+
+    sim.control.reset();
+    await worker(["default", "fast"]);
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", { timeoutMs: 15_000, what: "the handed-back job" });
+  });
+});
+
+describe("head-of-line", () => {
+  test("with the slow lane full of long batches, a fast job completes while they still run", async () => {
+    sim.control.setLatency("plant-id", 2_000);
+    sim.control.setLatency("plantnet", 2_000);
+    const user = await registerUser(app);
+    // One process for both lanes: even there, the lanes do not share slots.
+    await worker(["slow", "fast"], { QUEUE_SLOW_CONCURRENCY: "2" });
+    const batches: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const form = new FormData();
+      for (const bytes of [await jpeg(), await jpeg()]) form.append("images", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "p.jpg");
+      const res = await app.request("/v1/identification-batches", { method: "POST", headers: user.headers, body: form });
+      expect(res.status).toBe(202);
+      batches.push(((await res.json()) as { id: string }).id);
+    }
+    await waitFor(async () => (await app.deps.queues.queue("slow").getActiveCount()) === 2, { timeoutMs: 10_000, what: "a full slow lane" });
+
+    const { enqueue } = await import("../../src/infra/queues.ts");
+    const started = Date.now();
+    await enqueue(app.deps, "notification.send", { userId: user.user.id, key: "hol", kind: "test.head_of_line", title: "Fast" }, { groupId: `hol:${user.user.id}` });
+    await waitFor(() => notificationsOf(app, user.user.id, "hol").then((n) => n.length === 1), { timeoutMs: 3_000, what: "the fast job" });
+    const fastMs = Date.now() - started;
+
+    const statuses = await app.deps.db.primary.selectFrom("identification_batches").select("status").where("id", "in", batches).execute();
+    expect(statuses.filter((s) => s.status === "completed")).toHaveLength(0);
+    expect(await app.deps.queues.queue("slow").getActiveCount()).toBe(2);
+    expect(fastMs).toBeLessThan(2_000);
+  });
+});

@@ -1,0 +1,27 @@
+import type { Deps } from "../src/deps.ts";
+import type { Mailer } from "../src/infra/mailer.ts";
+import type { JobName, JobPayload, Lane } from "../src/infra/queues.ts";
+import type { Logger } from "../src/infra/logger.ts";
+
+/** The API's deps plus what only workers use. */
+export type WorkerDeps = Deps & { mailer: Mailer };
+
+export type JobContext = {
+  /** Aborted at the lane's time limit, and when a draining worker hands the job back. */
+  signal: AbortSignal;
+  /** 1 for the first run. */
+  attempt: number;
+  maxAttempts: number;
+  jobId: string;
+  lane: Lane;
+  logger: Logger;
+  traceparent?: string;
+};
+
+export type JobDefinition<N extends JobName> = {
+  run(deps: WorkerDeps, payload: JobPayload<N>, ctx: JobContext): Promise<unknown>;
+  /** Called once the job used all its attempts (after it is kept in failed_jobs): tell the user, mark state. */
+  onDeadLetter?(deps: WorkerDeps, payload: JobPayload<N>, error: Error): Promise<void>;
+};
+
+export type JobRegistry = { [N in JobName]: JobDefinition<N> };

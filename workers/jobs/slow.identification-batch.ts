@@ -1,0 +1,72 @@
+import { enqueue } from "../../src/infra/queues.ts";
+import { findBatchForJob, listBatchItems, setBatchStatus } from "../../src/modules/identification-batches/batches.repo.ts";
+import {
+  failQueuedIdentification,
+  ProvidersUnavailableError,
+  processQueuedIdentification,
+} from "../../src/modules/identifications/identifications.jobs.ts";
+import type { JobDefinition } from "../job-types.ts";
+
+const DONE = new Set(["completed", "failed"]);
+
+/**
+ * slow lane: identifies a batch's photos one by one. Progress is each item's own status, so a redelivered or
+ * retried batch (crash, drain, providers down) continues where it stopped. Providers being down fails the
+ * whole attempt (retried later); any other problem fails only that photo.
+ */
+export const identificationBatch: JobDefinition<"identification.batch"> = {
+  async run(deps, { batchId, userId }, ctx) {
+    const db = deps.db.primary;
+    const batch = await findBatchForJob(db, batchId);
+    if (!batch || batch.deleted_at) return { skipped: true };
+    if (batch.status !== "completed") await setBatchStatus(db, batchId, "processing");
+    for (const item of await listBatchItems(db, batchId)) {
+      ctx.signal.throwIfAborted();
+      if (item.deleted || DONE.has(item.status)) continue;
+      try {
+        await processQueuedIdentification(deps, item.identificationId, ctx.signal);
+      } catch (err) {
+        if (err instanceof ProvidersUnavailableError || ctx.signal.aborted) throw err;
+        ctx.logger.warn({ identificationId: item.identificationId, err: String(err) }, "batch item failed");
+        await failQueuedIdentification(deps, item.identificationId, err as Error);
+      }
+    }
+    const items = await listBatchItems(db, batchId);
+    const completed = items.filter((i) => i.status === "completed").length;
+    await setBatchStatus(db, batchId, "completed");
+    await enqueue(
+      deps,
+      "notification.send",
+      {
+        userId,
+        key: `batch.completed:${batchId}`,
+        kind: "batch.completed",
+        title: "Your batch of photos is identified",
+        body: `${completed} of ${items.length} photos identified.`,
+        data: { batchId, completed, total: items.length },
+      },
+      { groupId: `user:${userId}`, traceparent: ctx.traceparent },
+    );
+    return { completed, total: items.length };
+  },
+
+  async onDeadLetter(deps, { batchId, userId }, error) {
+    for (const item of await listBatchItems(deps.db.primary, batchId)) {
+      if (!DONE.has(item.status)) await failQueuedIdentification(deps, item.identificationId, error);
+    }
+    await setBatchStatus(deps.db.primary, batchId, "failed");
+    await enqueue(
+      deps,
+      "notification.send",
+      {
+        userId,
+        key: `batch.failed:${batchId}`,
+        kind: "batch.failed",
+        title: "Your batch of photos could not be finished",
+        body: "Photos identified before the problem keep their results.",
+        data: { batchId },
+      },
+      { groupId: `user:${userId}` },
+    );
+  },
+};

@@ -1,0 +1,211 @@
+import { type ReservedJob, Worker } from "groupmq";
+import {
+  backoffDelay,
+  groupmqLogger,
+  type JobEnvelope,
+  type Lane,
+  parseEnvelope,
+} from "../src/infra/queues.ts";
+import { queueMetrics } from "../src/infra/queue-metrics.ts";
+import { recordDeadLetter } from "./dead-letters.ts";
+import type { JobContext, JobRegistry, WorkerDeps } from "./job-types.ts";
+import { releaseJob } from "./release-job.ts";
+
+export class JobTimeoutError extends Error {
+  override readonly name = "JobTimeoutError";
+}
+class JobReleasedError extends Error {
+  override readonly name = "JobReleasedError";
+}
+
+export type LaneWorker = {
+  readonly lane: Lane;
+  running(): number;
+  /** Stops taking jobs, waits for the running ones until `deadlineAt`, then hands the rest back to the lane. */
+  drain(deadlineAt: number): Promise<{ released: number }>;
+};
+
+/** A promise that never settles: groupmq then neither completes nor retries a job we handed back. */
+const handedBack = () => new Promise<never>(() => {});
+
+const toError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
+const nameOf = (data: unknown) =>
+  String((data && typeof data === "object" && (data as { name?: unknown }).name) || "(unknown)");
+
+/**
+ * Consumes one lane with `concurrency` groupmq workers of concurrency 1. (groupmq's own concurrency > 1
+ * busy-polls Redis while a job runs and the lane is empty: ~100k commands/s measured, see the report.)
+ * Around each job: payload validation, the lane's time limit (abort signal + deadline; groupmq's job timeout is
+ * only a lease), dead letters in failed_jobs, metrics, and a drain that hands unfinished jobs back.
+ */
+export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegistry): LaneWorker {
+  const queue = deps.queues.queue(lane);
+  const { lanes, leaseMs, maxStalledCount, stalledCheckMs } = deps.config.queues;
+  const laneConfig = lanes[lane];
+  const metrics = queueMetrics(deps.metrics.registry);
+  const log = deps.logger.child({ lane });
+  const running = new Map<string, { controller: AbortController; released: boolean }>();
+  let draining = false;
+  let onIdle: (() => void) | undefined;
+
+  async function deadLetter(job: ReservedJob<JobEnvelope>, error: Error, attempts: number) {
+    metrics.deadLetters.inc({ lane, job: nameOf(job.data) });
+    await recordDeadLetter(deps, {
+      lane,
+      jobId: job.id,
+      groupId: job.groupId,
+      jobName: nameOf(job.data),
+      envelope: job.data,
+      error,
+      attempts,
+    });
+  }
+
+  async function handle(job: ReservedJob<JobEnvelope>): Promise<unknown> {
+    if (draining) {
+      // Reserved while the worker was stopping (groupmq chains the next job of a group on completion).
+      await releaseJob(queue.redis, queue.namespace, job.id).catch(() => false);
+      return handedBack();
+    }
+    const attempt = job.attempts + 1;
+    let parsed: ReturnType<typeof parseEnvelope>;
+    try {
+      parsed = parseEnvelope(job.data);
+    } catch (err) {
+      // A payload that does not validate will not validate on the next attempt either.
+      metrics.finished.inc({ lane, job: nameOf(job.data), outcome: "invalid" });
+      log.error({ jobId: job.id, err: toError(err).message }, "job payload rejected");
+      await deadLetter(job, toError(err), attempt);
+      return { deadLettered: true };
+    }
+    const { envelope, payload } = parsed;
+    const definition = registry[envelope.name];
+    const started = Date.now();
+    if (job.attempts === 0) metrics.waitSeconds.observe({ lane }, Math.max(0, started - envelope.enqueuedAt) / 1000);
+
+    const controller = new AbortController();
+    const entry = { controller, released: false };
+    running.set(job.id, entry);
+    metrics.inFlight.inc({ lane });
+    const timer = setTimeout(
+      () => controller.abort(new JobTimeoutError(`${envelope.name} ran past the ${lane} lane's limit of ${laneConfig.timeLimitMs} ms`)),
+      laneConfig.timeLimitMs,
+    );
+    const ctx: JobContext = {
+      signal: controller.signal,
+      attempt,
+      maxAttempts: laneConfig.attempts,
+      jobId: job.id,
+      lane,
+      traceparent: envelope.traceparent,
+      logger: log.child({ jobId: job.id, job: envelope.name, attempt, traceparent: envelope.traceparent }),
+    };
+    const aborted = new Promise<never>((_, reject) =>
+      controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+    );
+    aborted.catch(() => {});
+    try {
+      const result = await Promise.race([definition.run(deps, payload as never, ctx), aborted]);
+      metrics.finished.inc({ lane, job: envelope.name, outcome: "completed" });
+      ctx.logger.debug({ ms: Date.now() - started }, "job completed");
+      return result ?? null;
+    } catch (caught) {
+      if (entry.released) return handedBack();
+      const error = toError(caught);
+      const final = attempt >= laneConfig.attempts;
+      const outcome = final ? "failed" : error instanceof JobTimeoutError ? "timeout" : "retry";
+      metrics.finished.inc({ lane, job: envelope.name, outcome });
+      ctx.logger[final ? "error" : "warn"]({ err: error.message, errName: error.name, final }, "job failed");
+      if (final) {
+        await deadLetter(job, error, attempt);
+        await definition.onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
+          ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
+        });
+      }
+      throw error; // groupmq retries with our backoff, or drops it after the last attempt (kept above)
+    } finally {
+      clearTimeout(timer);
+      running.delete(job.id);
+      metrics.inFlight.dec({ lane });
+      metrics.runSeconds.observe({ lane, job: envelope.name }, (Date.now() - started) / 1000);
+      if (running.size === 0) onIdle?.();
+    }
+  }
+
+  /** groupmq fails a job after maxStalledCount crashes, keeps no copy and leaves the rest of its group waiting. */
+  async function onStalled(jobId: string, groupId: string) {
+    metrics.redeliveries.inc({ lane });
+    const hash = await queue.redis.hgetall(`${queue.namespace}:job:${jobId}`);
+    if (hash.status !== "failed") {
+      log.warn({ jobId, groupId }, "job of a crashed worker handed out again");
+      return;
+    }
+    let envelope: unknown = null;
+    try {
+      envelope = JSON.parse(hash.data ?? "null");
+    } catch {
+      envelope = hash.data;
+    }
+    const error = new Error(hash.failedReason || "the job's worker stopped too many times");
+    error.name = "JobStalledError";
+    metrics.deadLetters.inc({ lane, job: nameOf(envelope) });
+    await recordDeadLetter(deps, { lane, jobId, groupId, jobName: nameOf(envelope), envelope, error, attempts: Number(hash.attempts ?? 0) + 1 });
+    await queue.remove(jobId); // also puts the group's next job back in the ready set
+    try {
+      const { envelope: valid, payload } = parseEnvelope(envelope);
+      await registry[valid.name].onDeadLetter?.(deps, payload as never, error);
+    } catch (err) {
+      log.error({ jobId, err: toError(err).message }, "dead-letter follow-up failed");
+    }
+  }
+
+  const gmqLog = groupmqLogger(log, () => draining);
+  const workers = Array.from(
+    { length: laneConfig.concurrency },
+    (_, i) =>
+      new Worker<JobEnvelope>({
+        queue,
+        name: `${lane}#${i}`,
+        concurrency: 1,
+        handler: handle,
+        maxAttempts: laneConfig.attempts,
+        backoff: (retry) => backoffDelay(laneConfig, retry),
+        // groupmq's default of 1 turns the first crash into a lost job.
+        maxStalledCount,
+        // One worker per process runs the periodic chores (stall check, delayed-job promotion, cleanup).
+        stalledInterval: i === 0 ? stalledCheckMs : 0,
+        enableCleanup: i === 0,
+        stalledGracePeriod: Math.min(1_000, Math.floor(leaseMs / 4)),
+        logger: gmqLog,
+      }),
+  );
+  workers[0]?.on("stalled", (jobId, groupId) => {
+    onStalled(jobId, groupId).catch((err: unknown) => log.error({ jobId, err: toError(err).message }, "stalled job not handled"));
+  });
+  log.info({ concurrency: laneConfig.concurrency, timeLimitMs: laneConfig.timeLimitMs, attempts: laneConfig.attempts }, "lane worker started");
+
+  return {
+    lane,
+    running: () => running.size,
+    async drain(deadlineAt) {
+      draining = true;
+      const closing = workers.map((w) => w.close(Math.max(0, deadlineAt - Date.now())).catch(() => {}));
+      if (running.size > 0) {
+        await new Promise<void>((resolve) => {
+          onIdle = resolve;
+          setTimeout(resolve, Math.max(0, deadlineAt - Date.now()));
+        });
+      }
+      let released = 0;
+      for (const [jobId, entry] of running) {
+        entry.released = true;
+        entry.controller.abort(new JobReleasedError("the worker is shutting down"));
+        if (await releaseJob(queue.redis, queue.namespace, jobId).catch(() => false)) released++;
+      }
+      if (released > 0) log.warn({ released }, "unfinished jobs handed back to the lane");
+      // Workers holding a handed-back job never finish closing; the process exits without them.
+      await Promise.race([Promise.all(closing), Bun.sleep(released > 0 ? 200 : 3_000)]);
+      return { released };
+    },
+  };
+}

@@ -1,0 +1,58 @@
+/**
+ * A worker process: consumes the lanes named in WORKER_QUEUES (e.g. `fast`, or `slow,default`), serves
+ * /healthz and /metrics on WORKER_PORT, and on SIGTERM stops taking jobs, lets running ones finish until
+ * WORKER_DRAIN_TIMEOUT_MS, hands the rest back to their lane (no attempt spent) and exits 0.
+ */
+import { loadConfig } from "../src/config.ts";
+import { startMetricsServer } from "../src/http/metrics-server.ts";
+import { jobs } from "./jobs/index.ts";
+import { type LaneWorker, startLaneWorker } from "./lane-worker.ts";
+import { startQueueHealth } from "./queue-health.ts";
+import { startScheduler } from "./scheduler.ts";
+import { buildWorkerDeps } from "./worker-deps.ts";
+
+const config = loadConfig();
+const deps = await buildWorkerDeps(config);
+const { logger } = deps;
+const lanes = config.worker.lanes;
+// Each lane worker adds listeners to the shared queue connection; dozens are expected, not a leak.
+deps.queues.redis.setMaxListeners(0);
+
+const workers: LaneWorker[] = lanes.map((lane) => startLaneWorker(deps, lane, jobs));
+const health = startQueueHealth(deps, lanes);
+const scheduler = lanes.includes("slow") ? startScheduler(deps) : undefined;
+let draining = false;
+
+const server = startMetricsServer({
+  registry: deps.metrics.registry,
+  port: config.worker.port,
+  hostname: config.host,
+  logger,
+  routes: {
+    "/healthz": () => {
+      const redis = deps.queues.redis.status;
+      const ok = !draining && redis === "ready";
+      const running = Object.fromEntries(workers.map((w) => [w.lane, w.running()]));
+      return Response.json({ status: ok ? "ok" : draining ? "draining" : "degraded", lanes, running, redis }, { status: ok ? 200 : 503 });
+    },
+  },
+});
+logger.info({ lanes, healthz: `${server.url}/healthz`, pid: process.pid }, "worker ready");
+
+async function shutdown(signal: string) {
+  if (draining) return;
+  draining = true;
+  const deadlineAt = Date.now() + config.worker.drainTimeoutMs;
+  logger.info({ signal, drainTimeoutMs: config.worker.drainTimeoutMs }, "worker draining");
+  scheduler?.stop();
+  health.stop();
+  const results = await Promise.all(workers.map((w) => w.drain(deadlineAt)));
+  const released = results.reduce((n, r) => n + r.released, 0);
+  await server.stop();
+  await deps.close();
+  logger.info({ released }, "worker stopped");
+  logger.flush?.();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));

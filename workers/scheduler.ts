@@ -1,0 +1,39 @@
+import { enqueue, type JobName } from "../src/infra/queues.ts";
+import type { WorkerDeps } from "./job-types.ts";
+
+type Schedule = { name: Extract<JobName, "media.purge" | "cache.warm">; everyMs: number };
+
+/**
+ * Runs in every slow-lane worker process; each period's run is claimed once across the fleet (SET NX on the
+ * period number), so three slow workers still purge once an hour. The first period starts at boot.
+ */
+export function startScheduler(deps: WorkerDeps): { stop(): void } {
+  const { jobs } = deps.config;
+  const schedules: Schedule[] = [
+    { name: "media.purge", everyMs: jobs.mediaPurgeEveryMs },
+    { name: "cache.warm", everyMs: jobs.cacheWarmEveryMs },
+  ];
+  const redis = deps.queues.redis;
+  const tick = async () => {
+    for (const s of schedules) {
+      const period = Math.floor(Date.now() / s.everyMs);
+      const claim = `${deps.config.redis.keyPrefix}schedule:${s.name}:${period}`;
+      try {
+        if ((await redis.set(claim, "1", "PX", s.everyMs * 2, "NX")) !== "OK") continue;
+        try {
+          await enqueue(deps, s.name, {}, { groupId: `system:${s.name}`, jobId: `${s.name}:${period}` });
+          deps.logger.info({ job: s.name, period }, "scheduled job enqueued");
+        } catch (err) {
+          await redis.del(claim); // let the next tick (here or elsewhere) try again
+          throw err;
+        }
+      } catch (err) {
+        deps.logger.warn({ job: s.name, err: String(err) }, "scheduled job not enqueued");
+      }
+    }
+  };
+  const intervalMs = Math.max(1_000, Math.min(60_000, ...schedules.map((s) => s.everyMs / 4)));
+  void tick();
+  const timer = setInterval(() => void tick(), intervalMs);
+  return { stop: () => clearInterval(timer) };
+}

@@ -1,0 +1,18 @@
+import type { Config } from "../src/config.ts";
+import { buildDeps } from "../src/deps.ts";
+import { createMailer } from "../src/infra/mailer.ts";
+import type { WorkerDeps } from "./job-types.ts";
+
+/** The same deps as the API (database, Redis by role, queues, storage, providers) plus the mailer. */
+export async function buildWorkerDeps(config: Config): Promise<WorkerDeps> {
+  const deps = await buildDeps(config, { application: `plant-community-worker:${config.worker.lanes.join(",")}` });
+  const mailer = createMailer(config.mail);
+  return {
+    ...deps,
+    mailer,
+    async close() {
+      mailer.close();
+      await deps.close();
+    },
+  };
+}
