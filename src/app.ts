@@ -30,6 +30,7 @@ import { batchBodyPolicy, identificationBatchesRouter } from "./modules/identifi
 import { identificationBodyPolicy, identificationsRouter } from "./modules/identifications/index.ts";
 import { jobsRouter } from "./modules/jobs/index.ts";
 import { notificationsRouter } from "./modules/notifications/index.ts";
+import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
 import { systemRouter } from "./modules/system/index.ts";
 import { usersRouter } from "./modules/users/index.ts";
@@ -74,6 +75,7 @@ export function createApp(deps: Deps) {
   app.route("/v1", apiKeysRouter(deps));
   app.route("/v1", auditRouter(deps));
   app.route("/v1", identificationsRouter(deps));
+  app.route("/v1", providersRouter(deps));
   app.route("/v1", identificationBatchesRouter(deps));
   app.route("/v1", notificationsRouter(deps));
   app.route("/v1", jobsRouter(deps));

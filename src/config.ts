@@ -1,6 +1,12 @@
 import { z } from "zod";
+import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./config-breakers.ts";
+import {
+  checkIdentificationEnv,
+  type IdentificationConfig,
+  IdentificationEnvShape,
+  identificationConfig,
+} from "./config-identification.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
-import { checkIdentificationEnv, type IdentificationConfig, IdentificationEnvShape, identificationConfig } from "./config-identification.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -79,6 +85,7 @@ const EnvSchema = z
     SEED_ON_START: z.boolean().or(bool).default(true),
     ...BackgroundEnvShape,
     ...IdentificationEnvShape,
+    ...BreakerEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
@@ -147,7 +154,8 @@ export type Config = Readonly<{
   seedOnStart: boolean;
 }> &
   BackgroundConfig &
-  IdentificationConfig;
+  IdentificationConfig &
+  BreakerConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -191,7 +199,8 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     },
     auth: {
       // Outside production a per-process secret is fine: tokens simply stop working after a restart.
-      jwtSecret: e.JWT_SECRET ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
+      jwtSecret:
+        e.JWT_SECRET ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86_400,
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
@@ -213,6 +222,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     seedOnStart: e.SEED_ON_START,
     ...backgroundConfig(e),
     ...identificationConfig(e),
+    ...breakerConfig(e),
   });
 }
 

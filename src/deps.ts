@@ -8,11 +8,12 @@ import { type Cache, createCache } from "./infra/cache.ts";
 import { type Clock, systemClock } from "./infra/clock.ts";
 import { createLogger, type Logger } from "./infra/logger.ts";
 import { createMetrics, type Metrics } from "./infra/metrics.ts";
-import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
-import { closeRedis, createRedis } from "./infra/redis.ts";
-import { deadlineOnlyGates, type ProviderGates } from "./infra/providers/provider-gate.ts";
+import { breakerGates, createProviderBreakers, type ProviderBreakers } from "./infra/providers/breakers.ts";
+import type { ProviderGates } from "./infra/providers/provider-gate.ts";
 import { meteredGates } from "./infra/providers/provider-metrics.ts";
 import { createProviders, type Providers } from "./infra/providers/providers.ts";
+import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
+import { closeRedis, createRedis } from "./infra/redis.ts";
 import { type BlobStore, createBlobStore } from "./infra/storage/index.ts";
 
 export type Deps = {
@@ -27,6 +28,8 @@ export type Deps = {
   queues: LaneQueues;
   /** Uploaded images (local directory or S3). */
   storage: BlobStore;
+  /** One fleet-wide circuit breaker per provider; the provider gates are these. */
+  breakers: ProviderBreakers;
   /** Plant.id and PlantNet, each call through its gate (circuit breaker), with cache and quotas. */
   providers: Providers;
   /** Releases every connection; safe to call once at shutdown. */
@@ -75,8 +78,19 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   db.start();
   const queues = createLaneQueues(config, logger);
   const cache = createCache(cacheRedis, config.redis.keyPrefix, metrics);
-  // Until the circuit breakers are wired, each provider call only gets its deadline: swap this one expression.
-  const providerGates = overrides.providerGates ?? deadlineOnlyGates();
+  const breakerSubscriber = createRedis(config.redis, "subscriber");
+  breakerSubscriber.on("error", (err) =>
+    logger.warn({ err: err.message }, "redis subscriber connection error"),
+  );
+  const breakers = createProviderBreakers({
+    config,
+    redis: cacheRedis,
+    subscriber: breakerSubscriber,
+    clock,
+    logger,
+    metrics,
+  });
+  const providerGates = overrides.providerGates ?? breakerGates(breakers);
 
   let closed = false;
   return {
@@ -89,6 +103,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     cache,
     queues,
     storage: overrides.storage ?? createBlobStore(config),
+    breakers,
     providers: createProviders({
       config,
       cache,
@@ -101,10 +116,12 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       if (closed) return;
       closed = true;
       db.stop();
+      await breakers.close();
       await Promise.all([
         closeSql(primarySql),
         replicaSql ? closeSql(replicaSql) : undefined,
         closeRedis(cacheRedis),
+        closeRedis(breakerSubscriber),
         queues.close(),
       ]);
       logger.flush?.();

@@ -20,17 +20,25 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
     servers: [{ url: config.publicBaseUrl ?? `http://localhost:${config.port}`, description: "This server" }],
     tags: [
       { name: "Species", description: "The species catalogue." },
-      { name: "Identifications", description: "Identify plants from photos; your identification history." },
+      {
+        name: "Identifications",
+        description: "Identify plants from photos (at once, in the background, or in batches); your history.",
+      },
       {
         name: "Auth",
         description: "Sign-up, sign-in and token refresh (Bearer access tokens, rotating refresh tokens).",
       },
       { name: "Account", description: "The signed-in account." },
       {
+        name: "Providers",
+        description: "Plant.id and PlantNet as we see them: circuit breaker state and, for admins, quota use.",
+      },
+      {
         name: "API keys",
         description: "Keys for integrations, sent as `X-API-Key`, limited to their scopes.",
       },
-      { name: "Admin", description: "Administration: roles and the audit log." },
+      { name: "Notifications", description: "In-app notifications, e.g. when background work is done." },
+      { name: "Admin", description: "Administration: roles, the audit log and failed background jobs." },
       { name: "System", description: "Liveness and readiness probes." },
     ],
   });

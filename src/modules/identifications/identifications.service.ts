@@ -2,12 +2,19 @@ import { z } from "zod";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { ApiError } from "../../http/errors.ts";
+import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { pageLinks } from "../species/species.service.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
-import { type CreateDeps, createIdentification, IdempotencyKeyTaken } from "./identifications.create.ts";
+import {
+  type CreateContext,
+  type CreateDeps,
+  createIdentification,
+  IdempotencyKeyTaken,
+} from "./identifications.create.ts";
 import { toIdentificationDto } from "./identifications.dto.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
+import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
 import {
   findLiveIdentification,
   type IdentificationRow,
@@ -24,6 +31,15 @@ import type {
 } from "./identifications.schemas.ts";
 import { readIdentificationUpload, uploadFingerprint } from "./identifications.upload.ts";
 
+/** Both breakers open: answer at once, before reading (and paying for) an upload nobody can identify now. */
+function refuseWhenProvidersOpen(deps: Pick<Deps, "breakers" | "providers">) {
+  const retryAfter = allProvidersOpenFor(deps.breakers, deps.providers.isConfigured);
+  if (retryAfter === undefined) return;
+  throw new ApiError("providers_unavailable", "Neither identification provider is available right now.", {
+    headers: { "Retry-After": String(retryAfter) },
+  });
+}
+
 const CursorSchema = z.object({ c: z.string().datetime({ offset: true }), i: z.string().uuid() });
 /** Longer than any identification can take (provider deadlines + storage), shorter than a client's patience. */
 const IDEMPOTENCY_LOCK_MS = 60_000;
@@ -31,19 +47,23 @@ const IDEMPOTENCY_LOCK_MS = 60_000;
 export type Caller = { userId: string; actor: AuditActor; clientKey: string };
 export type Created = { identification: Identification; replayed: boolean };
 
-export function createIdentificationsService(deps: CreateDeps & Pick<Deps, "redis">) {
+export function createIdentificationsService(
+  deps: CreateDeps & Pick<Deps, "redis" | "queues" | "metrics" | "breakers" | "providers">,
+) {
   const dto = (row: IdentificationRow, media: MediaRow[]) =>
-    toIdentificationDto(
-      { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
-      media.map((m) => ({
-        position: m.position,
-        storageKey: m.storage_key,
-        thumbnailKey: m.thumbnail_key,
-        width: m.width,
-        height: m.height,
-      })),
-      deps.storage,
-    );
+    row.status !== "completed"
+      ? pendingDtoOf(row, media, deps.storage)
+      : toIdentificationDto(
+          { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
+          media.map((m) => ({
+            position: m.position,
+            storageKey: m.storage_key,
+            thumbnailKey: m.thumbnail_key,
+            width: m.width,
+            height: m.height,
+          })),
+          deps.storage,
+        );
 
   async function replay(caller: Caller, key: string, requestHash: string): Promise<Created | undefined> {
     const stored = await findLiveIdempotencyKey(deps.db.primary, caller.userId, key);
@@ -59,10 +79,21 @@ export function createIdentificationsService(deps: CreateDeps & Pick<Deps, "redi
 
   return {
     /** Reads the upload as it streams; with an Idempotency-Key, a retry of the same request gets the stored answer. */
-    async create(caller: Caller, request: Request, idempotencyKey: string | undefined): Promise<Created> {
+    async create(
+      caller: Caller,
+      request: Request,
+      idempotencyKey: string | undefined,
+      background?: QueueCaller,
+    ): Promise<Created> {
+      if (!background) refuseWhenProvidersOpen(deps);
       const upload = await readIdentificationUpload(request, deps.config.uploads);
+      // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
+      const run = (ctx: CreateContext) =>
+        background
+          ? acceptIdentification(deps, upload, background, ctx.idempotency)
+          : createIdentification(deps, upload, ctx);
       if (!idempotencyKey) {
-        const identification = await createIdentification(deps, upload, caller);
+        const identification = await run(caller);
         await deps.db.markWrite(caller.clientKey);
         return { identification, replayed: false };
       }
@@ -82,10 +113,7 @@ export function createIdentificationsService(deps: CreateDeps & Pick<Deps, "redi
         const finished = await replay(caller, idempotencyKey, requestHash);
         if (finished) return finished;
         try {
-          const identification = await createIdentification(deps, upload, {
-            ...caller,
-            idempotency: { key: idempotencyKey, requestHash },
-          });
+          const identification = await run({ ...caller, idempotency: { key: idempotencyKey, requestHash } });
           await deps.db.markWrite(caller.clientKey);
           return { identification, replayed: false };
         } catch (err) {

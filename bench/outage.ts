@@ -1,0 +1,142 @@
+/**
+ * Provider outage: the simulator hangs Plant.id. Identification latency while its breaker is CLOSED (each
+ * request bounded by the Plant.id deadline), once it is OPEN (served by PlantNet alone), and with both breakers
+ * open (the 503). Small distinct photos, so image work and the answer cache stay out of the figures.
+ */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import sharp from "sharp";
+import { ensureDatabase } from "../scripts/ensure-database.ts";
+import { DEFAULT_PLANT_ID_KEY, DEFAULT_PLANTNET_KEY } from "../tests/simulators/provider-simulator.ts";
+import { fmt, startPinned } from "./lib.ts";
+
+const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
+const PLANT_ID_DEADLINE_MS = 1_000;
+const PLANTNET_LATENCY_MS = 50;
+const OPENS_AFTER = 5;
+const SAMPLES = 200;
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]!;
+};
+
+let colour = 0;
+async function smallPhoto(): Promise<Uint8Array> {
+  colour += 1;
+  const background = {
+    r: 20 + (colour % 200),
+    g: 100 + ((colour >> 3) % 120),
+    b: 10 + ((colour >> 6) % 200),
+  };
+  return new Uint8Array(
+    await sharp({ create: { width: 320, height: 240, channels: 3, background } })
+      .jpeg()
+      .toBuffer(),
+  );
+}
+
+export async function runOutageBench(): Promise<Record<string, number>> {
+  await ensureDatabase(DB_URL);
+  const mediaDir = await mkdtemp(join(tmpdir(), "plantc-bench-outage-"));
+  const sim = await startPinned("tests/simulators/main.ts", { core: 1, readyPath: "/__sim/calls" });
+  const control = (command: object) =>
+    fetch(`${sim.url}/__sim/control`, {
+      method: "POST",
+      body: JSON.stringify(command),
+      headers: { "content-type": "application/json" },
+    });
+  const api = await startPinned("src/main.ts", {
+    core: 0,
+    readyPath: "/health",
+    env: {
+      NODE_ENV: "development",
+      DATABASE_URL: DB_URL,
+      LOG_LEVEL: "warn",
+      METRICS_PORT: "0",
+      REDIS_KEY_PREFIX: `bench:${crypto.randomUUID()}:`,
+      MEDIA_DIR: mediaDir,
+      PLANT_ID_API_KEY: DEFAULT_PLANT_ID_KEY,
+      PLANT_ID_BASE_URL: `${sim.url}/plant-id/v3`,
+      PLANTNET_API_KEY: DEFAULT_PLANTNET_KEY,
+      PLANTNET_BASE_URL: `${sim.url}/plantnet/v2`,
+      PLANT_ID_TIMEOUT_MS: String(PLANT_ID_DEADLINE_MS),
+      PLANT_ID_DAILY_QUOTA: "0",
+      PLANT_ID_HOURLY_QUOTA: "0",
+      PLANTNET_DAILY_QUOTA: "0",
+      PLANTNET_HOURLY_QUOTA: "0",
+      BREAKER_CONSECUTIVE_FAILURES: String(OPENS_AFTER),
+      RATE_LIMIT_IDENTIFY: "1000000/1m",
+      RATE_LIMIT_REGISTER: "1000/1m",
+    },
+  });
+  try {
+    const reg = await fetch(`${api.url}/v1/auth/register`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        email: `outage-${crypto.randomUUID()}@example.test`,
+        password: `pw-${crypto.randomUUID()}`,
+        displayName: "Bench",
+      }),
+    });
+    const { accessToken } = (await reg.json()) as { accessToken: string };
+    const photos = await Promise.all(Array.from({ length: OPENS_AFTER + 2 * SAMPLES + 20 }, smallPhoto));
+    const identify = async () => {
+      const form = new FormData();
+      form.append(
+        "images",
+        new Blob([photos.pop()! as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }),
+        "leaf.jpg",
+      );
+      form.append("includeHealth", "false");
+      const started = performance.now();
+      const res = await fetch(`${api.url}/v1/identifications`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${accessToken}` },
+        body: form,
+      });
+      await res.arrayBuffer();
+      return { ms: performance.now() - started, status: res.status };
+    };
+
+    await control({ action: "hang", provider: "plant-id" });
+    await control({ action: "setLatency", provider: "plantnet", ms: PLANTNET_LATENCY_MS });
+    const closed: number[] = [];
+    for (let i = 0; i < OPENS_AFTER; i++) closed.push((await identify()).ms);
+    const open: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) open.push((await identify()).ms);
+
+    await control({ action: "failWith", provider: "plantnet", status: 503 });
+    for (let i = 0; i < OPENS_AFTER + 2; i++) await identify();
+    const bothOpen: number[] = [];
+    for (let i = 0; i < SAMPLES; i++) {
+      const r = await identify();
+      if (r.status !== 503) throw new Error(`expected 503 with both breakers open, got ${r.status}`);
+      bothOpen.push(r.ms);
+    }
+    const figures = {
+      closedP50Ms: pct(closed, 50),
+      closedP99Ms: pct(closed, 99),
+      openP50Ms: pct(open, 50),
+      openP99Ms: pct(open, 99),
+      bothOpenP50Ms: pct(bothOpen, 50),
+      bothOpenP99Ms: pct(bothOpen, 99),
+    };
+    console.log(
+      `Plant.id hanging, deadline ${PLANT_ID_DEADLINE_MS} ms, PlantNet answering in ${PLANTNET_LATENCY_MS} ms, 320x240 photos\n` +
+        `breaker CLOSED (${closed.length} requests): p50 ${fmt(figures.closedP50Ms)} ms, p99 ${fmt(figures.closedP99Ms)} ms (bounded by the deadline)\n` +
+        `breaker OPEN   (${open.length} requests): p50 ${fmt(figures.openP50Ms)} ms, p99 ${fmt(figures.openP99Ms)} ms ` +
+        `(target p99 < 20 ms + PlantNet's ${PLANTNET_LATENCY_MS} ms)\n` +
+        `both OPEN, 503 (${bothOpen.length} requests): p50 ${fmt(figures.bothOpenP50Ms, 2)} ms, p99 ${fmt(figures.bothOpenP99Ms, 2)} ms (target p99 < 5 ms)`,
+    );
+    return figures;
+  } finally {
+    await api.stop();
+    await sim.stop();
+    await rm(mediaDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) await runOutageBench();
