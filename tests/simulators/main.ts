@@ -5,7 +5,8 @@
 import { join } from "node:path";
 import { type CatalogueSpecies, startProviderSimulator } from "./provider-simulator.ts";
 
-const cataloguePath = process.env.SIM_CATALOGUE_PATH ?? join(import.meta.dir, "../../src/db/seed/species.json");
+const cataloguePath =
+  process.env.SIM_CATALOGUE_PATH ?? join(import.meta.dir, "../../src/db/seed/species.json");
 const catalogueFile = Bun.file(cataloguePath);
 if (!(await catalogueFile.exists())) {
   console.error(`provider simulator: catalogue not found at ${cataloguePath}`);

@@ -42,7 +42,7 @@ export function startProviderSimulator(options: ProviderSimulatorOptions): Provi
   let stopped = false;
 
   async function throughControl(provider: SimProvider, req: Request, answer: () => Promise<Response>) {
-    control.recordCall(provider);
+    control.recordCall(provider, req.headers.get("traceparent"));
     const latency = control.latencyOf(provider);
     if (latency > 0) await Bun.sleep(latency);
     const hang = await control.waitWhileHanging(provider, req.signal);
@@ -122,7 +122,8 @@ function failureResponse(provider: SimProvider, status: number): Response {
     const message = status === 429 ? "Too many requests: quota exceeded" : "Simulated failure";
     return plantnetError(status, message, headers);
   }
-  const error = status === 429 ? "Not enough credits" : status === 401 ? "Invalid api key" : "Simulated failure";
+  const error =
+    status === 429 ? "Not enough credits" : status === 401 ? "Invalid api key" : "Simulated failure";
   const res = plantIdError(status, error);
   for (const [name, value] of Object.entries(headers)) res.headers.set(name, value);
   return res;

@@ -29,7 +29,8 @@ export async function inspectImage(bytes: Uint8Array): Promise<{ looksLikeNotAPl
   try {
     const stats = await sharp(bytes).stats();
     const [r, g, b] = stats.channels.map((c) => c.mean);
-    const near = (value: number | undefined, target: number) => value !== undefined && Math.abs(value - target) < 24;
+    const near = (value: number | undefined, target: number) =>
+      value !== undefined && Math.abs(value - target) < 24;
     return {
       looksLikeNotAPlant:
         near(r, NOT_A_PLANT_COLOUR.r) && near(g, NOT_A_PLANT_COLOUR.g) && near(b, NOT_A_PLANT_COLOUR.b),

@@ -95,9 +95,15 @@ export class SimulatorControl {
 
   // ---- used by the request pipeline ----
 
-  recordCall(provider: SimProvider): void {
+  /** The W3C `traceparent` header of each provider's latest request (undefined: none sent). */
+  readonly lastTraceparent: Partial<Record<SimProvider, string>> = {};
+
+  recordCall(provider: SimProvider, traceparent?: string | null): void {
+    this.lastTraceparent[provider] = traceparent ?? undefined;
     this.callCounts[provider] += 1;
-    const due = this.callWaiters.filter((w) => w.provider === provider && this.callCounts[provider] >= w.count);
+    const due = this.callWaiters.filter(
+      (w) => w.provider === provider && this.callCounts[provider] >= w.count,
+    );
     this.callWaiters = this.callWaiters.filter((w) => !due.includes(w));
     for (const waiter of due) waiter.resolve();
   }

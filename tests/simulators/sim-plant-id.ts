@@ -96,7 +96,11 @@ export async function answerPlantId(req: Request, endpoint: PlantIdEndpoint, ctx
   );
 }
 
-function speciesSuggestion({ species, score }: ScoredSpecies, details: Set<string>, withSimilarImages: boolean) {
+function speciesSuggestion(
+  { species, score }: ScoredSpecies,
+  details: Set<string>,
+  withSimilarImages: boolean,
+) {
   const slug = species.scientificName.replace(/\s+/g, "_");
   const id = hexId(species.scientificName);
   const all: Record<string, unknown> = {

@@ -46,7 +46,11 @@ const QUERY_OPTIONS = new Set([
 const ORGANS = new Set(["leaf", "flower", "fruit", "bark", "habit", "other", "auto"]);
 const BOOLEAN = /^(true|false)$/;
 
-export async function answerPlantNet(req: Request, project: string, ctx: PlantNetSimContext): Promise<Response> {
+export async function answerPlantNet(
+  req: Request,
+  project: string,
+  ctx: PlantNetSimContext,
+): Promise<Response> {
   const query = new URL(req.url).searchParams;
   if (query.get("api-key") !== ctx.apiKey) return plantnetError(401, "Invalid API key");
   for (const name of query.keys()) {
@@ -72,18 +76,23 @@ export async function answerPlantNet(req: Request, project: string, ctx: PlantNe
   }
   const imageParts = form.getAll("images");
   const organs = form.getAll("organs");
-  if (imageParts.length < 1 || imageParts.length > 5) return plantnetError(400, '"images" must contain 1 to 5 items');
-  if (imageParts.some((part) => typeof part === "string")) return plantnetError(400, '"images" must be files');
+  if (imageParts.length < 1 || imageParts.length > 5)
+    return plantnetError(400, '"images" must contain 1 to 5 items');
+  if (imageParts.some((part) => typeof part === "string"))
+    return plantnetError(400, '"images" must be files');
   if (organs.length !== imageParts.length) {
     return plantnetError(400, "images[] length and organs[] length must be equal");
   }
   const badOrgan = organs.find((organ) => typeof organ !== "string" || !ORGANS.has(organ));
   if (badOrgan !== undefined) return plantnetError(400, `"organs" contains an invalid value`);
 
-  const images = await Promise.all(imageParts.map(async (part) => new Uint8Array(await (part as Blob).arrayBuffer())));
+  const images = await Promise.all(
+    imageParts.map(async (part) => new Uint8Array(await (part as Blob).arrayBuffer())),
+  );
   const inspected = await Promise.all(images.map(inspectImage));
   if (inspected.some((i) => i === null)) return plantnetError(400, "Unsupported image format");
-  if (ctx.notAPlant || inspected.some((i) => i?.looksLikeNotAPlant)) return plantnetError(404, "Species not found");
+  if (ctx.notAPlant || inspected.some((i) => i?.looksLikeNotAPlant))
+    return plantnetError(404, "Species not found");
 
   const hash = sha256Hex(images);
   const results = pickSpecies(ctx.catalogue, hash).plantnet.slice(0, nbResults);

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { withTraceparent } from "../trace-context.ts";
 import { isAbortError, ProviderError, type ProviderName, parseRetryAfter } from "./provider-error.ts";
 
 /** Narrower than `typeof fetch` so tests can pass a plain function; the global fetch fits it. */
@@ -28,14 +29,18 @@ export async function sendProviderRequest(
 ): Promise<Response> {
   if (signal.aborted) throw toProviderError(provider, signal.reason, signal);
   try {
-    return await fetchFn(url, { ...init, signal });
+    return await fetchFn(url, { ...init, headers: withTraceparent(init.headers), signal });
   } catch (err) {
     throw toProviderError(provider, err, signal);
   }
 }
 
 /** The body can still be streaming when the deadline fires, so reading it is part of the guarded call. */
-export async function readBodyText(provider: ProviderName, res: Response, signal: AbortSignal): Promise<string> {
+export async function readBodyText(
+  provider: ProviderName,
+  res: Response,
+  signal: AbortSignal,
+): Promise<string> {
   try {
     return await res.text();
   } catch (err) {
@@ -43,7 +48,11 @@ export async function readBodyText(provider: ProviderName, res: Response, signal
   }
 }
 
-export async function readJsonBody(provider: ProviderName, res: Response, signal: AbortSignal): Promise<unknown> {
+export async function readJsonBody(
+  provider: ProviderName,
+  res: Response,
+  signal: AbortSignal,
+): Promise<unknown> {
   const text = await readBodyText(provider, res, signal);
   try {
     return JSON.parse(text);
@@ -71,7 +80,12 @@ export async function httpStatusError(
   });
 }
 
-export function parseWireBody<T>(provider: ProviderName, schema: z.ZodType<T>, body: unknown, status: number): T {
+export function parseWireBody<T>(
+  provider: ProviderName,
+  schema: z.ZodType<T>,
+  body: unknown,
+  status: number,
+): T {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const where = parsed.error.issues

@@ -3,14 +3,22 @@
  * batches store the photos and a `queued` row, and a worker asks the providers later. Reuses this module's
  * pipeline (validation, encoding, provider call, merge); only the split in time is new.
  */
+import type { Context } from "hono";
 import type { Deps } from "../../deps.ts";
+import type { AppEnv } from "../../http/context.ts";
 import { ApiError } from "../../http/errors.ts";
 import type { Role } from "../../http/scopes.ts";
-import { encodeForProviders, encodeForStorage, ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
+import { authOf } from "../../http/security.ts";
+import {
+  encodeForProviders,
+  encodeForStorage,
+  ImageRejectedError,
+  readImageHeader,
+} from "../../infra/images/image-pipeline.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
 import { enqueue } from "../../infra/queues.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
-import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import { type AuditActor, auditActor, recordAudit } from "../audit/audit.record.ts";
 import {
   completeIdentification,
   failIdentification,
@@ -18,21 +26,44 @@ import {
   type IdentificationRequest,
   insertQueuedIdentification,
   markIdentificationProcessing,
+  type QueuedIdentificationRow as QueuedRow,
 } from "../identification-batches/queued-identifications.repo.ts";
+import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
+import { IdempotencyKeyTaken } from "./identifications.create.ts";
 import { identificationPath, type MediaView } from "./identifications.dto.ts";
-import { findSpeciesIdsByName, listMediaOf, type NewMedia } from "./identifications.repo.ts";
+import { findSpeciesIdsByName, listMediaOf, type MediaRow, type NewMedia } from "./identifications.repo.ts";
 import { buildResult, mergedSuggestions } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
 import type { IdentificationUpload, UploadedImage } from "./identifications.upload.ts";
 
-export type QueueCaller = { userId: string; role: Role; actor: AuditActor; clientKey: string; traceparent?: string };
-type JobDeps = Pick<Deps, "config" | "db" | "storage" | "providers" | "queues" | "metrics" | "logger" | "clock">;
+export type QueueCaller = {
+  userId: string;
+  role: Role;
+  actor: AuditActor;
+  clientKey: string;
+  traceparent?: string;
+};
+type AcceptDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock">;
+type JobDeps = AcceptDeps & Pick<Deps, "providers">;
 
 export type PendingStatus = "queued" | "processing" | "failed";
-export type PendingIdentification = Omit<Identification, "status" | "providers"> & {
-  status: PendingStatus;
-  failure?: { code: string; message: string };
-};
+
+/** RFC 7240: `Prefer: respond-async` (among other preferences, any case). */
+export function prefersRespondAsync(prefer: string | undefined): boolean {
+  return (prefer ?? "").split(",").some((p) => p.split(";")[0]!.trim().toLowerCase() === "respond-async");
+}
+
+/** Who submits background work: the queue needs the role (premium -> priority lane) and the trace context. */
+export function queueCallerOf(c: Context<AppEnv>): QueueCaller {
+  const auth = authOf(c);
+  return {
+    userId: auth.userId,
+    role: auth.role,
+    actor: auditActor(c),
+    clientKey: c.var.clientKey,
+    traceparent: c.var.traceparent,
+  };
+}
 
 /** Neither provider could answer: worth another attempt later (the lane's backoff). */
 export class ProvidersUnavailableError extends Error {
@@ -42,7 +73,12 @@ export class ProvidersUnavailableError extends Error {
   }
 }
 
-export type PreparedIdentification = { id: string; request: IdentificationRequest; media: NewMedia[]; keys: string[] };
+export type PreparedIdentification = {
+  id: string;
+  request: IdentificationRequest;
+  media: NewMedia[];
+  keys: string[];
+};
 
 /** Validates, re-encodes and stores one identification's photos; on any failure nothing stays stored. */
 export async function prepareQueuedIdentification(
@@ -70,13 +106,18 @@ export async function prepareQueuedIdentification(
       };
     });
     await Promise.all(
-      media.flatMap((m, i) => [
-        [m.storageKey, encoded[i]!.stored.bytes],
-        [m.thumbnailKey, encoded[i]!.thumbnail.bytes],
-      ] as const).map(([key, bytes]) => {
-        written.push(key);
-        return deps.storage.put(key, bytes, "image/jpeg");
-      }),
+      media
+        .flatMap(
+          (m, i) =>
+            [
+              [m.storageKey, encoded[i]!.stored.bytes],
+              [m.thumbnailKey, encoded[i]!.thumbnail.bytes],
+            ] as const,
+        )
+        .map(([key, bytes]) => {
+          written.push(key);
+          return deps.storage.put(key, bytes, "image/jpeg");
+        }),
     );
     const request = {
       organs: fields.organs,
@@ -89,32 +130,72 @@ export async function prepareQueuedIdentification(
     await discardPrepared(deps, [{ keys: written }]);
     if (err instanceof ImageRejectedError) throw new ApiError(err.reason, err.message);
     if (err instanceof ApiError) throw err;
-    throw new ApiError("service_unavailable", "The image store is not available.", { headers: { "Retry-After": "5" }, cause: err });
+    throw new ApiError("service_unavailable", "The image store is not available.", {
+      headers: { "Retry-After": "5" },
+      cause: err,
+    });
   }
 }
 
-export async function discardPrepared(deps: Pick<Deps, "storage" | "logger">, prepared: readonly { keys: string[] }[]) {
+export async function discardPrepared(
+  deps: Pick<Deps, "storage" | "logger">,
+  prepared: readonly { keys: string[] }[],
+) {
   const keys = prepared.flatMap((p) => p.keys);
   if (keys.length === 0) return;
   await deps.storage.delete(keys).catch((err: unknown) => {
-    deps.logger.error({ err: String(err), keys }, "stored images of a refused identification were not removed");
+    deps.logger.error(
+      { err: String(err), keys },
+      "stored images of a refused identification were not removed",
+    );
   });
 }
 
-/** `Prefer: respond-async`: photos stored, row `queued`, identification.run enqueued (premium -> priority lane). */
-export async function acceptIdentification(deps: JobDeps, upload: IdentificationUpload, caller: QueueCaller): Promise<PendingIdentification> {
+/**
+ * `Prefer: respond-async`: photos stored, row `queued`, identification.run enqueued (premium -> priority lane).
+ * With an Idempotency-Key the 202 answer is stored with the row, as the synchronous path stores its 201.
+ */
+export async function acceptIdentification(
+  deps: AcceptDeps,
+  upload: IdentificationUpload,
+  caller: QueueCaller,
+  idempotency?: { key: string; requestHash: string },
+): Promise<Identification> {
   const { images, ...fields } = upload;
   const prepared = await prepareQueuedIdentification(deps, images, fields);
   const createdAt = new Date(deps.clock.now());
+  const dto = pendingIdentificationDto(
+    { id: prepared.id, createdAt, status: "queued", failure: null },
+    viewsOf(prepared.media),
+    deps.storage,
+  );
   try {
     await deps.db.primary.transaction().execute(async (trx) => {
-      await insertQueuedIdentification(trx, { id: prepared.id, userId: caller.userId, createdAt, request: prepared.request }, prepared.media);
+      await insertQueuedIdentification(
+        trx,
+        { id: prepared.id, userId: caller.userId, createdAt, request: prepared.request },
+        prepared.media,
+      );
       await recordAudit(trx, caller.actor, {
         action: "identification.create",
         entityType: "identification",
         entityId: prepared.id,
         after: { images: prepared.media.length, mode: "async" },
       });
+      if (idempotency) {
+        await deleteExpiredIdempotencyKeys(trx, caller.userId);
+        const saved = await saveIdempotencyKey(trx, {
+          userId: caller.userId,
+          key: idempotency.key,
+          operation: "identifications.create",
+          ttlSeconds: deps.config.idempotencyTtlSeconds,
+          requestHash: idempotency.requestHash,
+          status: 202,
+          body: dto,
+          resourceId: prepared.id,
+        });
+        if (!saved) throw new IdempotencyKeyTaken();
+      }
     });
   } catch (err) {
     await discardPrepared(deps, [prepared]);
@@ -122,47 +203,91 @@ export async function acceptIdentification(deps: JobDeps, upload: Identification
   }
   await deps.db.markWrite(caller.clientKey);
   try {
-    await enqueue(deps, "identification.run", { identificationId: prepared.id, userId: caller.userId }, {
-      groupId: `user:${caller.userId}`,
-      userRole: caller.role,
-      traceparent: caller.traceparent,
-      jobId: `identification.run:${prepared.id}`,
-    });
+    await enqueue(
+      deps,
+      "identification.run",
+      { identificationId: prepared.id, userId: caller.userId },
+      {
+        // Its own group: identifications need no order, and a user's second one must not wait behind the first.
+        groupId: `identification:${prepared.id}`,
+        userRole: caller.role,
+        traceparent: caller.traceparent,
+        jobId: `identification.run:${prepared.id}`,
+      },
+    );
   } catch (err) {
     deps.logger.error({ err: String(err), identificationId: prepared.id }, "identification.run not enqueued");
-    await failIdentification(deps.db.primary, prepared.id, { code: "queue_unavailable", message: "The job queue was not available." });
+    await failIdentification(deps.db.primary, prepared.id, {
+      code: "queue_unavailable",
+      message: "The job queue was not available.",
+    });
     throw new ApiError("service_unavailable", "Background identification is not available right now.", {
       headers: { "Retry-After": "5" },
       cause: err,
     });
   }
-  return pendingIdentificationDto({ id: prepared.id, createdAt, status: "queued", failure: null }, viewsOf(prepared.media), deps.storage);
+  return dto;
 }
 
 function viewsOf(media: readonly NewMedia[]): MediaView[] {
-  return media.map((m) => ({ position: m.position, storageKey: m.storageKey, thumbnailKey: m.thumbnailKey, width: m.width, height: m.height }));
+  return media.map((m) => ({
+    position: m.position,
+    storageKey: m.storageKey,
+    thumbnailKey: m.thumbnailKey,
+    width: m.width,
+    height: m.height,
+  }));
 }
 
 /** An identification whose providers have not answered (yet, or ever): no suggestions, no provider reports. */
 export function pendingIdentificationDto(
-  row: { id: string; createdAt: Date; status: PendingStatus; failure: { code: string; message: string } | null },
+  row: {
+    id: string;
+    createdAt: Date;
+    status: PendingStatus;
+    failure: { code: string; message: string } | null;
+  },
   media: readonly MediaView[],
   store: BlobStore,
-): PendingIdentification {
+): Identification {
   return {
     id: row.id,
     status: row.status,
     createdAt: row.createdAt.toISOString(),
     images: [...media]
       .sort((a, b) => a.position - b.position)
-      .map((m) => ({ url: store.publicUrl(m.storageKey), thumbnailUrl: store.publicUrl(m.thumbnailKey), width: m.width, height: m.height })),
+      .map((m) => ({
+        url: store.publicUrl(m.storageKey),
+        thumbnailUrl: store.publicUrl(m.thumbnailKey),
+        width: m.width,
+        height: m.height,
+      })),
     isPlant: null,
     confidence: null,
     suggestions: [],
+    providers: {
+      plantId: { status: "pending", cached: false },
+      plantnet: { status: "pending", cached: false },
+    },
     modelVersion: null,
     ...(row.status === "failed" && row.failure ? { failure: row.failure } : {}),
     links: { self: identificationPath(row.id) },
   };
+}
+
+/** The DTO of a stored row that is not completed (yet). */
+export function pendingDtoOf(row: QueuedRow, media: readonly MediaRow[], store: BlobStore): Identification {
+  return pendingIdentificationDto(
+    { id: row.id, createdAt: row.created_at, status: row.status as PendingStatus, failure: row.failure },
+    media.map((m) => ({
+      position: m.position,
+      storageKey: m.storage_key,
+      thumbnailKey: m.thumbnail_key,
+      width: m.width,
+      height: m.height,
+    })),
+    store,
+  );
 }
 
 export type ProcessOutcome =
@@ -180,7 +305,11 @@ async function readStored(store: BlobStore, key: string): Promise<Uint8Array> {
  * Asks the providers about a stored, queued identification and records the result. Safe to run twice: a
  * completed identification is answered from its row, a deleted one is skipped.
  */
-export async function processQueuedIdentification(deps: JobDeps, id: string, signal: AbortSignal): Promise<ProcessOutcome> {
+export async function processQueuedIdentification(
+  deps: JobDeps,
+  id: string,
+  signal: AbortSignal,
+): Promise<ProcessOutcome> {
   const db = deps.db.primary;
   const row = await findIdentificationForJob(db, id);
   if (!row) return { status: "skipped", reason: "missing" };
@@ -195,7 +324,9 @@ export async function processQueuedIdentification(deps: JobDeps, id: string, sig
   const outcome = await deps.providers.identifier.identify({
     imageHashes: media.map((m) => m.sha256),
     providerImages: () =>
-      (providerImages ??= Promise.all(media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)))),
+      (providerImages ??= Promise.all(
+        media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)),
+      )),
     organs: request.organs,
     latitude: request.latitude ?? undefined,
     longitude: request.longitude ?? undefined,
@@ -205,7 +336,10 @@ export async function processQueuedIdentification(deps: JobDeps, id: string, sig
   const retryAfter = unavailableRetryAfter(outcome);
   if (retryAfter !== undefined) throw new ProvidersUnavailableError(retryAfter);
   const merged = mergedSuggestions(outcome);
-  const speciesIds = await findSpeciesIdsByName(db, merged.map((s) => s.scientificName));
+  const speciesIds = await findSpeciesIdsByName(
+    db,
+    merged.map((s) => s.scientificName),
+  );
   const result = buildResult(outcome, merged, speciesIds);
   const topSpeciesId = result.suggestions[0]?.speciesId ?? null;
   await completeIdentification(db, id, {
@@ -215,6 +349,7 @@ export async function processQueuedIdentification(deps: JobDeps, id: string, sig
     modelVersion: result.modelVersion,
     result,
   });
+  deps.metrics.identificationsSuccess.inc();
   return completedOutcome(topSpeciesId, result);
 }
 
@@ -224,7 +359,11 @@ function completedOutcome(topSpeciesId: string | null, result: unknown): Process
 }
 
 /** The job gave up: the owner sees `failed` with a reason (a later redrive can still complete it). */
-export async function failQueuedIdentification(deps: Pick<Deps, "db">, id: string, error: Error): Promise<boolean> {
+export async function failQueuedIdentification(
+  deps: Pick<Deps, "db">,
+  id: string,
+  error: Error,
+): Promise<boolean> {
   const failure =
     error instanceof ProvidersUnavailableError
       ? { code: "providers_unavailable", message: "Neither identification provider was available." }

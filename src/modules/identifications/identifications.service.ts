@@ -88,10 +88,13 @@ export function createIdentificationsService(
       if (!background) refuseWhenProvidersOpen(deps);
       const upload = await readIdentificationUpload(request, deps.config.uploads);
       // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
-      const run = (ctx: CreateContext) =>
-        background
-          ? acceptIdentification(deps, upload, background, ctx.idempotency)
-          : createIdentification(deps, upload, ctx);
+      const run = async (ctx: CreateContext) => {
+        deps.metrics.identifications.inc();
+        if (background) return acceptIdentification(deps, upload, background, ctx.idempotency);
+        const identification = await createIdentification(deps, upload, ctx);
+        deps.metrics.identificationsSuccess.inc();
+        return identification;
+      };
       if (!idempotencyKey) {
         const identification = await run(caller);
         await deps.db.markWrite(caller.clientKey);
