@@ -20,6 +20,7 @@ const HIT_ROUNDS = Number(process.env.BENCH_IDENTIFY_HITS ?? 60);
 const THROUGHPUT_SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const THROUGHPUT_CLIENTS = 8;
 const STAMPEDE = 100;
+const METRICS_TOKEN = `bench-${crypto.randomUUID()}`;
 
 /** A photo-like JPEG of about 1 MB: smooth gradients with grain, as a phone picture of a leaf. */
 async function photoOfAboutOneMegabyte(): Promise<Uint8Array> {
@@ -89,6 +90,7 @@ export async function runIdentifyBench(): Promise<Record<string, number>> {
         DATABASE_URL: DB_URL,
         LOG_LEVEL: "warn",
         METRICS_PORT: "0",
+        METRICS_TOKEN: METRICS_TOKEN,
         REDIS_KEY_PREFIX: `bench:${crypto.randomUUID()}:`,
         MEDIA_DIR: mediaDir,
         PLANT_ID_API_KEY: DEFAULT_PLANT_ID_KEY,
@@ -174,6 +176,17 @@ export async function runIdentifyBench(): Promise<Record<string, number>> {
     await Promise.all(Array.from({ length: STAMPEDE }, () => upload(stampedePhoto)));
     const stampedeMs = performance.now() - stampedeStarted;
     const counted = await calls();
+    if (process.env.BENCH_IDENTIFY_DEBUG) {
+      const metrics = await (
+        await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
+      ).text();
+      console.log(
+        metrics
+          .split("\n")
+          .filter((l) => /^cache_/.test(l) && /plant/.test(l))
+          .join("\n"),
+      );
+    }
 
     const figures = {
       photoBytes: photo.length,

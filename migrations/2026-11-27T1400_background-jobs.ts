@@ -51,7 +51,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
   // At most one open failure per job: recording the same final failure twice (crash in between) is a no-op.
-  await sql`create unique index failed_jobs_open_job_uq on failed_jobs (job_id) where retried_at is null`.execute(db);
+  await sql`create unique index failed_jobs_open_job_uq on failed_jobs (job_id) where retried_at is null`.execute(
+    db,
+  );
   await sql`create index failed_jobs_open_list_idx on failed_jobs (id desc) where retried_at is null`.execute(
     db,
   );

@@ -1,7 +1,8 @@
 /**
  * `npm start`: the whole stack on one machine. Creates the database when missing, then runs the API
- * (which applies migrations and seed data) and stops everything together on Ctrl-C. Without provider keys it
- * also runs the provider simulator (tests/simulators/main.ts) and points the API at it.
+ * (which applies migrations and seed data), then one worker process per queue lane, and stops everything
+ * together on Ctrl-C. Without provider keys it also runs the provider simulator (tests/simulators/main.ts) and
+ * points the API and the workers at it.
  */
 import { ensureDatabase } from "./ensure-database.ts";
 
@@ -98,3 +99,29 @@ if (useSimulator) {
 
 console.log(`Plant Community API starting: docs at http://localhost:${env.PORT}/v1/docs`);
 start("api", ["src/main.ts"], apiEnv);
+
+/** The API migrates the database on start; workers begin once it answers, so no job meets a missing table. */
+async function waitForApi(url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!stopping) {
+    if ((await fetch(url).catch(() => undefined))?.ok) return;
+    if (Date.now() > deadline) throw new Error(`the API did not answer ${url} within ${timeoutMs / 1000} s`);
+    await Bun.sleep(200);
+  }
+}
+
+// One worker process per lane, as the Fly process groups run them (health and metrics on 9101-9104).
+await waitForApi(`http://127.0.0.1:${env.PORT}/health`);
+const workerPortBase = Number(env.WORKER_PORT_BASE ?? 9101);
+for (const [i, lane] of ["fast", "default", "slow", "priority"].entries()) {
+  start(`worker ${lane}`, ["workers/main.ts"], {
+    ...apiEnv,
+    WORKER_QUEUES: lane,
+    WORKER_PORT: String(workerPortBase + i),
+    // Within the 15 s this script gives every process to stop.
+    WORKER_DRAIN_TIMEOUT_MS: env.WORKER_DRAIN_TIMEOUT_MS ?? "10000",
+  });
+}
+console.log(
+  `workers: fast, default, slow, priority (health at http://localhost:${workerPortBase}-${workerPortBase + 3}/healthz)`,
+);

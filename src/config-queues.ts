@@ -27,7 +27,10 @@ export const BackgroundEnvShape = {
   QUEUE_STALLED_CHECK_MS: int(100).default(5_000),
   // groupmq's default of 1 fails a job on the first crash instead of redelivering it.
   QUEUE_MAX_STALLED_COUNT: int(2).default(3),
+  // How long one queue_depth reading serves scrapes: counting scans every group (15-30 s, never per request).
   QUEUE_METRICS_INTERVAL_MS: int(1_000).default(15_000),
+  // Queue connections wait through Redis outages; a request that enqueues must not wait with them.
+  QUEUE_ENQUEUE_TIMEOUT_MS: int(50).default(2_000),
 
   QUEUE_FAST_CONCURRENCY: int(1).default(20),
   QUEUE_FAST_TIME_LIMIT_MS: int(100).default(10_000),
@@ -76,6 +79,7 @@ export type BackgroundConfig = Readonly<{
     stalledCheckMs: number;
     maxStalledCount: number;
     metricsIntervalMs: number;
+    enqueueTimeoutMs: number;
   }>;
   worker: Readonly<{ lanes: readonly Lane[]; port: number; drainTimeoutMs: number }>;
   mail: Readonly<{ smtpUrl: string | undefined; from: string; outboxDir: string }>;
@@ -89,7 +93,12 @@ export type BackgroundConfig = Readonly<{
 }>;
 
 export function backgroundConfig(e: BackgroundEnv): BackgroundConfig {
-  const lane = (concurrency: number, timeLimitMs: number, attempts: number, backoffMs: number): LaneConfig => ({
+  const lane = (
+    concurrency: number,
+    timeLimitMs: number,
+    attempts: number,
+    backoffMs: number,
+  ): LaneConfig => ({
     concurrency,
     timeLimitMs,
     attempts,
@@ -99,14 +108,24 @@ export function backgroundConfig(e: BackgroundEnv): BackgroundConfig {
   return {
     queues: {
       lanes: {
-        fast: lane(e.QUEUE_FAST_CONCURRENCY, e.QUEUE_FAST_TIME_LIMIT_MS, e.QUEUE_FAST_ATTEMPTS, e.QUEUE_FAST_BACKOFF_MS),
+        fast: lane(
+          e.QUEUE_FAST_CONCURRENCY,
+          e.QUEUE_FAST_TIME_LIMIT_MS,
+          e.QUEUE_FAST_ATTEMPTS,
+          e.QUEUE_FAST_BACKOFF_MS,
+        ),
         default: lane(
           e.QUEUE_DEFAULT_CONCURRENCY,
           e.QUEUE_DEFAULT_TIME_LIMIT_MS,
           e.QUEUE_DEFAULT_ATTEMPTS,
           e.QUEUE_DEFAULT_BACKOFF_MS,
         ),
-        slow: lane(e.QUEUE_SLOW_CONCURRENCY, e.QUEUE_SLOW_TIME_LIMIT_MS, e.QUEUE_SLOW_ATTEMPTS, e.QUEUE_SLOW_BACKOFF_MS),
+        slow: lane(
+          e.QUEUE_SLOW_CONCURRENCY,
+          e.QUEUE_SLOW_TIME_LIMIT_MS,
+          e.QUEUE_SLOW_ATTEMPTS,
+          e.QUEUE_SLOW_BACKOFF_MS,
+        ),
         priority: lane(
           e.QUEUE_PRIORITY_CONCURRENCY,
           e.QUEUE_PRIORITY_TIME_LIMIT_MS,
@@ -118,6 +137,7 @@ export function backgroundConfig(e: BackgroundEnv): BackgroundConfig {
       stalledCheckMs: e.QUEUE_STALLED_CHECK_MS,
       maxStalledCount: e.QUEUE_MAX_STALLED_COUNT,
       metricsIntervalMs: e.QUEUE_METRICS_INTERVAL_MS,
+      enqueueTimeoutMs: e.QUEUE_ENQUEUE_TIMEOUT_MS,
     },
     worker: { lanes: e.WORKER_QUEUES, port: e.WORKER_PORT, drainTimeoutMs: e.WORKER_DRAIN_TIMEOUT_MS },
     mail: { smtpUrl: e.SMTP_URL || undefined, from: e.MAIL_FROM, outboxDir: e.MAIL_OUTBOX_DIR },

@@ -23,7 +23,10 @@ export async function recordDeadLetter(deps: WorkerDeps, d: DeadLetter): Promise
     lane: d.lane,
     jobName: d.jobName,
     groupId: d.groupId,
-    envelope: (d.envelope && typeof d.envelope === "object" ? d.envelope : { raw: d.envelope }) as Record<string, unknown>,
+    envelope: (d.envelope && typeof d.envelope === "object" ? d.envelope : { raw: d.envelope }) as Record<
+      string,
+      unknown
+    >,
     error: d.error.message || String(d.error),
     errorName: d.error.name || "Error",
     attempts: d.attempts,
@@ -34,7 +37,12 @@ export async function recordDeadLetter(deps: WorkerDeps, d: DeadLetter): Promise
       return true;
     } catch (err) {
       if (attempt >= 3) {
-        deps.logger.error({ err: String(err), deadLetter: row }, "dead letter not stored; this log line is its only copy");
+        // Logs never carry full e-mail addresses (an email.send payload has one): masked here.
+        const logged = JSON.parse(JSON.stringify(row).replace(/[^\s"@]+@([^\s"@]+)/g, "***@$1"));
+        deps.logger.error(
+          { err: String(err), deadLetter: logged },
+          "dead letter not stored; this log line is its only copy",
+        );
         return false;
       }
       await Bun.sleep(100 * attempt);

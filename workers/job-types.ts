@@ -1,7 +1,7 @@
 import type { Deps } from "../src/deps.ts";
+import type { Logger } from "../src/infra/logger.ts";
 import type { Mailer } from "../src/infra/mailer.ts";
 import type { JobName, JobPayload, Lane } from "../src/infra/queues.ts";
-import type { Logger } from "../src/infra/logger.ts";
 
 /** The API's deps plus what only workers use. */
 export type WorkerDeps = Deps & { mailer: Mailer };

@@ -1,4 +1,5 @@
 import { type ReservedJob, Worker } from "groupmq";
+import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import {
   backoffDelay,
   groupmqLogger,
@@ -6,7 +7,7 @@ import {
   type Lane,
   parseEnvelope,
 } from "../src/infra/queues.ts";
-import { queueMetrics } from "../src/infra/queue-metrics.ts";
+import { childTraceparent, runWithTraceparent, traceIdOf } from "../src/infra/trace-context.ts";
 import { recordDeadLetter } from "./dead-letters.ts";
 import type { JobContext, JobRegistry, WorkerDeps } from "./job-types.ts";
 import { releaseJob } from "./release-job.ts";
@@ -64,7 +65,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
   async function handle(job: ReservedJob<JobEnvelope>): Promise<unknown> {
     if (draining) {
       // Reserved while the worker was stopping (groupmq chains the next job of a group on completion).
-      await releaseJob(queue.redis, queue.namespace, job.id).catch(() => false);
+      await releaseJob(queue.redis, queue.namespace, job.id, false).catch(() => false);
       return handedBack();
     }
     const attempt = job.attempts + 1;
@@ -80,32 +81,59 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     }
     const { envelope, payload } = parsed;
     const definition = registry[envelope.name];
+    // groupmq hands the job of a dead worker out again without counting anything (its reserve script recovers
+    // it before the stall check can), so a job that kills its worker would run forever: count starts ourselves.
+    const crashes = (await queue.redis.hincrby(`${queue.namespace}:job:${job.id}`, "pcStarts", 1)) - attempt;
+    if (crashes > 0) {
+      metrics.redeliveries.inc({ lane });
+      log.warn({ jobId: job.id, job: envelope.name, crashes }, "job of a dead worker delivered again");
+    }
+    if (crashes >= maxStalledCount) {
+      const error = new Error(`its worker died ${crashes} times while running it`);
+      error.name = "JobCrashLoopError";
+      metrics.finished.inc({ lane, job: envelope.name, outcome: "failed" });
+      await deadLetter(job, error, attempt);
+      await definition.onDeadLetter?.(deps, payload as never, error).catch(() => {});
+      return { deadLettered: true };
+    }
     const started = Date.now();
-    if (job.attempts === 0) metrics.waitSeconds.observe({ lane }, Math.max(0, started - envelope.enqueuedAt) / 1000);
+    if (job.attempts === 0) {
+      const waitMs = Math.max(0, started - envelope.enqueuedAt);
+      metrics.waitSeconds.observe({ lane }, waitMs / 1000);
+      log.debug({ jobId: job.id, job: envelope.name, waitMs }, "job started");
+    }
 
     const controller = new AbortController();
     const entry = { controller, released: false };
     running.set(job.id, entry);
     metrics.inFlight.inc({ lane });
     const timer = setTimeout(
-      () => controller.abort(new JobTimeoutError(`${envelope.name} ran past the ${lane} lane's limit of ${laneConfig.timeLimitMs} ms`)),
+      () =>
+        controller.abort(
+          new JobTimeoutError(
+            `${envelope.name} ran past the ${lane} lane's limit of ${laneConfig.timeLimitMs} ms`,
+          ),
+        ),
       laneConfig.timeLimitMs,
     );
+    // The run continues the trace of whoever enqueued the job: provider calls and follow-up jobs join it.
+    const traceparent = childTraceparent(envelope.traceparent);
     const ctx: JobContext = {
       signal: controller.signal,
       attempt,
       maxAttempts: laneConfig.attempts,
       jobId: job.id,
       lane,
-      traceparent: envelope.traceparent,
-      logger: log.child({ jobId: job.id, job: envelope.name, attempt, traceparent: envelope.traceparent }),
+      traceparent,
+      logger: log.child({ jobId: job.id, job: envelope.name, attempt, traceId: traceIdOf(traceparent) }),
     };
     const aborted = new Promise<never>((_, reject) =>
       controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
     );
     aborted.catch(() => {});
     try {
-      const result = await Promise.race([definition.run(deps, payload as never, ctx), aborted]);
+      const work = runWithTraceparent(traceparent, () => definition.run(deps, payload as never, ctx));
+      const result = await Promise.race([work, aborted]);
       metrics.finished.inc({ lane, job: envelope.name, outcome: "completed" });
       ctx.logger.debug({ ms: Date.now() - started }, "job completed");
       return result ?? null;
@@ -134,7 +162,6 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
 
   /** groupmq fails a job after maxStalledCount crashes, keeps no copy and leaves the rest of its group waiting. */
   async function onStalled(jobId: string, groupId: string) {
-    metrics.redeliveries.inc({ lane });
     const hash = await queue.redis.hgetall(`${queue.namespace}:job:${jobId}`);
     if (hash.status !== "failed") {
       log.warn({ jobId, groupId }, "job of a crashed worker handed out again");
@@ -149,7 +176,15 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     const error = new Error(hash.failedReason || "the job's worker stopped too many times");
     error.name = "JobStalledError";
     metrics.deadLetters.inc({ lane, job: nameOf(envelope) });
-    await recordDeadLetter(deps, { lane, jobId, groupId, jobName: nameOf(envelope), envelope, error, attempts: Number(hash.attempts ?? 0) + 1 });
+    await recordDeadLetter(deps, {
+      lane,
+      jobId,
+      groupId,
+      jobName: nameOf(envelope),
+      envelope,
+      error,
+      attempts: Number(hash.attempts ?? 0) + 1,
+    });
     await queue.remove(jobId); // also puts the group's next job back in the ready set
     try {
       const { envelope: valid, payload } = parseEnvelope(envelope);
@@ -180,9 +215,18 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       }),
   );
   workers[0]?.on("stalled", (jobId, groupId) => {
-    onStalled(jobId, groupId).catch((err: unknown) => log.error({ jobId, err: toError(err).message }, "stalled job not handled"));
+    onStalled(jobId, groupId).catch((err: unknown) =>
+      log.error({ jobId, err: toError(err).message }, "stalled job not handled"),
+    );
   });
-  log.info({ concurrency: laneConfig.concurrency, timeLimitMs: laneConfig.timeLimitMs, attempts: laneConfig.attempts }, "lane worker started");
+  log.info(
+    {
+      concurrency: laneConfig.concurrency,
+      timeLimitMs: laneConfig.timeLimitMs,
+      attempts: laneConfig.attempts,
+    },
+    "lane worker started",
+  );
 
   return {
     lane,
@@ -200,7 +244,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       for (const [jobId, entry] of running) {
         entry.released = true;
         entry.controller.abort(new JobReleasedError("the worker is shutting down"));
-        if (await releaseJob(queue.redis, queue.namespace, jobId).catch(() => false)) released++;
+        if (await releaseJob(queue.redis, queue.namespace, jobId, true).catch(() => false)) released++;
       }
       if (released > 0) log.warn({ released }, "unfinished jobs handed back to the lane");
       // Workers holding a handed-back job never finish closing; the process exits without them.

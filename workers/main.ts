@@ -5,9 +5,10 @@
  */
 import { loadConfig } from "../src/config.ts";
 import { startMetricsServer } from "../src/http/metrics-server.ts";
+import { laneDepthReader, registerQueueDepthCollector } from "../src/infra/queue-depth.ts";
 import { jobs } from "./jobs/index.ts";
 import { type LaneWorker, startLaneWorker } from "./lane-worker.ts";
-import { startQueueHealth } from "./queue-health.ts";
+import { startGroupRepair } from "./queue-repair.ts";
 import { startScheduler } from "./scheduler.ts";
 import { buildWorkerDeps } from "./worker-deps.ts";
 
@@ -15,11 +16,13 @@ const config = loadConfig();
 const deps = await buildWorkerDeps(config);
 const { logger } = deps;
 const lanes = config.worker.lanes;
-// Each lane worker adds listeners to the shared queue connection; dozens are expected, not a leak.
-deps.queues.redis.setMaxListeners(0);
 
 const workers: LaneWorker[] = lanes.map((lane) => startLaneWorker(deps, lane, jobs));
-const health = startQueueHealth(deps, lanes);
+const repair = startGroupRepair(deps, lanes);
+// queue_depth{lane,state} for this process's lanes, read at scrape time (counts scan every group: cached).
+registerQueueDepthCollector(deps.metrics, laneDepthReader(deps.queues, lanes), {
+  cacheMs: config.queues.metricsIntervalMs,
+});
 const scheduler = lanes.includes("slow") ? startScheduler(deps) : undefined;
 let draining = false;
 
@@ -33,7 +36,10 @@ const server = startMetricsServer({
       const redis = deps.queues.redis.status;
       const ok = !draining && redis === "ready";
       const running = Object.fromEntries(workers.map((w) => [w.lane, w.running()]));
-      return Response.json({ status: ok ? "ok" : draining ? "draining" : "degraded", lanes, running, redis }, { status: ok ? 200 : 503 });
+      return Response.json(
+        { status: ok ? "ok" : draining ? "draining" : "degraded", lanes, running, redis },
+        { status: ok ? 200 : 503 },
+      );
     },
   },
 });
@@ -43,15 +49,20 @@ async function shutdown(signal: string) {
   if (draining) return;
   draining = true;
   const deadlineAt = Date.now() + config.worker.drainTimeoutMs;
+  // Whatever hangs (a connection that never closes), the process must still end before the platform kills it.
+  setTimeout(() => {
+    logger.error("shutdown passed its deadline; exiting");
+    process.exit(1);
+  }, config.worker.drainTimeoutMs + 5_000);
   logger.info({ signal, drainTimeoutMs: config.worker.drainTimeoutMs }, "worker draining");
   scheduler?.stop();
-  health.stop();
+  repair.stop();
+  deps.queues.quiet();
   const results = await Promise.all(workers.map((w) => w.drain(deadlineAt)));
   const released = results.reduce((n, r) => n + r.released, 0);
   await server.stop();
   await deps.close();
   logger.info({ released }, "worker stopped");
-  logger.flush?.();
   process.exit(0);
 }
 process.on("SIGTERM", () => void shutdown("SIGTERM"));

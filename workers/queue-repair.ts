@@ -1,13 +1,15 @@
-import type { Lane } from "../src/infra/queues.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
+import type { Lane } from "../src/infra/queues.ts";
 import type { WorkerDeps } from "./job-types.ts";
 
 /**
- * Re-adds to the ready set any group that has a waiting head job, nothing running and is not ready: the
- * "stuck group" left behind when a worker dies between popping a group and reserving its job (an open upstream
- * groupmq issue). Harmless when nothing is stuck; bounded to `limit` groups per run.
+ * Repairs the two ways a groupmq group gets stuck (open upstream issues), bounded to `limit` groups per run:
+ * 1. A job recovered from a dead worker by groupmq's reserve script stays in its group's "active" list, so
+ *    the group never runs again: an active entry without a processing lease is stale and is removed.
+ * 2. A group with a runnable head job, nothing active and no place in the ready set is added back.
+ * Harmless when nothing is stuck.
  */
-const REPAIR_READY = `
+const REPAIR_GROUPS = `
 local ns = KEYS[1]
 local limit = tonumber(ARGV[1])
 local groupsKey = ns .. ":groups"
@@ -20,9 +22,16 @@ end
 local repaired = 0
 for _, gid in ipairs(groups) do
   local gZ = ns .. ":g:" .. gid
-  if redis.call("LLEN", gZ .. ":active") == 0 and not redis.call("ZSCORE", ns .. ":ready", gid) then
+  local activeKey = gZ .. ":active"
+  for _, jobId in ipairs(redis.call("LRANGE", activeKey, 0, -1)) do
+    if not redis.call("ZSCORE", ns .. ":processing", jobId) then
+      redis.call("LREM", activeKey, 0, jobId)
+      repaired = repaired + 1
+    end
+  end
+  if redis.call("LLEN", activeKey) == 0 and not redis.call("ZSCORE", ns .. ":ready", gid) then
     local head = redis.call("ZRANGE", gZ, 0, 0, "WITHSCORES")
-    if head and #head >= 2 and redis.call("HGET", ns .. ":job:" .. head[1], "status") == "waiting" then
+    if head and #head >= 2 and redis.call("HGET", ns .. ":job:" .. head[1], "status") ~= "delayed" then
       redis.call("ZADD", ns .. ":ready", tonumber(head[2]), gid)
       repaired = repaired + 1
     end
@@ -31,29 +40,23 @@ end
 return repaired
 `;
 
-/** Samples lane depth for /metrics (counts scan every group: every QUEUE_METRICS_INTERVAL_MS, never per request). */
-export function startQueueHealth(deps: WorkerDeps, lanes: readonly Lane[]): { stop(): void } {
+/** Repairs stuck groups of `lanes` every QUEUE_STALLED_CHECK_MS (as often as groupmq looks for stalled jobs). */
+export function startGroupRepair(deps: WorkerDeps, lanes: readonly Lane[]): { stop(): void } {
   const metrics = queueMetrics(deps.metrics.registry);
-  const sample = async () => {
+  const repair = async () => {
     for (const lane of lanes) {
       const queue = deps.queues.queue(lane);
       try {
-        const [waiting, active, delayed] = await Promise.all([
-          queue.getWaitingCount(),
-          queue.getActiveCount(),
-          queue.getDelayedCount(),
-        ]);
-        metrics.depth.set({ lane, state: "waiting" }, waiting);
-        metrics.depth.set({ lane, state: "active" }, active);
-        metrics.depth.set({ lane, state: "delayed" }, delayed);
-        const repaired = Number(await queue.redis.eval(REPAIR_READY, 1, queue.namespace, 500));
-        if (repaired > 0) deps.logger.warn({ lane, repaired }, "stuck queue groups made ready again");
+        const repaired = Number(await queue.redis.eval(REPAIR_GROUPS, 1, queue.namespace, 500));
+        if (repaired > 0) {
+          metrics.repairs.inc({ lane }, repaired);
+          deps.logger.warn({ lane, repaired }, "stuck queue groups repaired");
+        }
       } catch (err) {
-        deps.logger.warn({ lane, err: String(err) }, "queue health sample failed");
+        deps.logger.warn({ lane, err: String(err) }, "queue repair failed");
       }
     }
   };
-  void sample();
-  const timer = setInterval(() => void sample(), deps.config.queues.metricsIntervalMs);
+  const timer = setInterval(() => void repair(), deps.config.queues.stalledCheckMs);
   return { stop: () => clearInterval(timer) };
 }

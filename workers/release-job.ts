@@ -9,6 +9,7 @@ import type { Redis } from "ioredis";
 const RELEASE = `
 local ns = KEYS[1]
 local jobId = ARGV[1]
+local counted = ARGV[2] == "1"
 local jobKey = ns .. ":job:" .. jobId
 if redis.call("HGET", jobKey, "status") ~= "processing" then return 0 end
 if not redis.call("ZSCORE", ns .. ":processing", jobId) then return 0 end
@@ -22,11 +23,19 @@ local gZ = ns .. ":g:" .. gid
 redis.call("ZADD", gZ, score, jobId)
 redis.call("SADD", ns .. ":groups", gid)
 redis.call("HSET", jobKey, "status", "waiting")
+-- A handed-back run is not a crash: undo the start the worker counted (if it got that far).
+if counted then redis.call("HINCRBY", jobKey, "pcStarts", -1) end
 local head = redis.call("ZRANGE", gZ, 0, 0, "WITHSCORES")
 if head and #head >= 2 then redis.call("ZADD", ns .. ":ready", tonumber(head[2]), gid) end
 return 1
 `;
 
-export async function releaseJob(redis: Redis, namespace: string, jobId: string): Promise<boolean> {
-  return (await redis.eval(RELEASE, 1, namespace, jobId)) === 1;
+/** `counted`: the worker already counted this run's start (lane-worker.ts), which the release undoes. */
+export async function releaseJob(
+  redis: Redis,
+  namespace: string,
+  jobId: string,
+  counted: boolean,
+): Promise<boolean> {
+  return (await redis.eval(RELEASE, 1, namespace, jobId, counted ? "1" : "0")) === 1;
 }

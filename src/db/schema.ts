@@ -49,7 +49,11 @@ export interface IdentificationsTable {
   request: ColumnType<unknown, unknown, unknown>;
   result: unknown;
   /** Why a queued identification failed: `{ code, message }` (background jobs). */
-  failure: ColumnType<{ code: string; message: string } | null, { code: string; message: string } | null | undefined, { code: string; message: string } | null>;
+  failure: ColumnType<
+    { code: string; message: string } | null,
+    { code: string; message: string } | null | undefined,
+    { code: string; message: string } | null
+  >;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Date | null;

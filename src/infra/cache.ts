@@ -2,10 +2,16 @@ import type { Redis } from "ioredis";
 import type { Metrics } from "./metrics.ts";
 
 const RELEASE_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+const MAX_WAIT_ERRORS = 3;
+const RENEW_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 
 export type CacheOptions = {
-  /** How long the lock holder may take before others stop waiting and load themselves. */
+  /**
+   * Lease of the fill lock. A live holder renews it every third of the lease, so only a holder that died
+   * (crash, lost connection) lets it expire, and then a waiter takes over.
+   */
   lockTtlMs?: number;
+  /** How long a waiter waits for a live holder before it loads by itself (default: one lease). */
   waitDeadlineMs?: number;
 };
 
@@ -60,13 +66,22 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
     const lockKey = `${valueKey}:lock`;
     let waited = false;
     let backoffMs = 5;
+    let errors = 0;
+    // A waiter rides out a slow reply or two (a busy event loop times commands out); Redis that keeps failing,
+    // or fails on the first look, is down: load uncached.
+    const givesUp = () => {
+      metrics.cacheErrors.inc({ cache: name });
+      return !waited || ++errors >= MAX_WAIT_ERRORS || Date.now() >= deadline;
+    };
     for (;;) {
       let raw: string | null;
       try {
         raw = await redis.get(valueKey);
+        errors = 0;
       } catch {
-        metrics.cacheErrors.inc({ cache: name });
-        return loader();
+        if (givesUp()) return loader();
+        await Bun.sleep(backoffMs);
+        continue;
       }
       if (raw !== null) {
         metrics.cacheHits.inc({ cache: name });
@@ -77,10 +92,17 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
       try {
         locked = await redis.set(lockKey, token, "PX", lockTtlMs, "NX");
       } catch {
-        metrics.cacheErrors.inc({ cache: name });
-        return loader();
+        if (givesUp()) return loader();
+        await Bun.sleep(backoffMs);
+        continue;
       }
       if (locked === "OK") {
+        const renew = setInterval(
+          () => {
+            redis.eval(RENEW_LOCK, 1, lockKey, token, lockTtlMs).catch(() => {});
+          },
+          Math.max(50, Math.floor(lockTtlMs / 3)),
+        );
         try {
           // The previous holder may have stored the value and released the lock between our read and our SET:
           // look again, or a stampede would reach the loader twice.
@@ -94,6 +116,7 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
           if (value !== undefined) await set(name, key, value, ttlSeconds);
           return value;
         } finally {
+          clearInterval(renew);
           await redis.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => {});
         }
       }

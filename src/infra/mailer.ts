@@ -25,7 +25,9 @@ export function messageIdFor(key: string): string {
 
 /** SMTP when SMTP_URL is set; otherwise (development) every message is written to MAIL_OUTBOX_DIR as an .eml file. */
 export function createMailer(config: Config["mail"]): Mailer {
-  return config.smtpUrl ? smtpMailer(config.smtpUrl, config.from) : outboxMailer(config.outboxDir, config.from);
+  return config.smtpUrl
+    ? smtpMailer(config.smtpUrl, config.from)
+    : outboxMailer(config.outboxDir, config.from);
 }
 
 function smtpMailer(url: string, from: string): Mailer {

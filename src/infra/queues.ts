@@ -15,6 +15,7 @@ import {
   NotificationSendPayload,
 } from "./queue-payloads.ts";
 import { closeRedis, createRedis } from "./redis.ts";
+import { outgoingTraceparent } from "./trace-context.ts";
 
 export { LANES, type Lane, type LaneConfig };
 
@@ -52,13 +53,20 @@ export const JobEnvelopeSchema = z.strictObject({
 });
 export type JobEnvelope = z.infer<typeof JobEnvelopeSchema>;
 
+/** Redis did not take the job in time (it may still arrive later: every job is idempotent). */
+export class EnqueueTimeoutError extends Error {
+  override readonly name = "EnqueueTimeoutError";
+}
+
 export class InvalidJobPayloadError extends Error {
   override readonly name = "InvalidJobPayloadError";
   constructor(
     readonly jobName: string,
     readonly issues: z.core.$ZodIssue[],
   ) {
-    super(`invalid payload for ${jobName}: ${issues.map((i) => `${i.path.join(".") || "(root)"} ${i.message}`).join("; ")}`);
+    super(
+      `invalid payload for ${jobName}: ${issues.map((i) => `${i.path.join(".") || "(root)"} ${i.message}`).join("; ")}`,
+    );
   }
 }
 
@@ -88,6 +96,8 @@ export type LaneQueues = {
   readonly redis: Redis;
   readonly config: Config["queues"];
   queue(lane: Lane): Queue<JobEnvelope>;
+  /** From now on groupmq's reports of closed connections are debug lines: a draining worker closes them. */
+  quiet(): void;
   close(): Promise<void>;
 };
 
@@ -100,7 +110,10 @@ export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
   // Its own connection: queue commands must not wait behind cache traffic, and they retry through outages.
   const redis = createRedis(config.redis, "queue");
   redis.on("error", (err) => logger.warn({ err: err.message }, "redis queue connection error"));
-  const log = groupmqLogger(logger);
+  // Every groupmq worker listens on the queue connection; a process runs dozens of them by design.
+  redis.setMaxListeners(0);
+  let quiet = false;
+  const log = groupmqLogger(logger, () => quiet);
   const queues = Object.fromEntries(
     LANES.map((lane) => [
       lane,
@@ -121,6 +134,9 @@ export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
     redis,
     config: config.queues,
     queue: (lane) => queues[lane],
+    quiet: () => {
+      quiet = true;
+    },
     async close() {
       if (closed) return;
       closed = true;
@@ -134,7 +150,7 @@ export type EnqueueOptions = {
   groupId: string;
   /** Premium users' identifications go to the priority lane. */
   userRole?: UserRole;
-  /** W3C trace context of the request that caused the job, for logs that join up. */
+  /** W3C trace context of the request that caused the job (default: the current request's or job's). */
   traceparent?: string;
   /** A stable id makes the enqueue itself idempotent while the job is waiting or running. */
   jobId?: string;
@@ -152,7 +168,9 @@ export async function enqueue<N extends JobName>(
 ): Promise<EnqueuedJob> {
   const valid = parsePayload(name, payload);
   const envelope: JobEnvelope = { name, payload: valid, enqueuedAt: Date.now() };
-  if (opts.traceparent) envelope.traceparent = opts.traceparent;
+  // Inside a request or a job, the new job joins its trace without every caller passing it along.
+  const traceparent = opts.traceparent ?? outgoingTraceparent();
+  if (traceparent) envelope.traceparent = traceparent;
   return addToLane(deps, laneFor(name, opts.userRole), envelope, opts);
 }
 
@@ -178,24 +196,36 @@ async function addToLane(
   envelope: JobEnvelope,
   opts: Pick<EnqueueOptions, "groupId" | "jobId" | "delayMs">,
 ): Promise<EnqueuedJob> {
-  const job = await deps.queues.queue(lane).add({
+  const adding = deps.queues.queue(lane).add({
     groupId: opts.groupId,
     data: envelope,
     jobId: opts.jobId ?? Bun.randomUUIDv7(),
     maxAttempts: deps.queues.config.lanes[lane].attempts,
     delay: opts.delayMs,
   });
+  let timer: Timer | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    const ms = deps.queues.config.enqueueTimeoutMs;
+    timer = setTimeout(
+      () => reject(new EnqueueTimeoutError(`${envelope.name} not enqueued within ${ms} ms`)),
+      ms,
+    );
+  });
+  const job = await Promise.race([adding, deadline]).finally(() => clearTimeout(timer));
   if (deps.metrics) queueMetrics(deps.metrics.registry).enqueued.inc({ lane, job: envelope.name });
   return { id: job.id, lane, name: envelope.name };
 }
 
-/** groupmq logs `(message, ...args)`; pino wants one object and a message. Its chatter is debug level. */
+/** groupmq logs `(message, ...args)`; pino wants one object and a message. */
 export function groupmqLogger(logger: Logger, quiet: () => boolean = () => false) {
   const child = logger.child({ component: "groupmq" });
   const fmt = (args: unknown[]) =>
-    args.map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a))).join(" ");
+    args
+      .map((a) => (a instanceof Error ? a.message : typeof a === "string" ? a : JSON.stringify(a)))
+      .join(" ");
   return {
-    debug: (...args: unknown[]) => child.debug(fmt(args)),
+    // groupmq logs every reserve at debug: that is trace for us, or debug logs drown in it.
+    debug: (...args: unknown[]) => child.trace(fmt(args)),
     info: (...args: unknown[]) => child.debug(fmt(args)),
     // While a worker shuts down, groupmq reports its own closed connections as errors.
     warn: (...args: unknown[]) => (quiet() ? child.debug(fmt(args)) : child.warn(fmt(args))),

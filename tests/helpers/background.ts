@@ -1,26 +1,27 @@
 /** Shortcuts for tests of background work: submit async identifications, read their rows and notifications. */
 import { sql } from "kysely";
-import { acceptIdentification } from "../../src/modules/identifications/identifications.jobs.ts";
-import { readIdentificationUpload } from "../../src/modules/identifications/identifications.upload.ts";
+import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import type { TestApp } from "./app.ts";
 import type { TestUser } from "./auth.ts";
 import { uploadForm } from "./identify.ts";
 
-/** An identification submitted for background processing; returns its id. */
+/** POST /v1/identifications with `Prefer: respond-async`; returns the queued identification's id. */
 export async function submitAsync(app: TestApp, user: TestUser, images: Uint8Array[]): Promise<string> {
-  const request = new Request("http://test/v1/identifications", { method: "POST", body: uploadForm(images) });
-  const upload = await readIdentificationUpload(request, app.config.uploads);
-  const queued = await acceptIdentification(app.deps, upload, {
-    userId: user.user.id,
-    role: user.user.role,
-    actor: { kind: "user", userId: user.user.id },
-    clientKey: `user:${user.user.id}`,
+  const res = await app.request("/v1/identifications", {
+    method: "POST",
+    headers: { ...user.headers, prefer: "respond-async" },
+    body: uploadForm(images),
   });
-  return queued.id;
+  if (res.status !== 202) throw new Error(`expected 202, got ${res.status}: ${await res.text()}`);
+  return IdentificationSchema.parse(await res.json()).id;
 }
 
 export function identificationRow(app: TestApp, id: string) {
-  return app.deps.db.primary.selectFrom("identifications").selectAll().where("id", "=", id).executeTakeFirstOrThrow();
+  return app.deps.db.primary
+    .selectFrom("identifications")
+    .selectAll()
+    .where("id", "=", id)
+    .executeTakeFirstOrThrow();
 }
 
 export function notificationsOf(app: TestApp, userId: string, key?: string) {

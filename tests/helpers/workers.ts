@@ -3,12 +3,12 @@
  * (so the same queue namespace) as the test app that enqueues, short leases so crashes are noticed quickly.
  */
 import { dirname } from "node:path";
+import { parseConfig } from "../../src/config.ts";
 import type { Lane } from "../../src/infra/queues.ts";
-import { buildWorkerDeps } from "../../workers/worker-deps.ts";
 import type { WorkerDeps } from "../../workers/job-types.ts";
+import { buildWorkerDeps } from "../../workers/worker-deps.ts";
 import type { TestApp } from "./app.ts";
 import { testEnv } from "./env.ts";
-import { parseConfig } from "../../src/config.ts";
 
 const ROOT = dirname(dirname(import.meta.dir));
 
@@ -28,7 +28,11 @@ export type WorkerProcess = {
 };
 
 /** The environment a worker needs to share the test app's world. */
-export function workerEnv(app: TestApp, lanes: readonly Lane[], extra: Record<string, string> = {}): Record<string, string> {
+export function workerEnv(
+  app: TestApp,
+  lanes: readonly Lane[],
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: "test",
     DATABASE_URL: testEnv.databaseUrl,
@@ -84,9 +88,14 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
       notify();
     }
   };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
-  const exited = proc.exited.then(() => {
+  let ended = false;
+  // "Exited" once the process is gone and its output is read to the end, so no last line is missed.
+  const exited = Promise.all([
+    pump(proc.stdout as ReadableStream<Uint8Array>),
+    pump(proc.stderr as ReadableStream<Uint8Array>),
+    proc.exited,
+  ]).then(() => {
+    ended = true;
     notify();
     return proc.exitCode;
   });
@@ -102,16 +111,30 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
       const check = () => {
         const found = lines.find(match);
         if (found) return finish(undefined, found);
-        if (proc.exitCode !== null || proc.signalCode !== null) {
-          finish(new Error(`worker exited (${proc.exitCode ?? proc.signalCode}) before ${what}:\n${raw.slice(-30).join("\n")}`));
+        if (ended) {
+          finish(
+            new Error(
+              `worker exited (${proc.exitCode ?? proc.signalCode}) before ${what}:\n${raw.slice(-30).join("\n")}`,
+            ),
+          );
         }
       };
-      const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}:\n${raw.slice(-30).join("\n")}`)), timeoutMs);
+      const timer = setTimeout(
+        () => finish(new Error(`timed out waiting for ${what}:\n${raw.slice(-30).join("\n")}`)),
+        timeoutMs,
+      );
       waiters.add(check);
       check();
     });
 
-  const ready = await waitForLine((l) => l.message === "worker ready", "the worker to be ready", 20_000);
+  const ready = await waitForLine(
+    (l) => l.message === "worker ready",
+    "the worker to be ready",
+    20_000,
+  ).catch((err: unknown) => {
+    proc.kill("SIGKILL"); // never leave a half-started worker behind
+    throw err;
+  });
   const worker: WorkerProcess = {
     pid: proc.pid,
     lines,
@@ -134,13 +157,17 @@ export async function startWorkerProcess(env: Record<string, string>): Promise<W
 }
 
 /** Worker deps in this process (for in-process lane workers and direct job runs), on the test app's key space. */
-export async function inProcessWorkerDeps(app: TestApp, extra: Record<string, string> = {}): Promise<WorkerDeps> {
+export async function inProcessWorkerDeps(
+  app: TestApp,
+  extra: Record<string, string> = {},
+): Promise<WorkerDeps> {
   const config = parseConfig({ ...workerEnv(app, ["fast"]), LOG_LEVEL: "silent", ...extra });
   return buildWorkerDeps(config);
 }
 
 /** Removes the test's groupmq keys (the app's own close() removes only `<prefix>*`). */
-export async function removeQueueKeys(app: TestApp): Promise<void> {
+export async function removeQueueKeys(app: TestApp | undefined): Promise<void> {
+  if (!app) return; // beforeAll failed: nothing was made
   const redis = app.deps.queues.redis;
   const keys = await redis.keys(`groupmq:${app.config.redis.keyPrefix}*`);
   if (keys.length) await redis.del(...keys);

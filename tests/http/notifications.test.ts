@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { insertNotification } from "../../src/modules/notifications/notifications.repo.ts";
-import { NotificationPageSchema, NotificationSchema } from "../../src/modules/notifications/notifications.schemas.ts";
+import {
+  NotificationPageSchema,
+  NotificationSchema,
+} from "../../src/modules/notifications/notifications.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { registerUser, type TestUser } from "../helpers/auth.ts";
 import { expectProblem } from "../helpers/problem.ts";
@@ -15,7 +18,14 @@ afterAll(async () => {
 });
 
 async function notify(user: TestUser, key: string, title = `About ${key}`): Promise<string> {
-  await insertNotification(t.deps.db.primary, { userId: user.user.id, key, kind: "identification.completed", title, body: "", data: { key } });
+  await insertNotification(t.deps.db.primary, {
+    userId: user.user.id,
+    key,
+    kind: "identification.completed",
+    title,
+    body: "",
+    data: { key },
+  });
   const row = await t.deps.db.primary
     .selectFrom("notifications")
     .select("id")
@@ -49,21 +59,32 @@ describe("GET /v1/notifications", () => {
     expect([...first.data, ...second.data, ...third.data].map((n) => n.id)).toEqual([...ids].reverse());
     expect(third.nextCursor).toBeNull();
     expect(third.links.next).toBeNull();
-    expect(first.data[0]).toMatchObject({ kind: "identification.completed", title: "About e", data: { key: "e" }, readAt: null });
+    expect(first.data[0]).toMatchObject({
+      kind: "identification.completed",
+      title: "About e",
+      data: { key: "e" },
+      readAt: null,
+    });
   });
 
   test("unread=true leaves out what was read", async () => {
     const user = await registerUser(t);
     const read = await notify(user, "read-me");
     const unread = await notify(user, "keep-me");
-    expect((await t.request(`/v1/notifications/${read}/read`, { method: "POST", headers: user.headers })).status).toBe(200);
+    expect(
+      (await t.request(`/v1/notifications/${read}/read`, { method: "POST", headers: user.headers })).status,
+    ).toBe(200);
     expect((await page(user, "?unread=true")).data.map((n) => n.id)).toEqual([unread]);
     expect((await page(user)).data.map((n) => n.id)).toEqual([unread, read]);
   });
 
   test("a cursor that is not one of ours is a 400 problem", async () => {
     const user = await registerUser(t);
-    await expectProblem(await t.request("/v1/notifications?cursor=bogus", { headers: user.headers }), 400, "invalid_cursor");
+    await expectProblem(
+      await t.request("/v1/notifications?cursor=bogus", { headers: user.headers }),
+      400,
+      "invalid_cursor",
+    );
   });
 });
 
@@ -77,10 +98,18 @@ describe("POST /v1/notifications/{id}/read", () => {
     const body = NotificationSchema.parse(await res.json());
     expect(body.id).toBe(id);
     expect(body.readAt).not.toBeNull();
-    const row = await t.deps.db.primary.selectFrom("notifications").select("read_at").where("id", "=", id).executeTakeFirstOrThrow();
+    const row = await t.deps.db.primary
+      .selectFrom("notifications")
+      .select("read_at")
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
     expect(row.read_at?.toISOString()).toBe(body.readAt!);
 
-    const again = NotificationSchema.parse(await (await t.request(`/v1/notifications/${id}/read`, { method: "POST", headers: user.headers })).json());
+    const again = NotificationSchema.parse(
+      await (
+        await t.request(`/v1/notifications/${id}/read`, { method: "POST", headers: user.headers })
+      ).json(),
+    );
     expect(again.readAt).toBe(body.readAt);
   });
 
@@ -88,8 +117,16 @@ describe("POST /v1/notifications/{id}/read", () => {
     const owner = await registerUser(t);
     const other = await registerUser(t);
     const id = await notify(owner, "private");
-    await expectProblem(await t.request(`/v1/notifications/${id}/read`, { method: "POST", headers: other.headers }), 404, "not_found");
-    const row = await t.deps.db.primary.selectFrom("notifications").select("read_at").where("id", "=", id).executeTakeFirstOrThrow();
+    await expectProblem(
+      await t.request(`/v1/notifications/${id}/read`, { method: "POST", headers: other.headers }),
+      404,
+      "not_found",
+    );
+    const row = await t.deps.db.primary
+      .selectFrom("notifications")
+      .select("read_at")
+      .where("id", "=", id)
+      .executeTakeFirstOrThrow();
     expect(row.read_at).toBeNull();
   });
 });
@@ -103,5 +140,6 @@ describeProtectedRoute(() => t, "POST /v1/notifications/{id}/read", {
   method: "POST",
   path: async ({ caller }) => `/v1/notifications/${await notify(caller, `mine-${crypto.randomUUID()}`)}/read`,
   scope: "notifications:read",
-  foreignResource: async (_app, owner) => `/v1/notifications/${await notify(owner, `theirs-${crypto.randomUUID()}`)}/read`,
+  foreignResource: async (_app, owner) =>
+    `/v1/notifications/${await notify(owner, `theirs-${crypto.randomUUID()}`)}/read`,
 });

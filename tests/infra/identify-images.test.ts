@@ -4,6 +4,7 @@ import {
   encodeForProviders,
   encodeForStorage,
   ImageRejectedError,
+  providerSide,
   readImageHeader,
 } from "../../src/infra/images/image-pipeline.ts";
 import { sniffImageFormat } from "../../src/infra/images/magic-bytes.ts";
@@ -72,7 +73,14 @@ describe("encoding", () => {
     expect([stored.width, stored.height]).toEqual([2048, 1365]);
     expect([thumbnail.width, thumbnail.height]).toEqual([320, 213]);
     const forProviders = await sharp(await encodeForProviders(big, limits)).metadata();
-    expect([forProviders.format, forProviders.width, forProviders.height]).toEqual(["jpeg", 1024, 683]);
+    // 3000 px / 3: a whole-number shrink the JPEG decoder does while decoding.
+    expect([forProviders.format, forProviders.width, forProviders.height]).toEqual(["jpeg", 1000, 667]);
+  });
+
+  test("the providers' side is at most 1024 px: the source's when smaller, else the source divided by a whole number when that keeps 768 px", () => {
+    expect([640, 1024, 1025, 1536, 2000, 2048, 2049, 3000, 4032, 8000].map(providerSide)).toEqual([
+      640, 1024, 1024, 768, 1000, 1024, 1024, 1000, 1008, 1000,
+    ]);
   });
 
   test("small photos are not enlarged", async () => {

@@ -17,6 +17,7 @@ import {
   type ProviderGates,
 } from "../../src/infra/providers/provider-gate.ts";
 import { createProviderQuota } from "../../src/infra/providers/provider-quota.ts";
+import { waitFor } from "../helpers/app.ts";
 import { testEnv } from "../helpers/env.ts";
 import { startSimulator } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
@@ -240,6 +241,24 @@ describe("provider quotas in Redis", () => {
     expect(await quota.take("plant-id")).toEqual({ ok: true });
   });
 
+  test("status reports what each window used, what remains and when it resets; 0 is no budget", async () => {
+    const prefix = `test:${crypto.randomUUID()}:`;
+    const now = Date.UTC(2026, 10, 27, 10, 15, 0);
+    const quota = createProviderQuota({
+      redis,
+      keyPrefix: prefix,
+      budgets: { plantnet: { hourly: 5, daily: 0 } },
+      now: () => now,
+      logger,
+    });
+    await quota.take("plantnet");
+    await quota.take("plantnet");
+    expect(await quota.status("plantnet")).toEqual({
+      hourly: { limit: 5, used: 2, remaining: 3, resetsAt: "2026-11-27T11:00:00.000Z" },
+      daily: { limit: null, used: 2, remaining: null, resetsAt: "2026-11-28T00:00:00.000Z" },
+    });
+  });
+
   test("without Redis the call is allowed rather than the identification failed", async () => {
     const down = new Redis({
       port: 9,
@@ -286,5 +305,92 @@ describe("the cache's single flight", () => {
     expect(value).toBe("from the other holder");
     expect(loads).toBe(0);
     expect(await redis.exists(`${valueKey}:lock`)).toBe(0);
+  });
+
+  test("a live holder slower than its lease renews the lock, so waiters wait instead of loading too", async () => {
+    const prefix = `test:${crypto.randomUUID()}:`;
+    const cache = createCache(redis, prefix, createMetrics());
+    let loads = 0;
+    const slowLoad = async () => {
+      loads += 1;
+      await Bun.sleep(600); // the work: four leases long
+      return "value";
+    };
+    const opts = { lockTtlMs: 150, waitDeadlineMs: 5_000 };
+    const holder = cache.getOrLoad("slow", "k", 60, slowLoad, opts);
+    await waitFor(() => redis.exists(`${prefix}cache:slow:k:lock`), { what: "the holder's lock" });
+    const waiters = await Promise.all([1, 2, 3].map(() => cache.getOrLoad("slow", "k", 60, slowLoad, opts)));
+    expect([await holder, ...waiters]).toEqual(["value", "value", "value", "value"]);
+    expect(loads).toBe(1);
+  });
+
+  test("a waiter rides out a Redis command that times out instead of calling the loader itself", async () => {
+    const prefix = `test:${crypto.randomUUID()}:`;
+    const holderCache = createCache(redis, prefix, createMetrics());
+    let failNext = 0;
+    const flaky = new Proxy(redis, {
+      get(target, prop, receiver) {
+        if (prop === "get") {
+          return async (...args: unknown[]) => {
+            if (failNext > 0) {
+              failNext -= 1;
+              throw new Error("Command timed out");
+            }
+            return (target.get as (...a: unknown[]) => Promise<unknown>)(...args);
+          };
+        }
+        const value = Reflect.get(target, prop, receiver);
+        return typeof value === "function" ? value.bind(target) : value;
+      },
+    });
+    const metrics = createMetrics();
+    const waiterCache = createCache(flaky, prefix, metrics);
+    let loads = 0;
+    const load = async () => {
+      loads += 1;
+      await Bun.sleep(300); // the provider call
+      return "value";
+    };
+    const holder = holderCache.getOrLoad("flaky", "k", 60, load, { lockTtlMs: 1_000 });
+    await waitFor(() => redis.exists(`${prefix}cache:flaky:k:lock`), { what: "the holder's lock" });
+    const waiter = waiterCache.getOrLoad(
+      "flaky",
+      "k",
+      60,
+      async () => {
+        failNext = 0;
+        return load();
+      },
+      { lockTtlMs: 1_000 },
+    );
+    // The waiter's first look succeeds (no value, lock taken), then its next two reads time out.
+    await waitFor(() => metrics.cacheLockWaits.get().then((m) => m.values.length > 0), {
+      what: "the waiter to wait",
+    });
+    failNext = 2;
+    expect(await Promise.all([holder, waiter])).toEqual(["value", "value"]);
+    expect(loads).toBe(1);
+    expect((await metrics.cacheErrors.get()).values[0]?.value).toBe(2);
+  });
+
+  test("when the holder died (its lease ran out unrenewed), a waiter takes over and loads", async () => {
+    const prefix = `test:${crypto.randomUUID()}:`;
+    await redis.set(`${prefix}cache:dead:k:lock`, "a holder that crashed", "PX", 200);
+    const cache = createCache(redis, prefix, createMetrics());
+    let loads = 0;
+    const started = performance.now();
+    const value = await cache.getOrLoad(
+      "dead",
+      "k",
+      60,
+      async () => {
+        loads += 1;
+        return "reloaded";
+      },
+      { lockTtlMs: 1_000, waitDeadlineMs: 10_000 },
+    );
+    expect(value).toBe("reloaded");
+    expect(loads).toBe(1);
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 });

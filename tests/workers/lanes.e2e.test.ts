@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
+import type { Lane } from "../../src/infra/queues.ts";
+import { BatchSchema } from "../../src/modules/identification-batches/batches.schemas.ts";
 import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { registerUser } from "../helpers/auth.ts";
 import { failedJobsWhere, identificationRow, notificationsOf, submitAsync } from "../helpers/background.ts";
 import { identifyEnv, mediaDir, removeDir, startSimulator } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { removeQueueKeys, startWorkerProcess, type WorkerProcess, workerEnv } from "../helpers/workers.ts";
-import type { Lane } from "../../src/infra/queues.ts";
+import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
 let sim: ProviderSimulator;
 let dir: string;
@@ -48,25 +49,77 @@ describe("async identification", () => {
     expect((await identificationRow(app, id)).status).toBe("processing");
     sim.control.reset();
 
-    const row = await waitFor(async () => {
-      const r = await identificationRow(app, id);
-      return r.status === "completed" && r;
-    }, { timeoutMs: 15_000, what: "the identification to complete" });
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+      timeoutMs: 15_000,
+      what: "the identification to complete",
+    });
+    const row = await identificationRow(app, id);
     expect(row.confidence).toBeGreaterThan(0);
     expect((row.result as { suggestions: unknown[] }).suggestions.length).toBeGreaterThan(0);
-    const [notification, ...more] = await waitFor(() => notificationsOf(app, user.user.id, completedKey(id)).then((n) => n.length > 0 && n), {
+    await waitFor(async () => (await notificationsOf(app, user.user.id, completedKey(id))).length > 0, {
       what: "the notification",
     });
-    expect(more).toEqual([]);
-    expect(notification).toMatchObject({ kind: "identification.completed", data: { identificationId: id } });
+    const notifications = await notificationsOf(app, user.user.id, completedKey(id));
+    expect(notifications).toHaveLength(1);
+    expect(notifications[0]).toMatchObject({
+      kind: "identification.completed",
+      data: { identificationId: id },
+    });
   });
 
   test("a premium user's identification is run by a priority-lane worker while the default lane has none", async () => {
     const premium = await registerUser(app, { role: "premium" });
     await worker(["priority", "fast"]);
     const id = await submitAsync(app, premium, [await jpeg()]);
-    await waitFor(async () => (await identificationRow(app, id)).status === "completed", { timeoutMs: 15_000, what: "completion" });
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+      timeoutMs: 15_000,
+      what: "completion",
+    });
     expect(await app.deps.queues.queue("default").getWaitingCount()).toBe(0);
+  });
+});
+
+describe("a worker process", () => {
+  test("serves /healthz and /metrics on its own port, with the lanes it consumes and their job metrics", async () => {
+    const user = await registerUser(app);
+    const w = await worker(["fast", "slow"]);
+    const { enqueue } = await import("../../src/infra/queues.ts");
+    await enqueue(
+      app.deps,
+      "notification.send",
+      { userId: user.user.id, key: "metrics", kind: "test.metrics", title: "Hi" },
+      { groupId: `user:${user.user.id}` },
+    );
+    await waitFor(async () => (await notificationsOf(app, user.user.id, "metrics")).length === 1, {
+      what: "the job",
+    });
+
+    // The row is written before the job ends: wait until the worker reports nothing running on the fast lane.
+    const readHealth = async () => {
+      const res = await fetch(w.healthUrl);
+      expect(res.status).toBe(200);
+      return (await res.json()) as {
+        status: string;
+        lanes: string[];
+        running: Record<string, number>;
+        redis: string;
+      };
+    };
+    await waitFor(async () => (await readHealth()).running.fast === 0, { what: "the fast lane to be idle" });
+    // (The slow lane may be running the media.purge / cache.warm its scheduler enqueued at boot.)
+    expect(await readHealth()).toMatchObject({
+      status: "ok",
+      lanes: ["fast", "slow"],
+      running: { fast: 0 },
+      redis: "ready",
+    });
+    const metrics = await (await fetch(w.healthUrl.replace("/healthz", "/metrics"))).text();
+    expect(metrics).toContain(
+      'queue_jobs_finished_total{lane="fast",job="notification.send",outcome="completed"} 1',
+    );
+    expect(metrics).toMatch(/queue_job_wait_seconds_count\{lane="fast"\} 1/);
+    expect(metrics).toContain('queue_depth{lane="fast",state="waiting"} 0');
+    expect(metrics).toContain('queue_depth{lane="slow",state="active"}');
   });
 });
 
@@ -83,12 +136,47 @@ describe("crashes and shutdowns", () => {
     sim.control.reset();
 
     await worker(["default", "fast"]);
-    await waitFor(async () => (await identificationRow(app, id)).status === "completed", { timeoutMs: 20_000, what: "redelivery" });
-    await waitFor(() => notificationsOf(app, user.user.id, completedKey(id)).then((n) => n.length === 1), { what: "one notification" });
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+      timeoutMs: 20_000,
+      what: "redelivery",
+    });
+    await waitFor(() => notificationsOf(app, user.user.id, completedKey(id)).then((n) => n.length === 1), {
+      what: "one notification",
+    });
     // Redelivered once, not run in a loop, and never counted as a failure.
     expect(sim.control.calls("plant-id")).toBe(1);
     expect(await failedJobsWhere(app, "identificationId", id)).toEqual([]);
     expect(await notificationsOf(app, user.user.id)).toHaveLength(1);
+  });
+
+  test("a job whose worker keeps dying is dead-lettered after QUEUE_MAX_STALLED_COUNT crashes instead of looping", async () => {
+    sim.control.hang("plant-id");
+    sim.control.hang("plantnet");
+    const user = await registerUser(app);
+    const id = await submitAsync(app, user, [await jpeg()]);
+    for (let crash = 1; crash <= 2; crash++) {
+      const doomed = await worker(["default"], { QUEUE_MAX_STALLED_COUNT: "2" });
+      await sim.control.whenCalled("plant-id", crash);
+      doomed.kill("SIGKILL");
+      await doomed.exited;
+    }
+    await worker(["default", "fast"], { QUEUE_MAX_STALLED_COUNT: "2" });
+    await waitFor(async () => (await failedJobsWhere(app, "identificationId", id)).length === 1, {
+      timeoutMs: 15_000,
+      what: "the dead letter",
+    });
+    const [dead] = await failedJobsWhere(app, "identificationId", id);
+    // Caught either by groupmq's stall check (2 lease expiries) or by our start count, whichever sees it first.
+    expect(["JobStalledError", "JobCrashLoopError"]).toContain(dead!.error_name);
+    expect(dead!.error).toMatch(/stalled 2 times|died 2 times/);
+    expect(sim.control.calls("plant-id")).toBe(2);
+    await waitFor(async () => (await identificationRow(app, id)).status === "failed", {
+      what: "the failed status",
+    });
+    await waitFor(
+      async () => (await notificationsOf(app, user.user.id, `identification.failed:${id}`)).length === 1,
+      { what: "the notification" },
+    );
   });
 
   test("SIGTERM lets a running job finish, then the worker exits 0", async () => {
@@ -122,7 +210,53 @@ describe("crashes and shutdowns", () => {
 
     sim.control.reset();
     await worker(["default", "fast"]);
-    await waitFor(async () => (await identificationRow(app, id)).status === "completed", { timeoutMs: 15_000, what: "the handed-back job" });
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+      timeoutMs: 15_000,
+      what: "the handed-back job",
+    });
+  });
+});
+
+describe("batches", () => {
+  test("a batch is identified by a slow-lane worker: every photo completes, progress reaches 100% and the user is told", async () => {
+    const user = await registerUser(app);
+    await worker(["slow", "fast"]);
+    const form = new FormData();
+    for (let i = 0; i < 3; i++)
+      form.append(
+        "images",
+        new Blob([(await jpeg()) as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }),
+        `p${i}.jpg`,
+      );
+    const res = await app.request("/v1/identification-batches", {
+      method: "POST",
+      headers: user.headers,
+      body: form,
+    });
+    expect(res.status).toBe(202);
+    const { id } = BatchSchema.parse(await res.json());
+    const read = async () =>
+      BatchSchema.parse(
+        await (await app.request(`/v1/identification-batches/${id}`, { headers: user.headers })).json(),
+      );
+    await waitFor(async () => (await read()).status === "completed", {
+      timeoutMs: 15_000,
+      what: "the batch",
+    });
+    const batch = await read();
+    expect(batch.progress).toEqual({ completed: 3, failed: 0, pending: 0, percent: 100 });
+    expect(batch.items.map((i) => i.status)).toEqual(["completed", "completed", "completed"]);
+    expect(batch.completedAt).not.toBeNull();
+    await waitFor(
+      async () => (await notificationsOf(app, user.user.id, `batch.completed:${id}`)).length === 1,
+      { what: "the notification" },
+    );
+    const [notification] = await notificationsOf(app, user.user.id, `batch.completed:${id}`);
+    expect(notification).toMatchObject({
+      kind: "batch.completed",
+      body: "3 of 3 photos identified.",
+      data: { batchId: id, completed: 3, total: 3 },
+    });
   });
 });
 
@@ -136,20 +270,40 @@ describe("head-of-line", () => {
     const batches: string[] = [];
     for (let i = 0; i < 3; i++) {
       const form = new FormData();
-      for (const bytes of [await jpeg(), await jpeg()]) form.append("images", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "p.jpg");
-      const res = await app.request("/v1/identification-batches", { method: "POST", headers: user.headers, body: form });
+      for (const bytes of [await jpeg(), await jpeg()])
+        form.append("images", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "p.jpg");
+      const res = await app.request("/v1/identification-batches", {
+        method: "POST",
+        headers: user.headers,
+        body: form,
+      });
       expect(res.status).toBe(202);
       batches.push(((await res.json()) as { id: string }).id);
     }
-    await waitFor(async () => (await app.deps.queues.queue("slow").getActiveCount()) === 2, { timeoutMs: 10_000, what: "a full slow lane" });
+    await waitFor(async () => (await app.deps.queues.queue("slow").getActiveCount()) === 2, {
+      timeoutMs: 10_000,
+      what: "a full slow lane",
+    });
 
     const { enqueue } = await import("../../src/infra/queues.ts");
     const started = Date.now();
-    await enqueue(app.deps, "notification.send", { userId: user.user.id, key: "hol", kind: "test.head_of_line", title: "Fast" }, { groupId: `hol:${user.user.id}` });
-    await waitFor(() => notificationsOf(app, user.user.id, "hol").then((n) => n.length === 1), { timeoutMs: 3_000, what: "the fast job" });
+    await enqueue(
+      app.deps,
+      "notification.send",
+      { userId: user.user.id, key: "hol", kind: "test.head_of_line", title: "Fast" },
+      { groupId: `hol:${user.user.id}` },
+    );
+    await waitFor(() => notificationsOf(app, user.user.id, "hol").then((n) => n.length === 1), {
+      timeoutMs: 3_000,
+      what: "the fast job",
+    });
     const fastMs = Date.now() - started;
 
-    const statuses = await app.deps.db.primary.selectFrom("identification_batches").select("status").where("id", "in", batches).execute();
+    const statuses = await app.deps.db.primary
+      .selectFrom("identification_batches")
+      .select("status")
+      .where("id", "in", batches)
+      .execute();
     expect(statuses.filter((s) => s.status === "completed")).toHaveLength(0);
     expect(await app.deps.queues.queue("slow").getActiveCount()).toBe(2);
     expect(fastMs).toBeLessThan(2_000);

@@ -67,20 +67,37 @@ describe("payload validation when enqueued", () => {
     expect(envelope.name).toBe("notification.send");
     expect(envelope.traceparent).toBe("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
     // Defaults are filled in by the schema before the job is stored.
-    expect(payload).toEqual({ userId, key: "k-1", kind: "identification.completed", title: "Ready", body: "", data: {} });
+    expect(payload).toEqual({
+      userId,
+      key: "k-1",
+      kind: "identification.completed",
+      title: "Ready",
+      body: "",
+      data: {},
+    });
     expect(await app.deps.queues.queue("default").getWaitingCount()).toBe(0);
   });
 
   test("a premium identification is stored in the priority lane's queue", async () => {
     const identificationId = Bun.randomUUIDv7();
-    const job = await enqueue(app.deps, "identification.run", { identificationId, userId }, { groupId: `user:${userId}`, userRole: "premium" });
+    const job = await enqueue(
+      app.deps,
+      "identification.run",
+      { identificationId, userId },
+      { groupId: `user:${userId}`, userRole: "premium" },
+    );
     expect(job.lane).toBe("priority");
     expect((await app.deps.queues.queue("priority").getJob(job.id)).data.name).toBe("identification.run");
   });
 
   test("an invalid payload is refused before anything reaches Redis", async () => {
     const before = await app.deps.queues.queue("fast").getWaitingCount();
-    const attempt = enqueue(app.deps, "email.send", { key: "k", to: "not-an-address", subject: "Hi", text: "x" }, { groupId: "g" });
+    const attempt = enqueue(
+      app.deps,
+      "email.send",
+      { key: "k", to: "not-an-address", subject: "Hi", text: "x" },
+      { groupId: "g" },
+    );
     await expect(attempt).rejects.toBeInstanceOf(InvalidJobPayloadError);
     await expect(attempt).rejects.toThrow(/to/);
     expect(await app.deps.queues.queue("fast").getWaitingCount()).toBe(before);
@@ -95,12 +112,18 @@ describe("payload validation when enqueued", () => {
 
 describe("payload validation when consumed", () => {
   test("an envelope naming an unknown job is rejected", () => {
-    expect(() => parseEnvelope({ name: "user.delete", payload: {}, enqueuedAt: Date.now() })).toThrow(InvalidJobPayloadError);
+    expect(() => parseEnvelope({ name: "user.delete", payload: {}, enqueuedAt: Date.now() })).toThrow(
+      InvalidJobPayloadError,
+    );
   });
 
   test("a known job with a payload that does not match its schema is rejected", () => {
     expect(() =>
-      parseEnvelope({ name: "identification.run", payload: { identificationId: "nope", userId }, enqueuedAt: Date.now() }),
+      parseEnvelope({
+        name: "identification.run",
+        payload: { identificationId: "nope", userId },
+        enqueuedAt: Date.now(),
+      }),
     ).toThrow(/identificationId/);
   });
 });

@@ -25,7 +25,9 @@ export const identificationRun: JobDefinition<"identification.run"> = {
         key: `identification.completed:${identificationId}`,
         kind: "identification.completed",
         title: "Your identification is ready",
-        body: outcome.scientificName ? `Best match: ${outcome.scientificName}.` : "No species matched your photos.",
+        body: outcome.scientificName
+          ? `Best match: ${outcome.scientificName}.`
+          : "No species matched your photos.",
         data: { identificationId, speciesId: outcome.topSpeciesId },
       },
       { groupId: `user:${userId}`, traceparent: ctx.traceparent },

@@ -8,7 +8,9 @@ import type { JobDefinition } from "../job-types.ts";
  */
 export const cacheWarm: JobDefinition<"cache.warm"> = {
   async run(deps, payload, ctx) {
-    const ids = await deps.db.read(undefined, (db) => mostRequestedSpecies(db, payload.topN ?? deps.config.jobs.cacheWarmTopN));
+    const ids = await deps.db.read(undefined, (db) =>
+      mostRequestedSpecies(db, payload.topN ?? deps.config.jobs.cacheWarmTopN),
+    );
     const species = createSpeciesService(deps);
     let warmed = 0;
     for (const id of ids) {

@@ -1,5 +1,9 @@
 import { enqueue } from "../../src/infra/queues.ts";
-import { findBatchForJob, listBatchItems, setBatchStatus } from "../../src/modules/identification-batches/batches.repo.ts";
+import {
+  findBatchForJob,
+  listBatchItems,
+  setBatchStatus,
+} from "../../src/modules/identification-batches/batches.repo.ts";
 import {
   failQueuedIdentification,
   ProvidersUnavailableError,

@@ -1,4 +1,5 @@
 import sharp, { type Metadata, type Sharp } from "sharp";
+import { withImageSlot } from "./image-slots.ts";
 import type { ImageFormat } from "./magic-bytes.ts";
 
 export type ImageLimits = { minDimensionPx: number; maxPixels: number };
@@ -65,12 +66,14 @@ export async function readImageHeader(
 
 async function encode(pipeline: Sharp, maxSide: number, quality: number): Promise<EncodedImage> {
   try {
-    const { data, info } = await pipeline
-      .resize(maxSide, maxSide, { fit: "inside", withoutEnlargement: true })
-      // White behind transparent PNG/WebP areas; JPEG has no alpha. No metadata is copied (no EXIF, no GPS).
-      .flatten({ background: "#ffffff" })
-      .jpeg({ quality, optimiseCoding: false })
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await withImageSlot(() =>
+      pipeline
+        .resize(maxSide, maxSide, { fit: "inside", withoutEnlargement: true })
+        // White behind transparent PNG/WebP areas; JPEG has no alpha. No metadata is copied (no EXIF, no GPS).
+        .flatten({ background: "#ffffff" })
+        .jpeg({ quality, optimiseCoding: false })
+        .toBuffer({ resolveWithObject: true }),
+    );
     return {
       bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
       width: info.width,
@@ -95,7 +98,22 @@ export async function encodeForStorage(bytes: Uint8Array, limits: ImageLimits) {
   return { stored, thumbnail };
 }
 
+/**
+ * The longest side for the providers' copy: at most 1024 px, and where that keeps at least 768 px, the source
+ * divided by a whole number, so libvips shrinks JPEG/WebP while decoding (2000 px -> 1000 px decodes a quarter
+ * of the pixels).
+ */
+export function providerSide(longest: number): number {
+  if (longest <= PROVIDER_MAX_SIDE_PX) return longest;
+  const divided = Math.floor(longest / Math.ceil(longest / PROVIDER_MAX_SIDE_PX));
+  return divided >= 768 ? divided : PROVIDER_MAX_SIDE_PX;
+}
+
 /** What the providers receive: a JPEG whose longest side is at most 1024 px. Fully decodes the upload. */
 export async function encodeForProviders(bytes: Uint8Array, limits: ImageLimits): Promise<Uint8Array> {
-  return (await encode(open(bytes, limits), PROVIDER_MAX_SIDE_PX, 85)).bytes;
+  const meta = await sharp(bytes, { limitInputPixels: false })
+    .metadata()
+    .catch(() => undefined);
+  const longest = Math.max(meta?.width ?? PROVIDER_MAX_SIDE_PX, meta?.height ?? PROVIDER_MAX_SIDE_PX);
+  return (await encode(open(bytes, limits), providerSide(longest), 85)).bytes;
 }

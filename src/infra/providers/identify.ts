@@ -54,6 +54,7 @@ export type IdentifyDeps = {
 const PLANTNET_LANG = "en";
 const PLANTNET_RESULTS = 5;
 const CACHE_KEY_VERSION = 1;
+const LOCK_LEASE_MS = 3_000;
 
 function cacheKey(parts: Record<string, unknown>): string {
   const hasher = new Bun.CryptoHasher("sha256");
@@ -119,8 +120,9 @@ export function createIdentifier(deps: IdentifyDeps) {
         }
         return undefined;
       },
-      // The holder may take the whole deadline; the others wait that long (plus a margin) before calling themselves.
-      { lockTtlMs: plan.timeoutMs + 2_000 },
+      // The holder renews its lease while it works; a waiter calls by itself only if the holder died (its
+      // lease ran out) or after twice the call's deadline, when something is badly wrong.
+      { lockTtlMs: LOCK_LEASE_MS, waitDeadlineMs: 2 * plan.timeoutMs + LOCK_LEASE_MS },
     );
     if (value === undefined) return refused ?? { status: "failed", cached: false, reason: "error" };
     return { status: plan.isNoMatch?.(value) ? "no_match" : "ok", cached: !called, value };

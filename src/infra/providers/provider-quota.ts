@@ -3,6 +3,8 @@ import type { Logger } from "../logger.ts";
 
 export type QuotaBudget = { daily: number; hourly: number };
 export type QuotaDecision = { ok: true } | { ok: false; window: "hour" | "day"; retryAfterSeconds: number };
+export type QuotaWindow = { limit: number | null; used: number; remaining: number | null; resetsAt: string };
+export type QuotaStatus = { hourly: QuotaWindow; daily: QuotaWindow };
 
 // Checks both windows and counts in both only when neither is spent, atomically for the whole fleet.
 const TAKE_LUA = `
@@ -40,20 +42,46 @@ export function createProviderQuota(opts: {
     withScript.add(opts.redis);
   }
   const redis = opts.redis as Redis & QuotaCommands;
+  const windows = (provider: string, now: number) => {
+    const hour = Math.floor(now / HOUR_MS);
+    const day = Math.floor(now / DAY_MS);
+    const base = `${opts.keyPrefix}quota:${provider}`;
+    return { hour, day, hourKey: `${base}:h:${hour}`, dayKey: `${base}:d:${day}` };
+  };
 
   return {
+    /** What each window has used so far (for operators); unknown counts read as 0 when Redis is unavailable. */
+    async status(provider: string): Promise<QuotaStatus> {
+      const budget = opts.budgets[provider] ?? { daily: 0, hourly: 0 };
+      const w = windows(provider, opts.now());
+      let counts: (string | null)[] = [null, null];
+      try {
+        counts = await redis.mget(w.hourKey, w.dayKey);
+      } catch (err) {
+        opts.logger.warn({ provider, err: String(err) }, "provider quota not read: Redis unavailable");
+      }
+      const window = (limit: number, used: number, endsAt: number): QuotaWindow => ({
+        limit: limit === 0 ? null : limit,
+        used,
+        remaining: limit === 0 ? null : Math.max(0, limit - used),
+        resetsAt: new Date(endsAt).toISOString(),
+      });
+      return {
+        hourly: window(budget.hourly, Number(counts[0] ?? 0), (w.hour + 1) * HOUR_MS),
+        daily: window(budget.daily, Number(counts[1] ?? 0), (w.day + 1) * DAY_MS),
+      };
+    },
+
     async take(provider: string): Promise<QuotaDecision> {
       const budget = opts.budgets[provider];
       if (!budget || (budget.daily === 0 && budget.hourly === 0)) return { ok: true };
       const now = opts.now();
-      const hour = Math.floor(now / HOUR_MS);
-      const day = Math.floor(now / DAY_MS);
-      const base = `${opts.keyPrefix}quota:${provider}`;
+      const { hour, day, hourKey, dayKey } = windows(provider, now);
       let verdict: number;
       try {
         verdict = await redis.providerQuotaTake(
-          `${base}:h:${hour}`,
-          `${base}:d:${day}`,
+          hourKey,
+          dayKey,
           budget.hourly,
           budget.daily,
           HOUR_MS * 2,

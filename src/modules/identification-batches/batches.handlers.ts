@@ -1,22 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { Context } from "hono";
 import type { AppEnv } from "../../http/context.ts";
 import { authOf } from "../../http/security.ts";
-import { auditActor } from "../audit/audit.record.ts";
-import type { QueueCaller } from "../identifications/identifications.jobs.ts";
+import { queueCallerOf } from "../identifications/identifications.jobs.ts";
 import type { createBatchRoute, getBatchRoute } from "./batches.routes.ts";
 import type { BatchesService } from "./batches.service.ts";
-
-export function queueCallerOf(c: Context<AppEnv>): QueueCaller {
-  const auth = authOf(c);
-  return {
-    userId: auth.userId,
-    role: auth.role,
-    actor: auditActor(c),
-    clientKey: c.var.clientKey,
-    traceparent: c.req.header("traceparent"),
-  };
-}
 
 export function batchesHandlers(service: BatchesService) {
   const create: RouteHandler<typeof createBatchRoute, AppEnv> = async (c) => {
@@ -26,7 +13,10 @@ export function batchesHandlers(service: BatchesService) {
   };
 
   const get: RouteHandler<typeof getBatchRoute, AppEnv> = async (c) => {
-    const batch = await service.get({ userId: authOf(c).userId, clientKey: c.var.clientKey }, c.req.valid("param").id);
+    const batch = await service.get(
+      { userId: authOf(c).userId, clientKey: c.var.clientKey },
+      c.req.valid("param").id,
+    );
     c.header("Cache-Control", "private, no-store");
     return c.json(batch, 200);
   };

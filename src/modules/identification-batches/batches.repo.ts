@@ -28,7 +28,13 @@ export async function insertBatch(
     .execute();
   await db
     .insertInto("identification_batch_items")
-    .values(b.identificationIds.map((identificationId, position) => ({ batch_id: b.id, position, identification_id: identificationId })))
+    .values(
+      b.identificationIds.map((identificationId, position) => ({
+        batch_id: b.id,
+        position,
+        identification_id: identificationId,
+      })),
+    )
     .execute();
 }
 
@@ -68,7 +74,11 @@ export async function setBatchStatus(db: Db, id: string, status: BatchRow["statu
   const done = status === "completed" || status === "failed";
   await db
     .updateTable("identification_batches")
-    .set({ status, updated_at: sql`now()`, ...(done ? { completed_at: sql`coalesce(completed_at, now())` } : {}) })
+    .set({
+      status,
+      updated_at: sql`now()`,
+      ...(done ? { completed_at: sql`coalesce(completed_at, now())` } : {}),
+    })
     .where("id", "=", id)
     .execute();
 }

@@ -6,14 +6,22 @@ export const ITEM_STATUSES = ["queued", "processing", "completed", "failed", "de
 
 export const BatchItemSchema = z
   .object({
-    position: z.number().int().min(0).openapi({ example: 0, description: "The photo's place in the upload, from 0." }),
+    position: z
+      .number()
+      .int()
+      .min(0)
+      .openapi({ example: 0, description: "The photo's place in the upload, from 0." }),
     identificationId: z.string().uuid(),
     status: z.enum(ITEM_STATUSES).openapi({ example: "completed" }),
     failure: z
       .object({ code: z.string(), message: z.string() })
       .optional()
       .openapi({ description: "Why this photo could not be identified (status `failed`)." }),
-    links: z.object({ identification: z.string().openapi({ example: "/v1/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ac" }) }),
+    links: z.object({
+      identification: z
+        .string()
+        .openapi({ example: "/v1/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ac" }),
+    }),
   })
   .openapi("BatchItem");
 
@@ -28,7 +36,12 @@ export const BatchSchema = z
       completed: z.number().int().openapi({ example: 7 }),
       failed: z.number().int().openapi({ example: 1 }),
       pending: z.number().int().openapi({ example: 4 }),
-      percent: z.number().int().min(0).max(100).openapi({ example: 67, description: "Photos handled (any outcome), in percent." }),
+      percent: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .openapi({ example: 67, description: "Photos handled (any outcome), in percent." }),
     }),
     items: z.array(BatchItemSchema),
     createdAt: z.string().datetime({ offset: true }),
@@ -37,7 +50,10 @@ export const BatchSchema = z
   })
   .openapi("IdentificationBatch");
 
-type BodySchema = Extract<NonNullable<NonNullable<RouteConfig["request"]>["body"]>["content"][string], { schema?: unknown }>["schema"];
+type BodySchema = Extract<
+  NonNullable<NonNullable<RouteConfig["request"]>["body"]>["content"][string],
+  { schema?: unknown }
+>["schema"];
 
 /** Documentation only: the body is parsed as a stream by the service, never buffered by a validator. */
 export const BatchUploadDoc: BodySchema = {

@@ -10,7 +10,14 @@ import {
   type QueueCaller,
 } from "../identifications/identifications.jobs.ts";
 import { readIdentificationUpload } from "../identifications/identifications.upload.ts";
-import { type BatchItemRow, type BatchRow, findBatch, insertBatch, listBatchItems, setBatchStatus } from "./batches.repo.ts";
+import {
+  type BatchItemRow,
+  type BatchRow,
+  findBatch,
+  insertBatch,
+  listBatchItems,
+  setBatchStatus,
+} from "./batches.repo.ts";
 import type { Batch, BatchItem } from "./batches.schemas.ts";
 import { failIdentification, insertQueuedIdentification } from "./queued-identifications.repo.ts";
 
@@ -20,7 +27,10 @@ export function batchPath(id: string): string {
   return `/v1/identification-batches/${id}`;
 }
 
-export function toBatchDto(batch: Pick<BatchRow, "id" | "status" | "created_at" | "completed_at">, rows: readonly BatchItemRow[]): Batch {
+export function toBatchDto(
+  batch: Pick<BatchRow, "id" | "status" | "created_at" | "completed_at">,
+  rows: readonly BatchItemRow[],
+): Batch {
   const items: BatchItem[] = rows.map((r) => ({
     position: r.position,
     identificationId: r.identificationId,
@@ -50,13 +60,20 @@ export function toBatchDto(batch: Pick<BatchRow, "id" | "status" | "created_at" 
 type BatchDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock">;
 
 export function createBatchesService(deps: BatchDeps) {
-  async function prepareAll(upload: Awaited<ReturnType<typeof readIdentificationUpload>>): Promise<PreparedIdentification[]> {
+  async function prepareAll(
+    upload: Awaited<ReturnType<typeof readIdentificationUpload>>,
+  ): Promise<PreparedIdentification[]> {
     const prepared: PreparedIdentification[] = [];
     try {
       for (let i = 0; i < upload.images.length; i += PREPARE_CONCURRENCY) {
         const slice = upload.images.slice(i, i + PREPARE_CONCURRENCY);
         const done = await Promise.allSettled(
-          slice.map((image, j) => prepareQueuedIdentification(deps, [image], { ...upload, organs: [upload.organs[i + j] ?? "auto"] })),
+          slice.map((image, j) =>
+            prepareQueuedIdentification(deps, [image], {
+              ...upload,
+              organs: [upload.organs[i + j] ?? "auto"],
+            }),
+          ),
         );
         for (const d of done) if (d.status === "fulfilled") prepared.push(d.value);
         const refused = done.find((d) => d.status === "rejected");
@@ -83,9 +100,18 @@ export function createBatchesService(deps: BatchDeps) {
       try {
         await deps.db.primary.transaction().execute(async (trx) => {
           for (const p of prepared) {
-            await insertQueuedIdentification(trx, { id: p.id, userId: caller.userId, createdAt, request: p.request }, p.media);
+            await insertQueuedIdentification(
+              trx,
+              { id: p.id, userId: caller.userId, createdAt, request: p.request },
+              p.media,
+            );
           }
-          await insertBatch(trx, { id: batchId, userId: caller.userId, createdAt, identificationIds: prepared.map((p) => p.id) });
+          await insertBatch(trx, {
+            id: batchId,
+            userId: caller.userId,
+            createdAt,
+            identificationIds: prepared.map((p) => p.id),
+          });
           await recordAudit(trx, caller.actor, {
             action: "identification_batch.create",
             entityType: "identification_batch",
@@ -99,20 +125,34 @@ export function createBatchesService(deps: BatchDeps) {
       }
       await deps.db.markWrite(caller.clientKey);
       try {
-        await enqueue(deps, "identification.batch", { batchId, userId: caller.userId }, {
-          groupId: `user:${caller.userId}`,
-          userRole: caller.role,
-          traceparent: caller.traceparent,
-          jobId: `identification.batch:${batchId}`,
-        });
+        await enqueue(
+          deps,
+          "identification.batch",
+          { batchId, userId: caller.userId },
+          {
+            groupId: `batch:${batchId}`,
+            userRole: caller.role,
+            traceparent: caller.traceparent,
+            jobId: `identification.batch:${batchId}`,
+          },
+        );
       } catch (err) {
         deps.logger.error({ err: String(err), batchId }, "identification.batch not enqueued");
         const failure = { code: "queue_unavailable", message: "The job queue was not available." };
         await Promise.all(prepared.map((p) => failIdentification(deps.db.primary, p.id, failure)));
         await setBatchStatus(deps.db.primary, batchId, "failed");
-        throw new ApiError("service_unavailable", "Batches are not available right now.", { headers: { "Retry-After": "5" }, cause: err });
+        throw new ApiError("service_unavailable", "Batches are not available right now.", {
+          headers: { "Retry-After": "5" },
+          cause: err,
+        });
       }
-      const items = prepared.map((p, position) => ({ position, identificationId: p.id, status: "queued", failure: null, deleted: false }));
+      const items = prepared.map((p, position) => ({
+        position,
+        identificationId: p.id,
+        status: "queued",
+        failure: null,
+        deleted: false,
+      }));
       return toBatchDto({ id: batchId, status: "queued", created_at: createdAt, completed_at: null }, items);
     },
 

@@ -49,7 +49,10 @@ export async function insertQueuedIdentification(
 }
 
 /** Any user's identification, deleted or not: a job decides itself what a deleted one means. */
-export async function findIdentificationForJob(db: Db, id: string): Promise<QueuedIdentificationRow | undefined> {
+export async function findIdentificationForJob(
+  db: Db,
+  id: string,
+): Promise<QueuedIdentificationRow | undefined> {
   return db.selectFrom("identifications").selectAll().where("id", "=", id).executeTakeFirst();
 }
 
@@ -69,7 +72,13 @@ export async function markIdentificationProcessing(db: Db, id: string): Promise<
 export async function completeIdentification(
   db: Db,
   id: string,
-  r: { isPlant: boolean | null; confidence: number | null; topSpeciesId: string | null; modelVersion: string | null; result: unknown },
+  r: {
+    isPlant: boolean | null;
+    confidence: number | null;
+    topSpeciesId: string | null;
+    modelVersion: string | null;
+    result: unknown;
+  },
 ): Promise<boolean> {
   const row = await db
     .updateTable("identifications")
@@ -91,7 +100,11 @@ export async function completeIdentification(
 }
 
 /** Never overwrites a completed result (a late failure of a duplicate delivery must not undo it). */
-export async function failIdentification(db: Db, id: string, failure: { code: string; message: string }): Promise<boolean> {
+export async function failIdentification(
+  db: Db,
+  id: string,
+  failure: { code: string; message: string },
+): Promise<boolean> {
   const row = await db
     .updateTable("identifications")
     .set({ status: "failed", failure, updated_at: sql`now()` })

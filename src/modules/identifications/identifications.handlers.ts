@@ -4,6 +4,7 @@ import type { AppEnv } from "../../http/context.ts";
 import { authOf } from "../../http/security.ts";
 import { IMMUTABLE_CACHE_CONTROL } from "../../infra/storage/index.ts";
 import { auditActor } from "../audit/audit.record.ts";
+import { prefersRespondAsync, queueCallerOf } from "./identifications.jobs.ts";
 import type { readMedia } from "./identifications.media.ts";
 import type {
   createIdentificationRoute,
@@ -23,11 +24,19 @@ export function identificationHandlers(
   media: (id: string, file: string) => ReturnType<typeof readMedia>,
 ) {
   const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
-    const key = c.req.valid("header")["idempotency-key"];
-    const { identification, replayed } = await service.create(callerOf(c), c.req.raw, key);
+    const headers = c.req.valid("header");
+    const background = prefersRespondAsync(headers.prefer) ? queueCallerOf(c) : undefined;
+    const { identification, replayed } = await service.create(
+      callerOf(c),
+      c.req.raw,
+      headers["idempotency-key"],
+      background,
+    );
     c.header("Location", identification.links.self);
     if (replayed) c.header("Idempotent-Replayed", "true");
-    return c.json(identification, 201);
+    if (identification.status === "completed") return c.json(identification, 201);
+    c.header("Preference-Applied", "respond-async");
+    return c.json(identification, 202);
   };
 
   const list: RouteHandler<typeof listIdentificationsRoute, AppEnv> = async (c) => {

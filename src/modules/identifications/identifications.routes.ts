@@ -40,6 +40,16 @@ export const createIdentificationRoute = createRoute({
       },
       content: { "application/json": { schema: IdentificationSchema } },
     },
+    202: {
+      description:
+        "Accepted (`Prefer: respond-async`): the photos are stored and identified in the background. Poll " +
+        "`Location` until `status` is `completed` or `failed`.",
+      headers: {
+        Location: { description: "The new identification.", schema: { type: "string" } },
+        "Preference-Applied": { description: "`respond-async`.", schema: { type: "string" } },
+      },
+      content: { "application/json": { schema: IdentificationSchema } },
+    },
     ...errorResponses(400, 401, 403, 409, 413, 415, 422, 503),
   },
 });

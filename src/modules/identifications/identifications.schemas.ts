@@ -9,18 +9,14 @@ const uuid = z.string().uuid();
 
 export const IdentificationImageSchema = z
   .object({
-    url: z
-      .string()
-      .openapi({
-        example:
-          "https://media.plant.community/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ab/0190f5a2-7b1c-7d3e-8f00-1234567890ac.jpg",
-      }),
-    thumbnailUrl: z
-      .string()
-      .openapi({
-        example:
-          "https://media.plant.community/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ab/0190f5a2-7b1c-7d3e-8f00-1234567890ac.thumb.jpg",
-      }),
+    url: z.string().openapi({
+      example:
+        "https://media.plant.community/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ab/0190f5a2-7b1c-7d3e-8f00-1234567890ac.jpg",
+    }),
+    thumbnailUrl: z.string().openapi({
+      example:
+        "https://media.plant.community/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ab/0190f5a2-7b1c-7d3e-8f00-1234567890ac.thumb.jpg",
+    }),
     width: z.number().int().openapi({ example: 1536 }),
     height: z.number().int().openapi({ example: 2048 }),
   })
@@ -83,14 +79,15 @@ export const HealthSchema = z
   })
   .openapi("HealthAssessment");
 
-export const PROVIDER_STATUSES = ["ok", "no_match", "failed", "skipped", "circuit_open"] as const;
+export const PROVIDER_STATUSES = ["ok", "no_match", "failed", "skipped", "circuit_open", "pending"] as const;
 
 export const ProviderReportSchema = z
   .object({
     status: z.enum(PROVIDER_STATUSES).openapi({
       description:
         "ok: answered with suggestions; no_match: answered that it knows no species for the photo; failed: error or " +
-        "timeout; skipped: not configured or its call budget is spent; circuit_open: recently failing, not called.",
+        "timeout; skipped: not configured or its call budget is spent; circuit_open: recently failing, not called; " +
+        "pending: not asked yet (a background identification that is not completed).",
     }),
     cached: z.boolean().openapi({ description: "The answer came from the 24 h cache of provider answers." }),
     reason: z.enum(["not_configured", "quota_exhausted", "error", "timeout"]).optional(),
@@ -100,7 +97,11 @@ export const ProviderReportSchema = z
 export const IdentificationSchema = z
   .object({
     id: uuid.openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
-    status: z.enum(["completed"]).openapi({ description: "Identifications are answered synchronously." }),
+    status: z.enum(["queued", "processing", "completed", "failed"]).openapi({
+      description:
+        "`completed` when answered at once. With `Prefer: respond-async` the identification runs in the " +
+        "background: `queued` -> `processing` -> `completed` or `failed` (see `failure`).",
+    }),
     createdAt: z.string().datetime({ offset: true }),
     images: z.array(IdentificationImageSchema),
     isPlant: z.boolean().nullable().openapi({ description: "null when no provider could tell." }),
@@ -116,6 +117,13 @@ export const IdentificationSchema = z
       plantnet: ProviderReportSchema,
       plantIdHealth: ProviderReportSchema.optional(),
     }),
+    failure: z
+      .object({ code: z.string(), message: z.string() })
+      .optional()
+      .openapi({
+        description: "Why a background identification failed (status `failed`).",
+        example: { code: "providers_unavailable", message: "Neither identification provider was available." },
+      }),
     modelVersion: z.string().nullable().openapi({ example: "plant_id:3.6.0" }),
     links: LinksSchema,
   })
@@ -180,6 +188,17 @@ export const IdentificationListQuerySchema = z.object({
 });
 
 export const IdempotencyHeaderSchema = z.object({
+  prefer: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({
+      param: { name: "prefer", in: "header" },
+      example: "respond-async",
+      description:
+        "`respond-async` (RFC 7240): answer 202 at once and identify in the background; poll `Location`, and a " +
+        "notification says when it is done.",
+    }),
   "idempotency-key": z
     .string()
     .min(1)

@@ -63,7 +63,12 @@ export async function claimFailedJobForRetry(
 ): Promise<FailedJobRow | undefined> {
   return db
     .updateTable("failed_jobs")
-    .set({ retried_at: sql`now()`, retried_by: by.userId, retry_job_id: by.retryJobId, updated_at: sql`now()` })
+    .set({
+      retried_at: sql`now()`,
+      retried_by: by.userId,
+      retry_job_id: by.retryJobId,
+      updated_at: sql`now()`,
+    })
     .where("id", "=", id)
     .where("retried_at", "is", null)
     .returningAll()

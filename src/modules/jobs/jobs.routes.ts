@@ -15,7 +15,10 @@ export const listFailedJobsRoute = createRoute({
   ...protect("admin"),
   request: { query: FailedJobQuerySchema },
   responses: {
-    200: { description: "A page of failed jobs.", content: { "application/json": { schema: FailedJobPageSchema } } },
+    200: {
+      description: "A page of failed jobs.",
+      content: { "application/json": { schema: FailedJobPageSchema } },
+    },
     ...errorResponses(400, 401, 403),
   },
 });

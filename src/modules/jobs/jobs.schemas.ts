@@ -36,9 +36,18 @@ export const FailedJobQuerySchema = z.object({
     .string()
     .max(512)
     .optional()
-    .openapi({ param: { name: "cursor", in: "query" }, description: "The `nextCursor` of the previous page." }),
-  lane: z.enum(LANES).optional().openapi({ param: { name: "lane", in: "query" }, example: "fast" }),
-  job: z.enum(JOB_NAMES).optional().openapi({ param: { name: "job", in: "query" }, example: "email.send" }),
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "The `nextCursor` of the previous page.",
+    }),
+  lane: z
+    .enum(LANES)
+    .optional()
+    .openapi({ param: { name: "lane", in: "query" }, example: "fast" }),
+  job: z
+    .enum(JOB_NAMES)
+    .optional()
+    .openapi({ param: { name: "job", in: "query" }, example: "email.send" }),
 });
 
 export const RetriedJobSchema = z

@@ -6,7 +6,12 @@ import { ApiError } from "../../http/errors.ts";
 import { InvalidJobPayloadError, type JobName, type Lane, redrive } from "../../infra/queues.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { pageLinks } from "../species/species.service.ts";
-import { claimFailedJobForRetry, type FailedJobRow, findFailedJob, listOpenFailedJobs } from "./failed-jobs.repo.ts";
+import {
+  claimFailedJobForRetry,
+  type FailedJobRow,
+  findFailedJob,
+  listOpenFailedJobs,
+} from "./failed-jobs.repo.ts";
 import type { FailedJob, FailedJobPage, FailedJobQuery, RetriedJob } from "./jobs.schemas.ts";
 
 const CursorSchema = z.object({ i: z.string().uuid() });
@@ -30,7 +35,12 @@ export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" |
     async listFailed(query: FailedJobQuery, clientKey: string, selfUrl: URL): Promise<FailedJobPage> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const rows = await deps.db.read(clientKey, (db) =>
-        listOpenFailedJobs(db, { limit: query.limit + 1, afterId: after?.i, lane: query.lane, jobName: query.job }),
+        listOpenFailedJobs(db, {
+          limit: query.limit + 1,
+          afterId: after?.i,
+          lane: query.lane,
+          jobName: query.job,
+        }),
       );
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
@@ -44,17 +54,25 @@ export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" |
         const retryJobId = Bun.randomUUIDv7();
         const row = await claimFailedJobForRetry(trx, id, { userId: actor.userId, retryJobId });
         if (!row) {
-          if (await findFailedJob(trx, id)) throw new ApiError("conflict", "This failed job was already re-driven.");
+          if (await findFailedJob(trx, id))
+            throw new ApiError("conflict", "This failed job was already re-driven.");
           throw new ApiError("not_found", "No failed job with this id.");
         }
-        if (!(LANES as readonly string[]).includes(row.lane)) throw new ApiError("conflict", `Lane ${row.lane} no longer exists.`);
+        if (!(LANES as readonly string[]).includes(row.lane))
+          throw new ApiError("conflict", `Lane ${row.lane} no longer exists.`);
         try {
           await redrive(deps, row.lane as Lane, row.envelope, { groupId: row.group_id, jobId: retryJobId });
         } catch (err) {
           if (err instanceof InvalidJobPayloadError) {
-            throw new ApiError("conflict", "The stored payload does not match the job's current schema; it cannot be re-driven.");
+            throw new ApiError(
+              "conflict",
+              "The stored payload does not match the job's current schema; it cannot be re-driven.",
+            );
           }
-          throw new ApiError("service_unavailable", "The job queue is not available.", { headers: { "Retry-After": "5" }, cause: err });
+          throw new ApiError("service_unavailable", "The job queue is not available.", {
+            headers: { "Retry-After": "5" },
+            cause: err,
+          });
         }
         await recordAudit(trx, actor, {
           action: "job.retry",
@@ -65,7 +83,10 @@ export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" |
         return { row, retryJobId };
       });
       await deps.db.markWrite(clientKey);
-      deps.logger.info({ failedJobId: id, retryJobId: result.retryJobId, job: result.row.job_name }, "failed job re-driven");
+      deps.logger.info(
+        { failedJobId: id, retryJobId: result.retryJobId, job: result.row.job_name },
+        "failed job re-driven",
+      );
       return {
         id,
         job: result.row.job_name as JobName,

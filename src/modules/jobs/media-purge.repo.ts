@@ -4,13 +4,21 @@ import type { Db } from "../../db/connect.ts";
 export type PurgeableMedia = { id: string; storageKey: string; thumbnailKey: string };
 
 /** Media of identifications soft-deleted more than `retentionDays` ago whose objects are still stored. */
-export async function findPurgeableMedia(db: Db, retentionDays: number, limit: number): Promise<PurgeableMedia[]> {
+export async function findPurgeableMedia(
+  db: Db,
+  retentionDays: number,
+  limit: number,
+): Promise<PurgeableMedia[]> {
   const rows = await db
     .selectFrom("media")
     .innerJoin("identifications", "identifications.id", "media.identification_id")
     .select(["media.id", "media.storage_key", "media.thumbnail_key"])
     .where("identifications.deleted_at", "is not", null)
-    .where("identifications.deleted_at", "<", sql<Date>`now() - make_interval(secs => ${retentionDays * 86_400})`)
+    .where(
+      "identifications.deleted_at",
+      "<",
+      sql<Date>`now() - make_interval(secs => ${retentionDays * 86_400})`,
+    )
     .where("media.purged_at", "is", null)
     .orderBy("identifications.deleted_at")
     .limit(limit)

@@ -6,7 +6,10 @@ import type { Db } from "../../db/connect.ts";
  * `sending` by a crashed worker is claimed again (the message may then go out twice if the crash fell between
  * the SMTP server accepting it and our mark; its Message-ID is the same, so mail systems can tell).
  */
-export async function claimEmailDelivery(db: Db, d: { key: string; messageId: string; transport: string }): Promise<boolean> {
+export async function claimEmailDelivery(
+  db: Db,
+  d: { key: string; messageId: string; transport: string },
+): Promise<boolean> {
   const row = await db
     .insertInto("email_deliveries")
     .values({ key: d.key, status: "sending", message_id: d.messageId, transport: d.transport, attempts: 1 })

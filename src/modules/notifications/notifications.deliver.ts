@@ -17,7 +17,12 @@ export async function deliverNotification(
     await enqueue(
       deps,
       "email.send",
-      { key: `notification:${n.userId}:${n.key}`, to: recipient.email, subject: n.title, text: n.body || n.title },
+      {
+        key: `notification:${n.userId}:${n.key}`,
+        to: recipient.email,
+        subject: n.title,
+        text: n.body || n.title,
+      },
       { groupId: `user:${n.userId}` },
     );
   }

@@ -38,7 +38,11 @@ export type NotificationFilter = {
   unread?: boolean;
 };
 
-export async function listNotifications(db: Db, userId: string, f: NotificationFilter): Promise<NotificationRow[]> {
+export async function listNotifications(
+  db: Db,
+  userId: string,
+  f: NotificationFilter,
+): Promise<NotificationRow[]> {
   let query = db.selectFrom("notifications").selectAll().where("user_id", "=", userId);
   if (f.unread) query = query.where("read_at", "is", null);
   if (f.afterId) query = query.where("id", "<", f.afterId);
@@ -46,7 +50,11 @@ export async function listNotifications(db: Db, userId: string, f: NotificationF
 }
 
 /** Marks read (idempotent: the first read time stays). undefined when the user has no such notification. */
-export async function markNotificationRead(db: Db, userId: string, id: string): Promise<NotificationRow | undefined> {
+export async function markNotificationRead(
+  db: Db,
+  userId: string,
+  id: string,
+): Promise<NotificationRow | undefined> {
   return db
     .updateTable("notifications")
     .set({

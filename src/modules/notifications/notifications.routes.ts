@@ -1,7 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
-import { NotificationPageSchema, NotificationQuerySchema, NotificationSchema } from "./notifications.schemas.ts";
+import {
+  NotificationPageSchema,
+  NotificationQuerySchema,
+  NotificationSchema,
+} from "./notifications.schemas.ts";
 
 const tags = ["Notifications"];
 
@@ -11,11 +15,15 @@ export const listNotificationsRoute = createRoute({
   operationId: "listNotifications",
   tags,
   summary: "Your in-app notifications, newest first",
-  description: "E.g. when a background identification or a batch is done. Follow `links.next` for older ones.",
+  description:
+    "E.g. when a background identification or a batch is done. Follow `links.next` for older ones.",
   ...protect("notifications:read"),
   request: { query: NotificationQuerySchema },
   responses: {
-    200: { description: "A page of notifications.", content: { "application/json": { schema: NotificationPageSchema } } },
+    200: {
+      description: "A page of notifications.",
+      content: { "application/json": { schema: NotificationPageSchema } },
+    },
     ...errorResponses(400, 401, 403),
   },
 });
@@ -30,7 +38,10 @@ export const readNotificationRoute = createRoute({
   ...protect("notifications:read"),
   request: { params: UuidParamSchema },
   responses: {
-    200: { description: "The notification, read.", content: { "application/json": { schema: NotificationSchema } } },
+    200: {
+      description: "The notification, read.",
+      content: { "application/json": { schema: NotificationSchema } },
+    },
     ...errorResponses(400, 401, 403, 404),
   },
 });

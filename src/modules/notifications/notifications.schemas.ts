@@ -32,12 +32,19 @@ export const NotificationQuerySchema = z.object({
     .string()
     .max(512)
     .optional()
-    .openapi({ param: { name: "cursor", in: "query" }, description: "The `nextCursor` of the previous page." }),
+    .openapi({
+      param: { name: "cursor", in: "query" },
+      description: "The `nextCursor` of the previous page.",
+    }),
   unread: z
     .enum(["true", "false"])
     .optional()
     .transform((v) => v === "true")
-    .openapi({ param: { name: "unread", in: "query" }, example: "true", description: "Only notifications not read yet." }),
+    .openapi({
+      param: { name: "unread", in: "query" },
+      example: "true",
+      description: "Only notifications not read yet.",
+    }),
 });
 
 export type Notification = z.infer<typeof NotificationSchema>;

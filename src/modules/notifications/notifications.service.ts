@@ -27,7 +27,11 @@ export function createNotificationsService(deps: Pick<Deps, "db">) {
     async list(reader: Reader, query: NotificationQuery, selfUrl: URL): Promise<NotificationPage> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const rows = await deps.db.read(reader.clientKey, (db) =>
-        listNotifications(db, reader.userId, { limit: query.limit + 1, afterId: after?.i, unread: query.unread }),
+        listNotifications(db, reader.userId, {
+          limit: query.limit + 1,
+          afterId: after?.i,
+          unread: query.unread,
+        }),
       );
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);

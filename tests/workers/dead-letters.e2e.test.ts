@@ -1,0 +1,162 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { laneNamespace } from "../../src/infra/queues.ts";
+import { RetriedJobSchema } from "../../src/modules/jobs/jobs.schemas.ts";
+import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { registerUser } from "../helpers/auth.ts";
+import { failedJobsWhere, identificationRow, notificationsOf, submitAsync } from "../helpers/background.ts";
+import { identifyEnv, mediaDir, removeDir, startSimulator } from "../helpers/identify.ts";
+import { jpeg } from "../helpers/images.ts";
+import { removeQueueKeys, startWorkerProcess, type WorkerProcess, workerEnv } from "../helpers/workers.ts";
+import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
+
+let sim: ProviderSimulator;
+let dir: string;
+let app: TestApp;
+const workers: WorkerProcess[] = [];
+
+beforeAll(async () => {
+  sim = startSimulator();
+  dir = await mediaDir();
+  app = await createTestApp(identifyEnv(sim, dir));
+});
+afterAll(async () => {
+  await removeQueueKeys(app);
+  await app.close();
+  await sim.stop();
+  await removeDir(dir);
+});
+beforeEach(() => sim.control.reset());
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.stop()));
+});
+
+async function worker(extra: Record<string, string> = {}) {
+  const w = await startWorkerProcess(
+    workerEnv(app, ["default", "fast"], { ...identifyEnv(sim, dir), ...extra }),
+  );
+  workers.push(w);
+  return w;
+}
+
+async function deadLetterOf(field: string, value: string) {
+  await waitFor(async () => (await failedJobsWhere(app, field, value)).length > 0, {
+    timeoutMs: 15_000,
+    what: "the dead letter",
+  });
+  const rows = await failedJobsWhere(app, field, value);
+  expect(rows).toHaveLength(1);
+  return rows[0]!;
+}
+
+describe("a job that fails all its attempts", () => {
+  test("is kept as failed, its identification shows failed and the user is told; a retry completes it", async () => {
+    for (const p of ["plant-id", "plant-id-health", "plantnet"] as const) sim.control.failWith(p, 503);
+    const user = await registerUser(app);
+    const admin = await registerUser(app, { role: "admin" });
+    const first = await worker({ QUEUE_DEFAULT_ATTEMPTS: "2" });
+    const id = await submitAsync(app, user, [await jpeg()]);
+
+    const dead = await deadLetterOf("identificationId", id);
+    expect(dead).toMatchObject({
+      job_name: "identification.run",
+      lane: "default",
+      attempts: 2,
+      error_name: "ProvidersUnavailableError",
+    });
+    await waitFor(async () => (await identificationRow(app, id)).status === "failed", {
+      what: "the failed status",
+    });
+    expect((await identificationRow(app, id)).failure).toEqual({
+      code: "providers_unavailable",
+      message: "Neither identification provider was available.",
+    });
+    await waitFor(
+      async () => (await notificationsOf(app, user.user.id, `identification.failed:${id}`)).length === 1,
+      {
+        what: "the failure notification",
+      },
+    );
+
+    // Providers are back (a fresh worker: the old one's breakers are open); the admin re-drives the job.
+    await first.stop();
+    sim.control.reset();
+    await worker();
+    const res = await app.request(`/v1/admin/jobs/${dead.id}/retry`, {
+      method: "POST",
+      headers: admin.headers,
+    });
+    expect(res.status).toBe(202);
+    expect(RetriedJobSchema.parse(await res.json())).toMatchObject({
+      id: dead.id,
+      job: "identification.run",
+      lane: "default",
+    });
+    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+      timeoutMs: 15_000,
+      what: "completion",
+    });
+    expect((await identificationRow(app, id)).failure).toBeNull();
+    await waitFor(
+      async () => (await notificationsOf(app, user.user.id, `identification.completed:${id}`)).length === 1,
+      {
+        what: "the completion notification",
+      },
+    );
+  });
+
+  test("running past the lane's time limit is a failure, even though groupmq's lease keeps being renewed", async () => {
+    // Providers that never answer (a latency would let a later attempt hit the answer an earlier one cached).
+    for (const p of ["plant-id", "plant-id-health", "plantnet"] as const) sim.control.hang(p);
+    const user = await registerUser(app);
+    // The lease (1.5 s, heartbeats every 0.5 s) would let the job run for ever; the 700 ms limit stops it.
+    await worker({ QUEUE_DEFAULT_TIME_LIMIT_MS: "700", QUEUE_DEFAULT_ATTEMPTS: "2" });
+    const id = await submitAsync(app, user, [await jpeg()]);
+    const dead = await deadLetterOf("identificationId", id);
+    expect(dead).toMatchObject({ error_name: "JobTimeoutError", attempts: 2 });
+    expect(dead.error).toContain("700 ms");
+    await waitFor(async () => (await identificationRow(app, id)).status === "failed", {
+      what: "the failed status",
+    });
+    expect((await identificationRow(app, id)).failure?.code).toBe("timeout");
+  });
+
+  test("a job whose payload does not validate when consumed is dead-lettered at once, without retries", async () => {
+    const w = await worker();
+    const jobId = Bun.randomUUIDv7();
+    // Written straight to the lane, bypassing enqueue(): an old producer, or a hand-made job.
+    await app.deps.queues.queue("fast").add({
+      groupId: "bad",
+      jobId,
+      data: {
+        name: "notification.send",
+        payload: { userId: "not-a-uuid", key: jobId },
+        enqueuedAt: Date.now(),
+      } as never,
+    });
+    await waitFor(
+      async () => {
+        const row = await app.deps.db.primary
+          .selectFrom("failed_jobs")
+          .selectAll()
+          .where("job_id", "=", jobId)
+          .executeTakeFirst();
+        return row !== undefined;
+      },
+      { what: "the dead letter" },
+    );
+    const row = await app.deps.db.primary
+      .selectFrom("failed_jobs")
+      .selectAll()
+      .where("job_id", "=", jobId)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ error_name: "InvalidJobPayloadError", attempts: 1, lane: "fast" });
+    expect(row.error).toContain("userId");
+    expect(w.lines.filter((l) => l.message === "job payload rejected" && l.jobId === jobId)).toHaveLength(1);
+    // Nothing of it is left in the lane.
+    expect(
+      await app.deps.queues.redis.exists(
+        `groupmq:${laneNamespace(app.config.redis.keyPrefix, "fast")}:job:${jobId}`,
+      ),
+    ).toBe(0);
+  });
+});

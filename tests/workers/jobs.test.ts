@@ -1,0 +1,284 @@
+/**
+ * Each job run in this process, twice where it matters: a job delivered twice (its worker died after the work,
+ * before the acknowledgement) must leave one result, one notification, one e-mail.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { sql } from "kysely";
+import { messageIdFor } from "../../src/infra/mailer.ts";
+import type { JobName, JobPayload, Lane } from "../../src/infra/queues.ts";
+import { parsePayload } from "../../src/infra/queues.ts";
+import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";
+import { jobs } from "../../workers/jobs/index.ts";
+import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { registerUser } from "../helpers/auth.ts";
+import { identificationRow, notificationsOf, submitAsync } from "../helpers/background.ts";
+import { filesUnder, identifyEnv, mediaDir, removeDir, startSimulator } from "../helpers/identify.ts";
+import { jpeg } from "../helpers/images.ts";
+import { inProcessWorkerDeps, removeQueueKeys } from "../helpers/workers.ts";
+import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
+
+let sim: ProviderSimulator;
+let dir: string;
+let outbox: string;
+let app: TestApp;
+let deps: WorkerDeps;
+
+beforeAll(async () => {
+  sim = startSimulator();
+  dir = await mediaDir();
+  outbox = await mediaDir();
+  app = await createTestApp(identifyEnv(sim, dir));
+  deps = await inProcessWorkerDeps(app, { ...identifyEnv(sim, dir), MAIL_OUTBOX_DIR: outbox });
+});
+afterAll(async () => {
+  await deps.close();
+  await removeQueueKeys(app);
+  await app.close();
+  await sim.stop();
+  await removeDir(dir);
+  await removeDir(outbox);
+});
+
+function ctx(lane: Lane): JobContext {
+  return {
+    signal: new AbortController().signal,
+    attempt: 1,
+    maxAttempts: 3,
+    jobId: crypto.randomUUID(),
+    lane,
+    logger: deps.logger,
+  };
+}
+
+async function run<N extends JobName>(name: N, payload: unknown, lane: Lane) {
+  return jobs[name].run(deps, parsePayload(name, payload) as JobPayload<N>, ctx(lane));
+}
+
+/** Jobs the run enqueued, read back from the lane (the in-process deps share the app's queue namespace). */
+async function waitingJobs(lane: Lane) {
+  const queue = app.deps.queues.queue(lane);
+  return Promise.all((await queue.getWaitingJobs()).map((id) => queue.getJob(id)));
+}
+
+describe("notification.send", () => {
+  test("delivered twice, it leaves one notification", async () => {
+    const user = await registerUser(app);
+    const payload = {
+      userId: user.user.id,
+      key: "twice",
+      kind: "identification.completed",
+      title: "Ready",
+      data: { a: 1 },
+    };
+    expect(await run("notification.send", payload, "fast")).toEqual({ inserted: true, emailed: false });
+    expect(await run("notification.send", payload, "fast")).toEqual({ inserted: false, emailed: false });
+    const rows = await notificationsOf(app, user.user.id);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ title: "Ready", data: { a: 1 }, read_at: null });
+  });
+
+  test("a user who asked for e-mail also gets an email.send job keyed by the notification", async () => {
+    const user = await registerUser(app);
+    await app.deps.db.primary
+      .updateTable("users")
+      .set({ preferences: { emailNotifications: true } })
+      .where("id", "=", user.user.id)
+      .execute();
+    const key = `mailme-${crypto.randomUUID()}`;
+    expect(
+      await run(
+        "notification.send",
+        { userId: user.user.id, key, kind: "batch.completed", title: "Batch done", body: "3 of 3" },
+        "fast",
+      ),
+    ).toEqual({
+      inserted: true,
+      emailed: true,
+    });
+    const mails = (await waitingJobs("fast")).filter(
+      (j) => (j.data.payload as { key?: string }).key === `notification:${user.user.id}:${key}`,
+    );
+    expect(mails).toHaveLength(1);
+    expect(mails[0]!.data).toMatchObject({
+      name: "email.send",
+      payload: { to: user.email, subject: "Batch done", text: "3 of 3" },
+    });
+  });
+});
+
+describe("email.send without SMTP_URL", () => {
+  test("writes one .eml file per key to the outbox, however often it runs", async () => {
+    const key = `outbox-${crypto.randomUUID()}`;
+    const payload = { key, to: "someone@example.test", subject: "Hello", text: "Plain text body" };
+    expect(await run("email.send", payload, "fast")).toEqual({ sent: true, messageId: messageIdFor(key) });
+    expect(await run("email.send", payload, "fast")).toEqual({ sent: false });
+    const files = (await readdir(outbox)).filter((f) => f.startsWith(key));
+    expect(files).toEqual([`${key}.eml`]);
+    const eml = await readFile(join(outbox, files[0]!), "utf8");
+    expect(eml).toContain(`Message-ID: ${messageIdFor(key)}`);
+    expect(eml).toContain("Subject: Hello");
+    expect(eml).toContain("Plain text body");
+    const row = await app.deps.db.primary
+      .selectFrom("email_deliveries")
+      .selectAll()
+      .where("key", "=", key)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: "sent", transport: "outbox", attempts: 1 });
+  });
+});
+
+describe("identification.run", () => {
+  test("delivered twice, it identifies once and the second delivery only re-sends the (deduplicated) notification", async () => {
+    const user = await registerUser(app);
+    const id = await submitAsync(app, user, [await jpeg()]);
+    const payload = { identificationId: id, userId: user.user.id };
+    const first = await run("identification.run", payload, "default");
+    expect(first).toMatchObject({ status: "completed" });
+    const completedAt = (await identificationRow(app, id)).updated_at;
+    const calls = sim.control.calls("plant-id");
+    expect(await run("identification.run", payload, "default")).toEqual(first);
+    expect(sim.control.calls("plant-id")).toBe(calls);
+    expect((await identificationRow(app, id)).updated_at).toEqual(completedAt);
+    // Both deliveries enqueued the notification; the lane dedupes it while waiting and the key for ever.
+    const notify = (await waitingJobs("fast")).filter(
+      (j) => (j.data.payload as { key?: string }).key === `identification.completed:${id}`,
+    );
+    expect(notify.length).toBeGreaterThanOrEqual(1);
+    for (const j of notify) await run("notification.send", j.data.payload, "fast");
+    expect(await notificationsOf(app, user.user.id, `identification.completed:${id}`)).toHaveLength(1);
+  });
+
+  test("an identification deleted before its turn is skipped without asking any provider", async () => {
+    const user = await registerUser(app);
+    const id = await submitAsync(app, user, [await jpeg()]);
+    expect(
+      (await app.request(`/v1/identifications/${id}`, { method: "DELETE", headers: user.headers })).status,
+    ).toBe(204);
+    const calls = sim.control.calls("plant-id");
+    expect(
+      await run("identification.run", { identificationId: id, userId: user.user.id }, "default"),
+    ).toEqual({ status: "skipped", reason: "deleted" });
+    expect(sim.control.calls("plant-id")).toBe(calls);
+  });
+});
+
+describe("identification.batch", () => {
+  test("identifies every photo, fails only the photo that cannot be read, and resumes without redoing finished ones", async () => {
+    const user = await registerUser(app);
+    const form = new FormData();
+    for (let i = 0; i < 3; i++)
+      form.append(
+        "images",
+        new Blob([(await jpeg()) as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }),
+        `p${i}.jpg`,
+      );
+    const res = await app.request("/v1/identification-batches", {
+      method: "POST",
+      headers: user.headers,
+      body: form,
+    });
+    expect(res.status).toBe(202);
+    const { id: batchId, items } = (await res.json()) as {
+      id: string;
+      items: { identificationId: string }[];
+    };
+    // The second photo's stored copy is gone (a broken disk, an operator's mistake).
+    const media = await app.deps.db.primary
+      .selectFrom("media")
+      .select("storage_key")
+      .where("identification_id", "=", items[1]!.identificationId)
+      .execute();
+    await app.deps.storage.delete(media.map((m) => m.storage_key));
+
+    const payload = { batchId, userId: user.user.id };
+    expect(await run("identification.batch", payload, "slow")).toEqual({ completed: 2, total: 3 });
+    const get = await app.request(`/v1/identification-batches/${batchId}`, { headers: user.headers });
+    const batch = (await get.json()) as {
+      status: string;
+      progress: unknown;
+      items: { status: string; failure?: { code: string } }[];
+    };
+    expect(batch.status).toBe("completed");
+    expect(batch.progress).toEqual({ completed: 2, failed: 1, pending: 0, percent: 100 });
+    expect(batch.items.map((i) => i.status)).toEqual(["completed", "failed", "completed"]);
+    expect(batch.items[1]!.failure?.code).toBe("processing_failed");
+
+    const calls = sim.control.calls("plantnet");
+    expect(await run("identification.batch", payload, "slow")).toEqual({ completed: 2, total: 3 });
+    expect(sim.control.calls("plantnet")).toBe(calls);
+  });
+});
+
+describe("media.purge", () => {
+  test("removes the stored images of identifications deleted longer ago than the retention, once", async () => {
+    const user = await registerUser(app);
+    const old = await submitAsync(app, user, [await jpeg()]);
+    const recent = await submitAsync(app, user, [await jpeg()]);
+    const kept = await submitAsync(app, user, [await jpeg()]);
+    for (const id of [old, recent]) {
+      expect(
+        (await app.request(`/v1/identifications/${id}`, { method: "DELETE", headers: user.headers })).status,
+      ).toBe(204);
+    }
+    await app.deps.db.primary
+      .updateTable("identifications")
+      .set({ deleted_at: sql`now() - interval '40 days'` })
+      .where("id", "=", old)
+      .execute();
+
+    expect(await run("media.purge", { retentionDays: 30 }, "slow")).toMatchObject({
+      purged: expect.any(Number),
+    });
+    const files = await filesUnder(dir);
+    expect(files.filter((f) => f.includes(old))).toEqual([]);
+    expect(files.filter((f) => f.includes(recent))).toHaveLength(2);
+    expect(files.filter((f) => f.includes(kept))).toHaveLength(2);
+    const purged = await app.deps.db.primary
+      .selectFrom("media")
+      .select("purged_at")
+      .where("identification_id", "=", old)
+      .execute();
+    expect(purged.every((m) => m.purged_at !== null)).toBe(true);
+
+    // Run again: nothing left to do for it.
+    const again = await app.deps.db.primary
+      .selectFrom("media")
+      .select("purged_at")
+      .where("identification_id", "=", old)
+      .executeTakeFirstOrThrow();
+    await run("media.purge", { retentionDays: 30 }, "slow");
+    const after = await app.deps.db.primary
+      .selectFrom("media")
+      .select("purged_at")
+      .where("identification_id", "=", old)
+      .executeTakeFirstOrThrow();
+    expect(after.purged_at).toEqual(again.purged_at);
+  });
+});
+
+describe("cache.warm", () => {
+  test("fills the species cache for the species identified most", async () => {
+    const user = await registerUser(app);
+    const id = await submitAsync(app, user, [await jpeg()]);
+    await run("identification.run", { identificationId: id, userId: user.user.id }, "default");
+    const speciesId = (await identificationRow(app, id)).top_species_id;
+    expect(speciesId).not.toBeNull();
+    await app.deps.cache.del("species", speciesId!);
+
+    // The popularity query reads the replica: wait until it has replayed the identification.
+    await waitFor(
+      async () =>
+        (await app.deps.db
+          .replica!.selectFrom("identifications")
+          .select("id")
+          .where("id", "=", id)
+          .where("status", "=", "completed")
+          .executeTakeFirst()) !== undefined,
+    );
+    const result = (await run("cache.warm", { topN: 1_000 }, "slow")) as { warmed: number };
+    expect(result.warmed).toBeGreaterThan(0);
+    expect(JSON.stringify(await app.deps.cache.get("species", speciesId!))).toContain(speciesId!);
+  });
+});
