@@ -1,9 +1,8 @@
 import { Scalar } from "@scalar/hono-api-reference";
-import type { Context } from "hono";
-import { HTTPException } from "hono/http-exception";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./http/context.ts";
-import { ApiError, problemResponse } from "./http/errors.ts";
+import { errorHandler, problem } from "./http/error-handler.ts";
+import { ApiError } from "./http/errors.ts";
 import { protectedMetricsHandler } from "./http/metrics-server.ts";
 import { activeUsers } from "./http/middleware/active-users.ts";
 import { bodyGuards } from "./http/middleware/body-guards.ts";
@@ -122,34 +121,7 @@ export function createApp(deps: Deps) {
     return problem(c, new ApiError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
   });
 
-  app.onError((err, c) => problem(c, toApiError(err, c)));
+  app.onError(errorHandler(logger));
 
   return { app, document };
-}
-
-function problem(c: Context<AppEnv>, err: ApiError) {
-  const requestId = c.get("requestId") ?? "unknown";
-  const res = problemResponse(err, c.req.path, requestId);
-  res.headers.set("X-Request-Id", requestId);
-  return res;
-}
-
-function toApiError(err: unknown, c: Context<AppEnv>): ApiError {
-  if (err instanceof ApiError) return err;
-  const cause = (err as { cause?: unknown })?.cause;
-  if (cause instanceof ApiError) return cause;
-  if (err instanceof HTTPException) {
-    if (err.status === 400)
-      return new ApiError("malformed_body", err.message || "The body could not be parsed.");
-    if (err.status === 413) return new ApiError("payload_too_large");
-    if (err.status === 415) return new ApiError("unsupported_media_type");
-  }
-  c.get("deps")?.logger.error(
-    {
-      requestId: c.get("requestId"),
-      err: err instanceof Error ? { message: err.message, stack: err.stack } : String(err),
-    },
-    "unhandled error",
-  );
-  return new ApiError("internal_error", undefined, { cause: err });
 }

@@ -24,7 +24,7 @@ export class DbRouter {
   readonly monitor: ReplicaMonitor | undefined;
 
   constructor(
-    private readonly targets: DbTargets,
+    targets: DbTargets,
     private readonly redis: Redis,
     private readonly opts: { windowMs: number; maxLagMs: number; intervalMs: number; keyPrefix: string },
     private readonly logger: Logger,

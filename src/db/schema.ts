@@ -32,7 +32,11 @@ export interface UsersTable {
   password_hash: string;
   display_name: string;
   role: Generated<"user" | "premium" | "admin">;
-  preferences: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, Record<string, unknown>>;
+  preferences: ColumnType<
+    Record<string, unknown>,
+    Record<string, unknown> | undefined,
+    Record<string, unknown>
+  >;
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Date | null;

@@ -31,7 +31,8 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
       { name: "Account", description: "The signed-in account." },
       {
         name: "Providers",
-        description: "Plant.id and PlantNet as we see them: circuit breaker state and, for admins, quota use.",
+        description:
+          "Plant.id and PlantNet as we see them: circuit breaker state and, for admins, quota use.",
       },
       {
         name: "API keys",

@@ -30,7 +30,6 @@
  * must not count against the HALF_OPEN spell that follows.
  */
 import type { Redis } from "ioredis";
-import { bucketSizeMs } from "./breaker-window.ts";
 import {
   type Breaker,
   BreakerOpenError,
@@ -45,6 +44,7 @@ import {
   resolveBreakerOptions,
   runAdmitted,
 } from "./breaker.ts";
+import { bucketSizeMs } from "./breaker-window.ts";
 
 export interface CoordinationEvent {
   breaker: string;
@@ -203,7 +203,20 @@ interface ScriptReply extends FleetState {
 }
 
 function parseReply(raw: unknown): ScriptReply {
-  const r = raw as [number, BreakerState, number, number, number, number, number, number, number, string, string, string];
+  const r = raw as [
+    number,
+    BreakerState,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    string,
+    string,
+    string,
+  ];
   return {
     allowed: r[0] === 1,
     state: r[1],
@@ -225,7 +238,12 @@ export class FleetBreaker implements Breaker {
   /** Resolves once the transition channel is subscribed (immediately without a subscriber). */
   readonly ready: Promise<void>;
   private readonly s: BreakerSettings;
-  private readonly o: Required<Pick<FleetBreakerOptions, "keyPrefix" | "instanceId" | "redisTimeoutMs" | "redisRetryMs" | "probeLeaseMarginMs">>;
+  private readonly o: Required<
+    Pick<
+      FleetBreakerOptions,
+      "keyPrefix" | "instanceId" | "redisTimeoutMs" | "redisRetryMs" | "probeLeaseMarginMs"
+    >
+  >;
   private readonly scripts: BreakerCommands;
   private readonly keys: [string, string, string];
   private readonly channel: string;
@@ -234,13 +252,30 @@ export class FleetBreaker implements Breaker {
   private readonly createdAt: number;
   private mode: "fleet" | "local" = "fleet";
   private retryRedisAt = 0;
-  private mirror: FleetState = { state: "closed", gen: -1, changedAt: 0, openUntil: 0, consecutive: 0, calls: 0, failures: 0 };
+  private mirror: FleetState = {
+    state: "closed",
+    gen: -1,
+    changedAt: 0,
+    openUntil: 0,
+    consecutive: 0,
+    calls: 0,
+    failures: 0,
+  };
   private reported: BreakerState = "closed";
   private nextProbe = 0;
   private unsubscribe: () => Promise<void> = async () => {};
 
   constructor(private readonly options: FleetBreakerOptions) {
-    const { redis, subscriber, keyPrefix, instanceId, redisTimeoutMs, redisRetryMs, probeLeaseMarginMs, ...breakerOptions } = options;
+    const {
+      redis,
+      subscriber,
+      keyPrefix,
+      instanceId,
+      redisTimeoutMs,
+      redisRetryMs,
+      probeLeaseMarginMs,
+      ...breakerOptions
+    } = options;
     this.s = resolveBreakerOptions(breakerOptions);
     this.name = this.s.name;
     this.o = {
@@ -304,10 +339,21 @@ export class FleetBreaker implements Breaker {
       if (this.mode === "local") this.retryRedisAt = now + this.o.redisRetryMs;
       const probeId = `${this.o.instanceId}:${this.nextProbe++}`;
       const bucketMs = bucketSizeMs(this.s.windowMs, this.s.windowBuckets);
-      const extra = [this.s.halfOpenMaxProbes, timeoutMs + this.o.probeLeaseMarginMs, probeId, bucketMs, this.s.windowBuckets];
+      const extra = [
+        this.s.halfOpenMaxProbes,
+        timeoutMs + this.o.probeLeaseMarginMs,
+        probeId,
+        bucketMs,
+        this.s.windowBuckets,
+      ];
       const reply = await this.run(this.scripts.circuitBreakerAcquire.bind(this.scripts), now, extra);
       if (reply) {
-        if (!reply.allowed) throw new BreakerOpenError(this.name, reply.retryInMs, reply.state === "open" ? "open" : "half_open");
+        if (!reply.allowed)
+          throw new BreakerOpenError(
+            this.name,
+            reply.retryInMs,
+            reply.state === "open" ? "open" : "half_open",
+          );
         return { kind: "fleet", gen: reply.gen, probeId };
       }
     }
@@ -318,13 +364,27 @@ export class FleetBreaker implements Breaker {
     if (permit.kind === "local") return this.local.release(permit.permit, failed);
     const s = this.s;
     const bucketMs = bucketSizeMs(s.windowMs, s.windowBuckets);
-    const extra = [permit.gen, permit.probeId, failed ? 1 : 0, s.consecutiveFailures, s.failureRatio, s.minimumCalls, bucketMs, s.windowBuckets, s.halfOpenSuccesses];
+    const extra = [
+      permit.gen,
+      permit.probeId,
+      failed ? 1 : 0,
+      s.consecutiveFailures,
+      s.failureRatio,
+      s.minimumCalls,
+      bucketMs,
+      s.windowBuckets,
+      s.halfOpenSuccesses,
+    ];
     // A lost report is tolerated: the probe's lease expires and closed-state counts are only statistics.
     await this.run(this.scripts.circuitBreakerRecord.bind(this.scripts), Math.floor(s.clock.now()), extra);
   }
 
   /** Runs one script with a hard deadline; on any Redis error switches to local decisions and returns undefined. */
-  private async run(script: BreakerCommands["circuitBreakerAcquire"], now: number, extra: ScriptArg[]): Promise<ScriptReply | undefined> {
+  private async run(
+    script: BreakerCommands["circuitBreakerAcquire"],
+    now: number,
+    extra: ScriptArg[],
+  ): Promise<ScriptReply | undefined> {
     const [k1, k2, k3] = this.keys;
     const argv = [now, this.name, this.channel, this.o.instanceId, this.ttlMs, this.s.coolDownMs, ...extra];
     let reply: ScriptReply;
@@ -340,7 +400,9 @@ export class FleetBreaker implements Breaker {
       this.options.onCoordinationChange?.({ breaker: this.name, mode: "fleet" });
     }
     const origin = reply.transition || recovered ? "self" : "peer";
-    const reason = reply.transition?.reason ?? (recovered ? "Redis reachable again: following the fleet state" : "changed by another instance");
+    const reason =
+      reply.transition?.reason ??
+      (recovered ? "Redis reachable again: following the fleet state" : "changed by another instance");
     this.adoptFleetState(reply, reason, origin);
     return reply;
   }
@@ -356,7 +418,15 @@ export class FleetBreaker implements Breaker {
 
   private adoptFleetState(next: FleetState, reason: string, origin: "self" | "peer"): void {
     if (next.gen < this.mirror.gen) return; // older news than what we hold
-    this.mirror = { state: next.state, gen: next.gen, changedAt: next.changedAt, openUntil: next.openUntil, consecutive: next.consecutive, calls: next.calls, failures: next.failures };
+    this.mirror = {
+      state: next.state,
+      gen: next.gen,
+      changedAt: next.changedAt,
+      openUntil: next.openUntil,
+      consecutive: next.consecutive,
+      calls: next.calls,
+      failures: next.failures,
+    };
     if (this.mode === "fleet") this.report(next.state, reason, origin);
   }
 
@@ -370,7 +440,11 @@ export class FleetBreaker implements Breaker {
   private async subscribe(subscriber: Redis): Promise<void> {
     const onMessage = (channel: string, message: string) => {
       if (channel !== this.channel) return;
-      let event: Omit<FleetState, "state" | "consecutive" | "calls" | "failures"> & { to: BreakerState; origin: string; reason: string };
+      let event: Omit<FleetState, "state" | "consecutive" | "calls" | "failures"> & {
+        to: BreakerState;
+        origin: string;
+        reason: string;
+      };
       try {
         event = JSON.parse(message);
       } catch {
@@ -379,7 +453,11 @@ export class FleetBreaker implements Breaker {
       // Our own transitions were reported from the script reply; equal generations carry nothing new.
       if (event.origin === this.o.instanceId || event.gen <= this.mirror.gen) return;
       const { to, gen, changedAt, openUntil } = event;
-      this.adoptFleetState({ state: to, gen, changedAt, openUntil, consecutive: 0, calls: 0, failures: 0 }, event.reason, "peer");
+      this.adoptFleetState(
+        { state: to, gen, changedAt, openUntil, consecutive: 0, calls: 0, failures: 0 },
+        event.reason,
+        "peer",
+      );
     };
     subscriber.on("message", onMessage);
     this.unsubscribe = async () => {

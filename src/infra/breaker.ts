@@ -15,7 +15,11 @@ export interface StateChangeEvent {
   origin: "self" | "peer";
 }
 
-export interface CallEvent { breaker: string; result: "success" | "failure" | "rejected"; durationMs: number }
+export interface CallEvent {
+  breaker: string;
+  result: "success" | "failure" | "rejected";
+  durationMs: number;
+}
 
 export interface BreakerSnapshot {
   name: string;
@@ -31,7 +35,9 @@ export interface BreakerSnapshot {
 }
 
 /** `timeoutMs`: deadline for the whole call; the signal passed to `fn` aborts when it passes. */
-export interface CallOptions { timeoutMs: number }
+export interface CallOptions {
+  timeoutMs: number;
+}
 
 export interface Breaker {
   readonly name: string;
@@ -79,30 +85,52 @@ export const breakerDefaults = {
 export function resolveBreakerOptions(options: BreakerOptions): BreakerSettings {
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
   const s: BreakerSettings = { ...breakerDefaults, ...given, name: options.name };
-  for (const key of ["consecutiveFailures", "minimumCalls", "windowMs", "windowBuckets", "halfOpenMaxProbes", "halfOpenSuccesses"] as const) {
-    if (!Number.isInteger(s[key]) || s[key] < 1) throw new RangeError(`breaker ${s.name}: ${key} must be a positive integer`);
+  for (const key of [
+    "consecutiveFailures",
+    "minimumCalls",
+    "windowMs",
+    "windowBuckets",
+    "halfOpenMaxProbes",
+    "halfOpenSuccesses",
+  ] as const) {
+    if (!Number.isInteger(s[key]) || s[key] < 1)
+      throw new RangeError(`breaker ${s.name}: ${key} must be a positive integer`);
   }
-  if (!Number.isInteger(s.coolDownMs) || s.coolDownMs < 0) throw new RangeError(`breaker ${s.name}: coolDownMs must be >= 0`);
-  if (!(s.failureRatio > 0 && s.failureRatio <= 1)) throw new RangeError(`breaker ${s.name}: failureRatio must be in (0, 1]`);
+  if (!Number.isInteger(s.coolDownMs) || s.coolDownMs < 0)
+    throw new RangeError(`breaker ${s.name}: coolDownMs must be >= 0`);
+  if (!(s.failureRatio > 0 && s.failureRatio <= 1))
+    throw new RangeError(`breaker ${s.name}: failureRatio must be in (0, 1]`);
   return s;
 }
 
 export class BreakerOpenError extends Error {
   override readonly name = "BreakerOpenError";
-  constructor(readonly breaker: string, readonly retryInMs: number, readonly state: "open" | "half_open") {
+  constructor(
+    readonly breaker: string,
+    readonly retryInMs: number,
+    readonly state: "open" | "half_open",
+  ) {
     super(`circuit breaker ${breaker} is ${state}; retry in ${retryInMs} ms`);
   }
 }
 
 export class BreakerTimeoutError extends Error {
   override readonly name = "BreakerTimeoutError";
-  constructor(readonly breaker: string, readonly timeoutMs: number) {
+  constructor(
+    readonly breaker: string,
+    readonly timeoutMs: number,
+  ) {
     super(`call through circuit breaker ${breaker} exceeded its ${timeoutMs} ms deadline`);
   }
 }
 
 /** Runs `fn` with a signal that aborts at the deadline; rejects at the deadline even if `fn` ignores the signal. */
-export function runWithDeadline<T>(fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number, clock: Clock, breaker: string): Promise<T> {
+export function runWithDeadline<T>(
+  fn: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  clock: Clock,
+  breaker: string,
+): Promise<T> {
   const controller = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const timer = clock.setTimeout(() => {
@@ -110,12 +138,19 @@ export function runWithDeadline<T>(fn: (signal: AbortSignal) => Promise<T>, time
       controller.abort(error);
       reject(error);
     }, timeoutMs);
-    new Promise<T>((run) => run(fn(controller.signal))).finally(() => clock.clearTimeout(timer)).then(resolve, reject);
+    new Promise<T>((run) => run(fn(controller.signal)))
+      .finally(() => clock.clearTimeout(timer))
+      .then(resolve, reject);
   });
 }
 
 /** Runs an admitted call, reports its outcome through `record`, and emits `onCall`. */
-export async function runAdmitted<T>(s: BreakerSettings, fn: (signal: AbortSignal) => Promise<T>, timeoutMs: number, record: (failed: boolean) => void | Promise<void>): Promise<T> {
+export async function runAdmitted<T>(
+  s: BreakerSettings,
+  fn: (signal: AbortSignal) => Promise<T>,
+  timeoutMs: number,
+  record: (failed: boolean) => void | Promise<void>,
+): Promise<T> {
   const startedAt = s.clock.now();
   const report = async (failed: boolean) => {
     const durationMs = s.clock.now() - startedAt;
@@ -146,7 +181,10 @@ function classify(s: BreakerSettings, error: unknown): boolean {
   }
 }
 
-export interface LocalPermit { readonly id: number; readonly generation: number }
+export interface LocalPermit {
+  readonly id: number;
+  readonly generation: number;
+}
 
 /**
  * In-process state machine. Outcomes are counted only for the state generation they were admitted in, so a
@@ -214,7 +252,8 @@ export class CircuitBreaker implements Breaker {
       }
     } else if (this.current === "half_open") {
       if (failed) this.transition("open", "probe failed");
-      else if (++this.probeSuccesses >= this.s.halfOpenSuccesses) this.transition("closed", `${this.probeSuccesses} probes succeeded`);
+      else if (++this.probeSuccesses >= this.s.halfOpenSuccesses)
+        this.transition("closed", `${this.probeSuccesses} probes succeeded`);
     }
   }
 
@@ -239,7 +278,8 @@ export class CircuitBreaker implements Breaker {
   }
 
   private applyCoolDown(): void {
-    if (this.current === "open" && this.s.clock.now() >= this.openUntil) this.transition("half_open", "cool-down elapsed");
+    if (this.current === "open" && this.s.clock.now() >= this.openUntil)
+      this.transition("half_open", "cool-down elapsed");
   }
 
   private transition(to: BreakerState, reason: string): void {

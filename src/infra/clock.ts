@@ -80,7 +80,11 @@ export class FakeClock implements Clock {
     for (const entry of this.timers) {
       const timer = entry[1];
       if (timer.dueAt > target) continue;
-      if (!best || timer.dueAt < best[1].dueAt || (timer.dueAt === best[1].dueAt && timer.seq < best[1].seq)) {
+      if (
+        !best ||
+        timer.dueAt < best[1].dueAt ||
+        (timer.dueAt === best[1].dueAt && timer.seq < best[1].seq)
+      ) {
         best = entry;
       }
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { createApp } from "../../src/app.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { expectProblem } from "../helpers/problem.ts";
 
@@ -41,20 +42,31 @@ describe("errors are problem documents", () => {
   });
 
   test("a 500 never shows the internal message or stack", async () => {
-    const broken = await createTestApp({ DATABASE_REPLICA_URL: "" });
-    await broken.deps.db.primary.destroy();
-    await (
-      broken.deps.db as unknown as { targets: { primarySql: { end(o: object): Promise<void> } } }
-    ).targets.primarySql.end({
-      timeout: 0,
+    const { app } = createApp(t.deps);
+    app.get("/v1/__explode", () => {
+      throw new Error("secret: connection string postgres://admin:hunter2@db");
     });
-    const res = await broken.request("/v1/species");
+    const res = await app.request("/v1/__explode");
     const problem = await expectProblem(res, 500, "internal_error");
     const text = JSON.stringify(problem);
-    expect(text).not.toContain("CONNECTION");
+    expect(text).not.toContain("hunter2");
     expect(text).not.toContain("at ");
     expect(problem.detail).toBe("An unexpected error occurred");
-    await broken.close();
+  });
+
+  test("an unreachable primary database is a retryable 503 that names nothing internal", async () => {
+    const down = await createTestApp({
+      DATABASE_URL: "postgres://postgres@127.0.0.1:1/none",
+      DATABASE_REPLICA_URL: "",
+    });
+    try {
+      const res = await down.request("/v1/species");
+      expect(res.headers.get("retry-after")).toBe("5");
+      const problem = await expectProblem(res, 503, "service_unavailable");
+      expect(JSON.stringify(problem)).not.toContain("ECONNREFUSED");
+    } finally {
+      await down.close();
+    }
   });
 });
 

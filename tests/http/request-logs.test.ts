@@ -18,7 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const requestLines = (requestId: string) => lines.filter((l) => l.requestId === requestId && l.message === "request");
+const requestLines = (requestId: string) =>
+  lines.filter((l) => l.requestId === requestId && l.message === "request");
 
 describe("request logs", () => {
   test("each request writes one JSON line with its id, route pattern, status and duration", async () => {

@@ -1,7 +1,11 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { Redis, type RedisOptions } from "ioredis";
 import { BreakerOpenError, BreakerTimeoutError, type StateChangeEvent } from "../../src/infra/breaker.ts";
-import { type CoordinationEvent, FleetBreaker, type FleetBreakerOptions } from "../../src/infra/breaker-fleet.ts";
+import {
+  type CoordinationEvent,
+  FleetBreaker,
+  type FleetBreakerOptions,
+} from "../../src/infra/breaker-fleet.ts";
 import { FakeClock } from "../../src/infra/clock.ts";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -30,7 +34,8 @@ afterEach(async () => {
   const cleaner = new Redis(REDIS_URL);
   for (const prefix of prefixes.splice(0)) {
     const keys: string[] = [];
-    for await (const batch of cleaner.scanStream({ match: `${prefix}*`, count: 100 })) keys.push(...(batch as string[]));
+    for await (const batch of cleaner.scanStream({ match: `${prefix}*`, count: 100 }))
+      keys.push(...(batch as string[]));
     if (keys.length) await cleaner.del(...keys);
   }
   cleaner.disconnect();
@@ -197,7 +202,9 @@ describe("FleetBreaker with a shared Redis", () => {
     const a = await instance(prefix, clock);
     const b = await instance(prefix, clock);
     let reject!: (error: Error) => void;
-    const slow = a.breaker.call(() => new Promise((_, rej) => (reject = rej)), { timeoutMs: 120_000 }).catch((e) => e);
+    const slow = a.breaker
+      .call(() => new Promise((_, rej) => (reject = rej)), { timeoutMs: 120_000 })
+      .catch((e) => e);
     for (let i = 0; i < 5; i++) await fail(b.breaker);
     clock.advance(60_000);
     await succeed(b.breaker);
@@ -287,7 +294,11 @@ describe("FleetBreaker without Redis", () => {
     await succeed(breaker);
     await succeed(breaker);
     expect(breaker.state).toBe("closed");
-    expect(transitions.map((t) => `${t.from}>${t.to}`)).toEqual(["closed>open", "open>half_open", "half_open>closed"]);
+    expect(transitions.map((t) => `${t.from}>${t.to}`)).toEqual([
+      "closed>open",
+      "open>half_open",
+      "half_open>closed",
+    ]);
     expect(transitions.every((t) => t.reason.startsWith("local fallback: "))).toBe(true);
     expect(coordination.map((c) => c.mode)).toEqual(["local"]);
   });
@@ -296,7 +307,12 @@ describe("FleetBreaker without Redis", () => {
     const silent = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
     try {
       const clock = new FakeClock(START);
-      const mute = new Redis({ host: "127.0.0.1", port: silent.port, enableReadyCheck: false, maxRetriesPerRequest: 0 });
+      const mute = new Redis({
+        host: "127.0.0.1",
+        port: silent.port,
+        enableReadyCheck: false,
+        maxRetriesPerRequest: 0,
+      });
       mute.on("error", () => {});
       clients.push(mute);
       const breaker = new FleetBreaker({

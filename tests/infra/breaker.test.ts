@@ -1,8 +1,8 @@
 import { describe, expect, test } from "bun:test";
 import fc from "fast-check";
 import {
-  type BreakerOptions,
   BreakerOpenError,
+  type BreakerOptions,
   type BreakerState,
   BreakerTimeoutError,
   type CallEvent,
@@ -32,7 +32,8 @@ function setup(options: Partial<BreakerOptions> = {}) {
 }
 
 const succeed = (breaker: CircuitBreaker) => breaker.call(async () => "ok", TIMEOUT);
-const fail = (breaker: CircuitBreaker) => breaker.call(async () => Promise.reject(providerDown()), TIMEOUT).catch((e) => e);
+const fail = (breaker: CircuitBreaker) =>
+  breaker.call(async () => Promise.reject(providerDown()), TIMEOUT).catch((e) => e);
 const notFound = (breaker: CircuitBreaker) =>
   breaker.call(async () => Promise.reject(new SpeciesNotFound("no match")), TIMEOUT).catch((e) => e);
 
@@ -90,7 +91,9 @@ describe("CircuitBreaker transitions", () => {
     expect(breaker.state).toBe("closed");
     await fail(breaker);
     expect(breaker.state).toBe("open");
-    expect(transitions.map((t) => [t.from, t.to, t.reason])).toEqual([["closed", "open", "5 consecutive failures"]]);
+    expect(transitions.map((t) => [t.from, t.to, t.reason])).toEqual([
+      ["closed", "open", "5 consecutive failures"],
+    ]);
   });
 
   test("a success in between resets the consecutive failure count", async () => {
@@ -187,7 +190,11 @@ describe("CircuitBreaker transitions", () => {
     expect(breaker.state).toBe("half_open");
     await succeed(breaker);
     expect(breaker.snapshot()).toMatchObject({ state: "closed", consecutiveFailures: 0, windowCalls: 0 });
-    expect(transitions.at(-1)).toMatchObject({ from: "half_open", to: "closed", reason: "3 probes succeeded" });
+    expect(transitions.at(-1)).toMatchObject({
+      from: "half_open",
+      to: "closed",
+      reason: "3 probes succeeded",
+    });
   });
 
   test("a failed probe reopens the breaker with a fresh cool-down", async () => {
@@ -205,10 +212,13 @@ describe("CircuitBreaker transitions", () => {
     const { breaker, clock, calls } = setup();
     let seen: AbortSignal | undefined;
     const pending = breaker
-      .call((signal) => {
-        seen = signal;
-        return new Promise(() => {}); // ignores the signal entirely
-      }, { timeoutMs: 2_500 })
+      .call(
+        (signal) => {
+          seen = signal;
+          return new Promise(() => {}); // ignores the signal entirely
+        },
+        { timeoutMs: 2_500 },
+      )
       .catch((e) => e);
     clock.advance(2_499);
     expect(seen?.aborted).toBe(false);
@@ -352,32 +362,34 @@ describe("CircuitBreaker properties", () => {
           if (before === "closed") expect(invoked).toBe(true);
           const fullBefore = probesInFlight;
           settled.push(
-            outcome.then(
-              () => {
-                expect(op.outcome).toBe("success");
-                expect(op.durationMs).toBeLessThan(1_000);
-              },
-              (error) => {
-                if (!invoked) {
-                  expect(error).toBeInstanceOf(BreakerOpenError);
-                  if (before === "open") {
-                    expect(error.state).toBe("open");
-                    expect(error.retryInMs).toBe(openedAt() + config.coolDownMs - clock.now());
-                    expect(error.retryInMs).toBeGreaterThan(0);
+            outcome
+              .then(
+                () => {
+                  expect(op.outcome).toBe("success");
+                  expect(op.durationMs).toBeLessThan(1_000);
+                },
+                (error) => {
+                  if (!invoked) {
+                    expect(error).toBeInstanceOf(BreakerOpenError);
+                    if (before === "open") {
+                      expect(error.state).toBe("open");
+                      expect(error.retryInMs).toBe(openedAt() + config.coolDownMs - clock.now());
+                      expect(error.retryInMs).toBeGreaterThan(0);
+                    } else {
+                      expect(fullBefore).toBe(config.halfOpenMaxProbes);
+                      expect(error.retryInMs).toBeGreaterThan(0);
+                      expect(error.retryInMs).toBeLessThanOrEqual(TIMEOUT.timeoutMs);
+                    }
+                  } else if (op.durationMs >= TIMEOUT.timeoutMs) {
+                    expect(error).toBeInstanceOf(BreakerTimeoutError);
                   } else {
-                    expect(fullBefore).toBe(config.halfOpenMaxProbes);
-                    expect(error.retryInMs).toBeGreaterThan(0);
-                    expect(error.retryInMs).toBeLessThanOrEqual(TIMEOUT.timeoutMs);
+                    expect(op.outcome).not.toBe("success");
                   }
-                } else if (op.durationMs >= TIMEOUT.timeoutMs) {
-                  expect(error).toBeInstanceOf(BreakerTimeoutError);
-                } else {
-                  expect(op.outcome).not.toBe("success");
-                }
-              },
-            ).finally(() => {
-              if (isProbe) probesInFlight--;
-            }),
+                },
+              )
+              .finally(() => {
+                if (isProbe) probesInFlight--;
+              }),
           );
           await clock.advanceAsync(0);
         }
@@ -388,7 +400,8 @@ describe("CircuitBreaker properties", () => {
         for (const t of transitions) {
           expect(LEGAL.has(`${t.from}>${t.to}`)).toBe(true);
           if (previous) expect(t.from).toBe(previous.to);
-          if (t.to === "half_open") expect(t.at - (previous?.at ?? Number.NaN)).toBeGreaterThanOrEqual(config.coolDownMs);
+          if (t.to === "half_open")
+            expect(t.at - (previous?.at ?? Number.NaN)).toBeGreaterThanOrEqual(config.coolDownMs);
           previous = t;
         }
       }),
@@ -398,18 +411,22 @@ describe("CircuitBreaker properties", () => {
 
   test("from half-open it always closes after the configured number of successful probes, whatever the configuration", async () => {
     await fc.assert(
-      fc.asyncProperty(configArb, fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }), async (config, useNotFound) => {
-        const { breaker, clock } = setup(config);
-        await openIt(breaker);
-        clock.advance(config.coolDownMs);
-        expect(breaker.state).toBe("half_open");
-        for (let i = 1; i <= config.halfOpenSuccesses; i++) {
-          // A "species not found" answer proves the provider is up, so it counts as a successful probe.
-          if (useNotFound[i - 1]) await notFound(breaker);
-          else await succeed(breaker);
-          expect(breaker.state).toBe(i < config.halfOpenSuccesses ? "half_open" : "closed");
-        }
-      }),
+      fc.asyncProperty(
+        configArb,
+        fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
+        async (config, useNotFound) => {
+          const { breaker, clock } = setup(config);
+          await openIt(breaker);
+          clock.advance(config.coolDownMs);
+          expect(breaker.state).toBe("half_open");
+          for (let i = 1; i <= config.halfOpenSuccesses; i++) {
+            // A "species not found" answer proves the provider is up, so it counts as a successful probe.
+            if (useNotFound[i - 1]) await notFound(breaker);
+            else await succeed(breaker);
+            expect(breaker.state).toBe(i < config.halfOpenSuccesses ? "half_open" : "closed");
+          }
+        },
+      ),
     );
   });
 
@@ -428,39 +445,47 @@ describe("CircuitBreaker properties", () => {
         } else {
           await fail(breaker);
         }
-        expect(breaker.snapshot()).toMatchObject({ state: config.coolDownMs === 0 ? "half_open" : "open", retryInMs: config.coolDownMs === 0 ? 0 : config.coolDownMs });
+        expect(breaker.snapshot()).toMatchObject({
+          state: config.coolDownMs === 0 ? "half_open" : "open",
+          retryInMs: config.coolDownMs === 0 ? 0 : config.coolDownMs,
+        });
       }),
     );
   });
 
   test("it opens exactly when the consecutive count or the failure ratio over at least the minimum number of calls is reached", async () => {
     await fc.assert(
-      fc.asyncProperty(configArb, fc.boolean(), fc.array(fc.boolean(), { maxLength: 30 }), async (config, ratioOnly, outcomes) => {
-        const consecutiveLimit = ratioOnly ? 1_000 : config.consecutiveFailures;
-        const { breaker, transitions } = setup({ ...config, consecutiveFailures: consecutiveLimit });
-        let calls = 0;
-        let failures = 0;
-        let consecutive = 0;
-        let expectedOpenAt = -1;
-        outcomes.forEach((failed, i) => {
-          calls++;
-          if (failed) failures++;
-          consecutive = failed ? consecutive + 1 : 0;
-          const ratioMet = calls >= config.minimumCalls && failures / calls >= config.failureRatio;
-          if (expectedOpenAt < 0 && (ratioMet || consecutive >= consecutiveLimit)) expectedOpenAt = i;
-        });
-        let openedAt = -1;
-        for (const [i, failed] of outcomes.entries()) {
-          if (failed) await fail(breaker);
-          else await succeed(breaker);
-          if (transitions.length > 0) {
-            openedAt = i;
-            break;
+      fc.asyncProperty(
+        configArb,
+        fc.boolean(),
+        fc.array(fc.boolean(), { maxLength: 30 }),
+        async (config, ratioOnly, outcomes) => {
+          const consecutiveLimit = ratioOnly ? 1_000 : config.consecutiveFailures;
+          const { breaker, transitions } = setup({ ...config, consecutiveFailures: consecutiveLimit });
+          let calls = 0;
+          let failures = 0;
+          let consecutive = 0;
+          let expectedOpenAt = -1;
+          outcomes.forEach((failed, i) => {
+            calls++;
+            if (failed) failures++;
+            consecutive = failed ? consecutive + 1 : 0;
+            const ratioMet = calls >= config.minimumCalls && failures / calls >= config.failureRatio;
+            if (expectedOpenAt < 0 && (ratioMet || consecutive >= consecutiveLimit)) expectedOpenAt = i;
+          });
+          let openedAt = -1;
+          for (const [i, failed] of outcomes.entries()) {
+            if (failed) await fail(breaker);
+            else await succeed(breaker);
+            if (transitions.length > 0) {
+              openedAt = i;
+              break;
+            }
           }
-        }
-        expect(openedAt).toBe(expectedOpenAt);
-        if (openedAt >= 0 && ratioOnly) expect(openedAt + 1).toBeGreaterThanOrEqual(config.minimumCalls);
-      }),
+          expect(openedAt).toBe(expectedOpenAt);
+          if (openedAt >= 0 && ratioOnly) expect(openedAt + 1).toBeGreaterThanOrEqual(config.minimumCalls);
+        },
+      ),
     );
   });
 

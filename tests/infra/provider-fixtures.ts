@@ -2,7 +2,12 @@ import sharp from "sharp";
 import type { CatalogueSpecies } from "../simulators/provider-simulator.ts";
 
 export const smallCatalogue: CatalogueSpecies[] = [
-  { scientificName: "Monstera deliciosa", commonNames: ["Swiss cheese plant"], family: "Araceae", genus: "Monstera" },
+  {
+    scientificName: "Monstera deliciosa",
+    commonNames: ["Swiss cheese plant"],
+    family: "Araceae",
+    genus: "Monstera",
+  },
   { scientificName: "Ficus lyrata", commonNames: ["Fiddle-leaf fig"], family: "Moraceae", genus: "Ficus" },
   {
     scientificName: "Sansevieria trifasciata",
@@ -10,11 +15,31 @@ export const smallCatalogue: CatalogueSpecies[] = [
     family: "Asparagaceae",
     genus: "Sansevieria",
   },
-  { scientificName: "Epipremnum aureum", commonNames: ["Golden pothos"], family: "Araceae", genus: "Epipremnum" },
-  { scientificName: "Calathea orbifolia", commonNames: ["Prayer plant"], family: "Marantaceae", genus: "Calathea" },
+  {
+    scientificName: "Epipremnum aureum",
+    commonNames: ["Golden pothos"],
+    family: "Araceae",
+    genus: "Epipremnum",
+  },
+  {
+    scientificName: "Calathea orbifolia",
+    commonNames: ["Prayer plant"],
+    family: "Marantaceae",
+    genus: "Calathea",
+  },
   { scientificName: "Aloe vera", commonNames: ["Aloe"], family: "Asphodelaceae", genus: "Aloe" },
-  { scientificName: "Spathiphyllum wallisii", commonNames: ["Peace lily"], family: "Araceae", genus: "Spathiphyllum" },
-  { scientificName: "Zamioculcas zamiifolia", commonNames: ["ZZ plant"], family: "Araceae", genus: "Zamioculcas" },
+  {
+    scientificName: "Spathiphyllum wallisii",
+    commonNames: ["Peace lily"],
+    family: "Araceae",
+    genus: "Spathiphyllum",
+  },
+  {
+    scientificName: "Zamioculcas zamiifolia",
+    commonNames: ["ZZ plant"],
+    family: "Araceae",
+    genus: "Zamioculcas",
+  },
 ];
 
 /** A real 200x200 JPEG of one colour: different colours give different bytes, hence different picks. */

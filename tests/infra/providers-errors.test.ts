@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import { isProviderOutage, ProviderError, parseRetryAfter } from "../../src/infra/providers/provider-error.ts";
+import {
+  isProviderOutage,
+  ProviderError,
+  parseRetryAfter,
+} from "../../src/infra/providers/provider-error.ts";
 
 const httpError = (status: number) => new ProviderError("plantnet", "http", `HTTP ${status}`, { status });
 
@@ -11,7 +15,8 @@ describe("isProviderOutage", () => {
   });
 
   test("5xx, 429 and a rejected key (401, 403) are outages", () => {
-    for (const status of [500, 502, 503, 504, 429, 401, 403]) expect(isProviderOutage(httpError(status))).toBe(true);
+    for (const status of [500, 502, 503, 504, 429, 401, 403])
+      expect(isProviderOutage(httpError(status))).toBe(true);
   });
 
   test("other 4xx answers are caused by our input and are not outages", () => {

@@ -3,7 +3,11 @@ import { mergeSuggestions } from "../../src/infra/providers/merge.ts";
 import type { PlantIdIdentification, PlantIdSuggestion } from "../../src/infra/providers/plant-id.ts";
 import type { PlantNetMatch, PlantNetResult } from "../../src/infra/providers/plantnet.ts";
 
-const plantIdSuggestion = (scientificName: string, probability: number, extra: Partial<PlantIdSuggestion> = {}) => ({
+const plantIdSuggestion = (
+  scientificName: string,
+  probability: number,
+  extra: Partial<PlantIdSuggestion> = {},
+) => ({
   scientificName,
   probability,
   commonNames: [],
@@ -56,7 +60,9 @@ describe("mergeSuggestions", () => {
 
   test("PlantNet fills common names, family and genus only where Plant.id left them empty", () => {
     const [merged] = mergeSuggestions(
-      plantIdAnswer(plantIdSuggestion("Ficus lyrata", 0.7, { family: "Moraceae", commonNames: ["Fiddle-leaf fig"] })),
+      plantIdAnswer(
+        plantIdSuggestion("Ficus lyrata", 0.7, { family: "Moraceae", commonNames: ["Fiddle-leaf fig"] }),
+      ),
       plantnetAnswer(
         plantnetMatch("Ficus lyrata", 0.5, { family: "Other", genus: "Ficus", commonNames: ["Banjo fig"] }),
       ),
@@ -90,9 +96,9 @@ describe("mergeSuggestions", () => {
       sources: ["plantnet"],
       family: null,
     });
-    expect(mergeSuggestions(plantIdAnswer(plantIdSuggestion("Aloe vera", 0.9)), { status: "no_match" })).toHaveLength(
-      1,
-    );
+    expect(
+      mergeSuggestions(plantIdAnswer(plantIdSuggestion("Aloe vera", 0.9)), { status: "no_match" }),
+    ).toHaveLength(1);
     expect(mergeSuggestions()).toEqual([]);
   });
 

@@ -24,7 +24,10 @@ function plantnetForm(fields: [string, string | Blob][]): FormData {
 }
 
 async function postPlantNet(form: FormData, query = "api-key=sim-plantnet-key") {
-  const res = await fetch(`${sim.plantnetBaseUrl}/identify/k-world-flora?${query}`, { method: "POST", body: form });
+  const res = await fetch(`${sim.plantnetBaseUrl}/identify/k-world-flora?${query}`, {
+    method: "POST",
+    body: form,
+  });
   return { status: res.status, body: (await res.json()) as { message?: string } };
 }
 
@@ -34,7 +37,10 @@ describe("PlantNet simulator strictness (so a client mistake fails a test)", () 
       ["images", leaf],
       ["organs", "leaf"],
     ]);
-    const { status } = await postPlantNet(form, "api-key=sim-plantnet-key&nb-results=3&lang=en&no-reject=false");
+    const { status } = await postPlantNet(
+      form,
+      "api-key=sim-plantnet-key&nb-results=3&lang=en&no-reject=false",
+    );
     expect(status).toBe(200);
   });
 

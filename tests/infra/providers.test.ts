@@ -47,7 +47,11 @@ describe("Plant.id client", () => {
     expect(probabilities.reduce((a, b) => a + b, 0)).toBeLessThan(1);
     const top = present(result.suggestions[0]);
     const species = present(smallCatalogue.find((s) => s.scientificName === top.scientificName));
-    expect(top).toMatchObject({ family: species.family, genus: species.genus, commonNames: species.commonNames });
+    expect(top).toMatchObject({
+      family: species.family,
+      genus: species.genus,
+      commonNames: species.commonNames,
+    });
     expect(top.similarImages[0]?.url).toStartWith("https://");
     expect(top.externalId).toBeString();
   });
@@ -116,7 +120,8 @@ describe("Plant.id client", () => {
     const client = createPlantIdClient({
       baseUrl: sim.plantIdBaseUrl,
       apiKey: "k",
-      fetch: async () => new Response(renamed, { status: 201, headers: { "Content-Type": "application/json" } }),
+      fetch: async () =>
+        new Response(renamed, { status: 201, headers: { "Content-Type": "application/json" } }),
     });
     const err = await providerErrorOf(() => client.identify({ images: [green] }, deadline()));
     expect(err.kind).toBe("invalid_response");
@@ -126,7 +131,9 @@ describe("Plant.id client", () => {
   test("the caller's deadline turns a hanging provider into a quick timeout", async () => {
     sim.control.hang("plant-id");
     const started = performance.now();
-    const err = await providerErrorOf(() => plantId().identify({ images: [green] }, AbortSignal.timeout(100)));
+    const err = await providerErrorOf(() =>
+      plantId().identify({ images: [green] }, AbortSignal.timeout(100)),
+    );
     expect(err.kind).toBe("timeout");
     expect(isProviderOutage(err)).toBe(true);
     expect(performance.now() - started).toBeLessThan(2_000);
@@ -134,7 +141,9 @@ describe("Plant.id client", () => {
 
   test("simulated latency beyond the deadline is a timeout", async () => {
     sim.control.setLatency("plant-id", 1_000);
-    const err = await providerErrorOf(() => plantId().identify({ images: [green] }, AbortSignal.timeout(100)));
+    const err = await providerErrorOf(() =>
+      plantId().identify({ images: [green] }, AbortSignal.timeout(100)),
+    );
     expect(err.kind).toBe("timeout");
   });
 
@@ -164,7 +173,11 @@ describe("PlantNet client", () => {
     expect(result.bestMatch).toStartWith(top.scientificName);
     expect(top.authorship).not.toBe("");
     expect(top.scientificName).not.toContain(top.authorship);
-    expect(top).toMatchObject({ family: expect.any(String), genus: expect.any(String), gbifId: expect.any(String) });
+    expect(top).toMatchObject({
+      family: expect.any(String),
+      genus: expect.any(String),
+      gbifId: expect.any(String),
+    });
     expect(result.remainingIdentificationRequests).toBeNumber();
     const scores = result.results.map((r) => r.score);
     expect(scores).toEqual([...scores].sort((a, b) => b - a));

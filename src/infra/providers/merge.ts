@@ -29,7 +29,10 @@ export function speciesKey(scientificName: string): string {
  * appearing twice; the other PlantNet results follow with probability = score. Then a stable sort by
  * probability (so on ties Plant.id's order wins), ranks 1..n, at most 10.
  */
-export function mergeSuggestions(plantId?: PlantIdIdentification, plantnet?: PlantNetResult): MergedSuggestion[] {
+export function mergeSuggestions(
+  plantId?: PlantIdIdentification,
+  plantnet?: PlantNetResult,
+): MergedSuggestion[] {
   const merged: Omit<MergedSuggestion, "rank">[] = [];
   const byKey = new Map<string, Omit<MergedSuggestion, "rank">>();
 

@@ -1,6 +1,12 @@
 import { PlantIdHealthWire, PlantIdIdentificationWire } from "./plant-id.wire.ts";
 import { ProviderError, type ProviderName } from "./provider-error.ts";
-import { type FetchLike, httpStatusError, parseWireBody, readJsonBody, sendProviderRequest } from "./provider-fetch.ts";
+import {
+  type FetchLike,
+  httpStatusError,
+  parseWireBody,
+  readJsonBody,
+  sendProviderRequest,
+} from "./provider-fetch.ts";
 
 export interface PlantIdInput {
   /** Raw image bytes; the client base64-encodes them. */
@@ -60,7 +66,11 @@ export const PLANT_ID_IDENTIFICATION_DETAILS =
   "common_names,taxonomy,url,description,synonyms,image,edible_parts,watering,propagation_methods";
 export const PLANT_ID_HEALTH_DETAILS = "description,treatment,classification";
 
-export function createPlantIdClient(options: { baseUrl: string; apiKey: string; fetch?: FetchLike }): PlantIdClient {
+export function createPlantIdClient(options: {
+  baseUrl: string;
+  apiKey: string;
+  fetch?: FetchLike;
+}): PlantIdClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, "");
   const fetchFn = options.fetch ?? fetch;
 
@@ -71,7 +81,11 @@ export function createPlantIdClient(options: { baseUrl: string; apiKey: string; 
       `${baseUrl}${path}`,
       {
         method: "POST",
-        headers: { "Api-Key": options.apiKey, "Content-Type": "application/json", Accept: "application/json" },
+        headers: {
+          "Api-Key": options.apiKey,
+          "Content-Type": "application/json",
+          Accept: "application/json",
+        },
         body: JSON.stringify(body),
       },
       signal,
@@ -100,7 +114,9 @@ export function createPlantIdClient(options: { baseUrl: string; apiKey: string; 
 }
 
 function toRequestBody(input: PlantIdInput): Record<string, unknown> {
-  const body: Record<string, unknown> = { images: input.images.map((bytes) => Buffer.from(bytes).toString("base64")) };
+  const body: Record<string, unknown> = {
+    images: input.images.map((bytes) => Buffer.from(bytes).toString("base64")),
+  };
   if (input.latitude !== undefined) body.latitude = input.latitude;
   if (input.longitude !== undefined) body.longitude = input.longitude;
   return body;
@@ -109,7 +125,9 @@ function toRequestBody(input: PlantIdInput): Record<string, unknown> {
 // A synchronous call should come back COMPLETED; anything else carries no usable result.
 function assertCompleted(provider: ProviderName, status: string, httpStatus: number): void {
   if (status !== "COMPLETED") {
-    throw new ProviderError(provider, "invalid_response", `identification status is ${status}`, { status: httpStatus });
+    throw new ProviderError(provider, "invalid_response", `identification status is ${status}`, {
+      status: httpStatus,
+    });
   }
 }
 

@@ -1,0 +1,44 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { isConnectionError } from "../db/errors.ts";
+import type { Logger } from "../infra/logger.ts";
+import type { AppEnv } from "./context.ts";
+import { ApiError, problemResponse } from "./errors.ts";
+
+/** Every error answer goes out here, as a problem document carrying the request id. */
+export function problem(c: Context<AppEnv>, err: ApiError): Response {
+  const requestId = c.get("requestId") ?? "unknown";
+  const res = problemResponse(err, c.req.path, requestId);
+  res.headers.set("X-Request-Id", requestId);
+  return res;
+}
+
+export function errorHandler(logger: Logger) {
+  return (err: Error, c: Context<AppEnv>) => problem(c, toApiError(err, c, logger));
+}
+
+function toApiError(err: unknown, c: Context<AppEnv>, logger: Logger): ApiError {
+  if (err instanceof ApiError) return err;
+  const cause = (err as { cause?: unknown })?.cause;
+  if (cause instanceof ApiError) return cause;
+  if (err instanceof HTTPException) {
+    if (err.status === 400)
+      return new ApiError("malformed_body", err.message || "The body could not be parsed.");
+    if (err.status === 413) return new ApiError("payload_too_large");
+    if (err.status === 415) return new ApiError("unsupported_media_type");
+  }
+  const line = {
+    requestId: c.get("requestId"),
+    err:
+      err instanceof Error
+        ? { message: err.message, stack: err.stack, code: (err as { code?: unknown }).code }
+        : String(err),
+  };
+  // The primary database unreachable is an outage the client can retry, not a bug in the request.
+  if (isConnectionError(err)) {
+    logger.error(line, "database unreachable");
+    return new ApiError("service_unavailable", undefined, { headers: { "Retry-After": "5" }, cause: err });
+  }
+  logger.error(line, "unhandled error");
+  return new ApiError("internal_error", undefined, { cause: err });
+}
