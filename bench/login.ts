@@ -2,12 +2,14 @@
  * `bun run bench login`: what a sign-in costs with our argon2id parameters.
  * 1. argon2id verify alone, for the chosen parameters and two alternatives (the CPU and memory price).
  * 2. A full POST /v1/auth/login through the app (verify + user lookup + refresh-token insert + JWT), in process,
- *    against DATABASE_URL (the local development database by default, migrated), sequentially, one IP per call;
+ *    against the bench database (created and migrated here when needed), sequentially, one IP per call;
  *    the bench user is deleted at the end.
  */
+
+import { ensureDatabase } from "../scripts/ensure-database.ts";
 import { createApp } from "../src/app.ts";
 import { loadConfig, parseConfig } from "../src/config.ts";
-import { createMigrator } from "../src/db/migrate.ts";
+import { migrateToLatest } from "../src/db/migrate.ts";
 import { buildDeps } from "../src/deps.ts";
 import { createLogger } from "../src/infra/logger.ts";
 
@@ -46,8 +48,12 @@ export async function runLoginBench() {
     console.log(`  ${c.label.padEnd(34)} p50 ${fmt(percentile(s, 50))}  p95 ${fmt(percentile(s, 95))}`);
   }
 
+  const databaseUrl =
+    process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
+  await ensureDatabase(databaseUrl);
   const config = parseConfig({
     ...process.env,
+    DATABASE_URL: databaseUrl,
     LOG_LEVEL: "silent",
     TRUST_PROXY_HEADER: "Fly-Client-IP",
     RATE_LIMIT_LOGIN_EMAIL: "100000/1m",
@@ -55,9 +61,7 @@ export async function runLoginBench() {
   });
   const deps = await buildDeps(config, { logger: createLogger("silent") });
   try {
-    const pending = (await createMigrator(deps.db.primary).getMigrations()).filter((m) => !m.executedAt);
-    if (pending.length)
-      throw new Error("the database is not migrated: run `bun run migrate` (or `npm start`) first");
+    await migrateToLatest(deps.db.primary);
     const { app } = createApp(deps);
     const email = `bench-${crypto.randomUUID()}@example.test`;
     const password = "correct horse battery staple";
