@@ -61,3 +61,28 @@ export const UuidParamSchema = z.object({
     .uuid()
     .openapi({ param: { name: "id", in: "path" }, example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
 });
+
+/** `limit` and `cursor` of every cursor-paginated list; extend it with the list's own filters. */
+export function pageQuery(defaultLimit = 20) {
+  return z.object({
+    limit: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(defaultLimit)
+      .openapi({
+        param: { name: "limit", in: "query" },
+        example: defaultLimit,
+        description: `Page size, 1 to 100 (default ${defaultLimit}).`,
+      }),
+    cursor: z
+      .string()
+      .max(512)
+      .optional()
+      .openapi({
+        param: { name: "cursor", in: "query" },
+        description: "The `nextCursor` of the previous page.",
+      }),
+  });
+}

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PageLinksSchema } from "../../http/openapi.ts";
+import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 import { SCOPES } from "../../http/scopes.ts";
 
 const ScopeSchema = z.enum(SCOPES).openapi({ example: "identifications:write" });
@@ -47,20 +47,7 @@ export const ApiKeyPageSchema = z
   .object({ data: z.array(ApiKeySchema), nextCursor: z.string().nullable(), links: PageLinksSchema })
   .openapi("ApiKeyPage");
 
-export const ApiKeyListQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ param: { name: "limit", in: "query" }, example: 20 }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({ param: { name: "cursor", in: "query" } }),
-});
+export const ApiKeyListQuerySchema = pageQuery();
 
 export type CreateApiKey = z.infer<typeof CreateApiKeySchema>;
 export type ApiKey = z.infer<typeof ApiKeySchema>;

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PageLinksSchema } from "../../http/openapi.ts";
+import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 
 export const AuditEntrySchema = z
   .object({
@@ -33,16 +33,8 @@ const q = (name: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-export const AuditQuerySchema = z
-  .object({
-    limit: z.coerce
-      .number()
-      .int()
-      .min(1)
-      .max(100)
-      .default(50)
-      .openapi(q("limit", { example: 50 })),
-    cursor: z.string().max(512).optional().openapi(q("cursor")),
+export const AuditQuerySchema = pageQuery(50)
+  .extend({
     actorId: z
       .string()
       .uuid()

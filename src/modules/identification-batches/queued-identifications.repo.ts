@@ -1,7 +1,7 @@
 import { type Selectable, sql } from "kysely";
 import type { Db } from "../../db/connect.ts";
 import type { IdentificationsTable } from "../../db/schema.ts";
-import type { NewMedia } from "../identifications/identifications.repo.ts";
+import { insertMedia, type NewMedia } from "../identifications/identifications.repo.ts";
 
 export type QueuedIdentificationRow = Selectable<IdentificationsTable>;
 export type IdentificationRequest = {
@@ -29,23 +29,7 @@ export async function insertQueuedIdentification(
       updated_at: row.createdAt,
     })
     .execute();
-  await db
-    .insertInto("media")
-    .values(
-      media.map((m) => ({
-        id: m.id,
-        identification_id: row.id,
-        position: m.position,
-        storage_key: m.storageKey,
-        thumbnail_key: m.thumbnailKey,
-        content_type: "image/jpeg",
-        byte_size: m.byteSize,
-        width: m.width,
-        height: m.height,
-        sha256: m.sha256,
-      })),
-    )
-    .execute();
+  await insertMedia(db, row.id, media);
 }
 
 /** Any user's identification, deleted or not: a job decides itself what a deleted one means. */

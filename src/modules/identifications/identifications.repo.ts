@@ -57,12 +57,22 @@ export async function insertIdentification(db: Db, row: NewIdentification, media
       updated_at: row.createdAt,
     })
     .execute();
+  await insertMedia(db, row.id, media);
+}
+
+/** The stored photos of one identification (always JPEG: uploads are re-encoded before storing). */
+export async function insertMedia(
+  db: Db,
+  identificationId: string,
+  media: readonly NewMedia[],
+): Promise<void> {
+  if (media.length === 0) return;
   await db
     .insertInto("media")
     .values(
       media.map((m) => ({
         id: m.id,
-        identification_id: row.id,
+        identification_id: identificationId,
         position: m.position,
         storage_key: m.storageKey,
         thumbnail_key: m.thumbnailKey,

@@ -1,5 +1,5 @@
 import { type RouteConfig, z } from "@hono/zod-openapi";
-import { LinksSchema, PageLinksSchema } from "../../http/openapi.ts";
+import { LinksSchema, PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 
 export const ORGANS = ["leaf", "flower", "fruit", "bark", "auto"] as const;
 export type Organ = (typeof ORGANS)[number];
@@ -137,22 +137,7 @@ export const IdentificationPageSchema = z
   })
   .openapi("IdentificationPage");
 
-export const IdentificationListQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ param: { name: "limit", in: "query" }, example: 20, description: "Page size, 1 to 100." }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({
-      param: { name: "cursor", in: "query" },
-      description: "The `nextCursor` of the previous page.",
-    }),
+export const IdentificationListQuerySchema = pageQuery().extend({
   from: z
     .string()
     .datetime({ offset: true })

@@ -1,6 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { LANES } from "../../config-queues.ts";
-import { PageLinksSchema } from "../../http/openapi.ts";
+import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 import { JOB_NAMES } from "../../infra/queues.ts";
 
 export const FailedJobSchema = z
@@ -24,22 +24,7 @@ export const FailedJobPageSchema = z
   .object({ data: z.array(FailedJobSchema), nextCursor: z.string().nullable(), links: PageLinksSchema })
   .openapi("FailedJobPage");
 
-export const FailedJobQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ param: { name: "limit", in: "query" }, example: 20, description: "Page size, 1 to 100." }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({
-      param: { name: "cursor", in: "query" },
-      description: "The `nextCursor` of the previous page.",
-    }),
+export const FailedJobQuerySchema = pageQuery().extend({
   lane: z
     .enum(LANES)
     .optional()

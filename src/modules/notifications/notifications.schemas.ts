@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { PageLinksSchema } from "../../http/openapi.ts";
+import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 
 export const NotificationSchema = z
   .object({
@@ -20,22 +20,7 @@ export const NotificationPageSchema = z
   .object({ data: z.array(NotificationSchema), nextCursor: z.string().nullable(), links: PageLinksSchema })
   .openapi("NotificationPage");
 
-export const NotificationQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ param: { name: "limit", in: "query" }, example: 20, description: "Page size, 1 to 100." }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({
-      param: { name: "cursor", in: "query" },
-      description: "The `nextCursor` of the previous page.",
-    }),
+export const NotificationQuerySchema = pageQuery().extend({
   unread: z
     .enum(["true", "false"])
     .optional()

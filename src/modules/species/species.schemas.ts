@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LinksSchema, PageLinksSchema } from "../../http/openapi.ts";
+import { LinksSchema, PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 
 export const CareInstructionsSchema = z
   .object({
@@ -43,22 +43,7 @@ const taxon = z
   .max(100)
   .regex(/^[A-Za-z][A-Za-z -]*$/, "letters, spaces and hyphens only");
 
-export const SpeciesListQuerySchema = z.object({
-  limit: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(100)
-    .default(20)
-    .openapi({ param: { name: "limit", in: "query" }, example: 20, description: "Page size, 1 to 100." }),
-  cursor: z
-    .string()
-    .max(512)
-    .optional()
-    .openapi({
-      param: { name: "cursor", in: "query" },
-      description: "The `nextCursor` of the previous page.",
-    }),
+export const SpeciesListQuerySchema = pageQuery().extend({
   q: z
     .string()
     .trim()
