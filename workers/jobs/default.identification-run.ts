@@ -2,7 +2,7 @@ import { enqueue } from "../../src/infra/queues.ts";
 import {
   failQueuedIdentification,
   processQueuedIdentification,
-} from "../../src/modules/identifications/identifications.jobs.ts";
+} from "../../src/modules/identifications/identifications.process.ts";
 import type { JobDefinition } from "../job-types.ts";
 
 /**

@@ -4,11 +4,11 @@ import {
   listBatchItems,
   setBatchStatus,
 } from "../../src/modules/identification-batches/batches.repo.ts";
+import { ProvidersUnavailableError } from "../../src/modules/identifications/identifications.jobs.ts";
 import {
   failQueuedIdentification,
-  ProvidersUnavailableError,
   processQueuedIdentification,
-} from "../../src/modules/identifications/identifications.jobs.ts";
+} from "../../src/modules/identifications/identifications.process.ts";
 import type { JobDefinition } from "../job-types.ts";
 
 const DONE = new Set(["completed", "failed"]);

@@ -9,30 +9,20 @@ import type { AppEnv } from "../../http/context.ts";
 import { ApiError } from "../../http/errors.ts";
 import type { Role } from "../../http/scopes.ts";
 import { authOf } from "../../http/security.ts";
-import {
-  encodeForProviders,
-  encodeForStorage,
-  ImageRejectedError,
-  readImageHeader,
-} from "../../infra/images/image-pipeline.ts";
-import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
+import { encodeForStorage, ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
 import { enqueue } from "../../infra/queues.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
 import { type AuditActor, auditActor, recordAudit } from "../audit/audit.record.ts";
 import {
-  completeIdentification,
   failIdentification,
-  findIdentificationForJob,
   type IdentificationRequest,
   insertQueuedIdentification,
-  markIdentificationProcessing,
   type QueuedIdentificationRow as QueuedRow,
 } from "../identification-batches/queued-identifications.repo.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { IdempotencyKeyTaken } from "./identifications.create.ts";
 import { identificationPath, type MediaView } from "./identifications.dto.ts";
-import { findSpeciesIdsByName, listMediaOf, type MediaRow, type NewMedia } from "./identifications.repo.ts";
-import { buildResult, mergedSuggestions } from "./identifications.result.ts";
+import type { MediaRow, NewMedia } from "./identifications.repo.ts";
 import type { Identification } from "./identifications.schemas.ts";
 import type { IdentificationUpload, UploadedImage } from "./identifications.upload.ts";
 
@@ -44,7 +34,7 @@ export type QueueCaller = {
   traceparent?: string;
 };
 type AcceptDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock">;
-type JobDeps = AcceptDeps & Pick<Deps, "providers">;
+export type JobDeps = AcceptDeps & Pick<Deps, "providers">;
 
 export type PendingStatus = "queued" | "processing" | "failed";
 
@@ -288,87 +278,4 @@ export function pendingDtoOf(row: QueuedRow, media: readonly MediaRow[], store: 
     })),
     store,
   );
-}
-
-export type ProcessOutcome =
-  | { status: "completed"; topSpeciesId: string | null; scientificName: string | null }
-  | { status: "skipped"; reason: "deleted" | "missing" };
-
-async function readStored(store: BlobStore, key: string): Promise<Uint8Array> {
-  const blob = await store.get(key);
-  if (!blob) throw new Error(`stored image ${key} is missing`);
-  if (blob.body instanceof Uint8Array) return blob.body;
-  return new Uint8Array(await new Response(blob.body).arrayBuffer());
-}
-
-/**
- * Asks the providers about a stored, queued identification and records the result. Safe to run twice: a
- * completed identification is answered from its row, a deleted one is skipped.
- */
-export async function processQueuedIdentification(
-  deps: JobDeps,
-  id: string,
-  signal: AbortSignal,
-): Promise<ProcessOutcome> {
-  const db = deps.db.primary;
-  const row = await findIdentificationForJob(db, id);
-  if (!row) return { status: "skipped", reason: "missing" };
-  if (row.deleted_at) return { status: "skipped", reason: "deleted" };
-  if (row.status === "completed") return completedOutcome(row.top_species_id, row.result);
-  if (!(await markIdentificationProcessing(db, id))) return { status: "skipped", reason: "deleted" };
-
-  const media = await listMediaOf(db, [id]);
-  const request = row.request as IdentificationRequest;
-  const limits = deps.config.uploads;
-  let providerImages: Promise<Uint8Array[]> | undefined;
-  const outcome = await deps.providers.identifier.identify({
-    imageHashes: media.map((m) => m.sha256),
-    providerImages: () =>
-      (providerImages ??= Promise.all(
-        media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)),
-      )),
-    organs: request.organs,
-    latitude: request.latitude ?? undefined,
-    longitude: request.longitude ?? undefined,
-    includeHealth: request.includeHealth,
-  });
-  signal.throwIfAborted();
-  const retryAfter = unavailableRetryAfter(outcome);
-  if (retryAfter !== undefined) throw new ProvidersUnavailableError(retryAfter);
-  const merged = mergedSuggestions(outcome);
-  const speciesIds = await findSpeciesIdsByName(
-    db,
-    merged.map((s) => s.scientificName),
-  );
-  const result = buildResult(outcome, merged, speciesIds);
-  const topSpeciesId = result.suggestions[0]?.speciesId ?? null;
-  await completeIdentification(db, id, {
-    isPlant: result.isPlant,
-    confidence: result.confidence,
-    topSpeciesId,
-    modelVersion: result.modelVersion,
-    result,
-  });
-  deps.metrics.identificationsSuccess.inc();
-  return completedOutcome(topSpeciesId, result);
-}
-
-function completedOutcome(topSpeciesId: string | null, result: unknown): ProcessOutcome {
-  const top = (result as { suggestions?: { scientificName?: string }[] } | null)?.suggestions?.[0];
-  return { status: "completed", topSpeciesId, scientificName: top?.scientificName ?? null };
-}
-
-/** The job gave up: the owner sees `failed` with a reason (a later redrive can still complete it). */
-export async function failQueuedIdentification(
-  deps: Pick<Deps, "db">,
-  id: string,
-  error: Error,
-): Promise<boolean> {
-  const failure =
-    error instanceof ProvidersUnavailableError
-      ? { code: "providers_unavailable", message: "Neither identification provider was available." }
-      : error.name === "JobTimeoutError"
-        ? { code: "timeout", message: "The identification took too long." }
-        : { code: "processing_failed", message: "The identification could not be completed." };
-  return failIdentification(deps.db.primary, id, failure);
 }
