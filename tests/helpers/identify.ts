@@ -1,3 +1,4 @@
+import { afterAll, beforeAll, beforeEach } from "bun:test";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,7 +10,7 @@ import {
   type ProviderSimulator,
   startProviderSimulator,
 } from "../simulators/provider-simulator.ts";
-import type { TestApp } from "./app.ts";
+import { createTestApp, type TestApp } from "./app.ts";
 
 /** The species the database is seeded with, so the simulator's suggestions link to our catalogue. */
 export const seedCatalogue: CatalogueSpecies[] = (speciesSeed as CatalogueSpecies[]).map(
@@ -94,4 +95,42 @@ export async function identificationRowsOf(app: TestApp, userId: string) {
     .selectAll()
     .where("user_id", "=", userId)
     .execute();
+}
+
+export type IdentifyFixture = {
+  readonly sim: ProviderSimulator;
+  readonly app: TestApp;
+  readonly dir: string;
+};
+
+/**
+ * The usual setup of an identification test file: a simulator, a media directory and an app wired to both,
+ * made before the file's tests and removed after them; the simulator is reset before each test.
+ */
+export function useIdentifyApp(env: Record<string, string> = {}): IdentifyFixture {
+  let sim: ProviderSimulator | undefined;
+  let app: TestApp | undefined;
+  let dir: string | undefined;
+  beforeAll(async () => {
+    sim = startSimulator();
+    dir = await mediaDir();
+    app = await createTestApp(identifyEnv(sim, dir, env));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await sim?.stop();
+    if (dir) await removeDir(dir);
+  });
+  beforeEach(() => sim?.control.reset());
+  return {
+    get sim() {
+      return sim!;
+    },
+    get app() {
+      return app!;
+    },
+    get dir() {
+      return dir!;
+    },
+  };
 }

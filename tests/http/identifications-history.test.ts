@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import {
   type Identification,
   IdentificationPageSchema,
   IdentificationSchema,
 } from "../../src/modules/identifications/identifications.schemas.ts";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { createTestApp } from "../helpers/app.ts";
 import { registerUser, type TestUser } from "../helpers/auth.ts";
 import {
   filesUnder,
@@ -12,32 +12,17 @@ import {
   mediaDir,
   postIdentification,
   removeDir,
-  startSimulator,
   uploadForm,
+  useIdentifyApp,
 } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
-let sim: ProviderSimulator;
-let app: TestApp;
-let dir: string;
-
-beforeAll(async () => {
-  sim = startSimulator();
-  dir = await mediaDir();
-  app = await createTestApp(identifyEnv(sim, dir));
-});
-afterAll(async () => {
-  await app.close();
-  await sim.stop();
-  await removeDir(dir);
-});
-beforeEach(() => sim.control.reset());
+const fx = useIdentifyApp();
 
 async function identifyAs(user: TestUser): Promise<Identification> {
   const res = await postIdentification(
-    app,
+    fx.app,
     user.headers,
     uploadForm([await jpeg({ width: 200, height: 200 })], { includeHealth: "false" }),
   );
@@ -46,7 +31,7 @@ async function identifyAs(user: TestUser): Promise<Identification> {
 }
 
 async function page(user: TestUser, query = "") {
-  const res = await app.request(`/v1/identifications${query}`, { headers: user.headers });
+  const res = await fx.app.request(`/v1/identifications${query}`, { headers: user.headers });
   expect(res.status).toBe(200);
   expect(res.headers.get("content-type")).toStartWith("application/json");
   return IdentificationPageSchema.parse(await res.json());
@@ -54,29 +39,29 @@ async function page(user: TestUser, query = "") {
 
 describe("GET /v1/identifications/{id}", () => {
   test("answers the identification as it was created", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const created = await identifyAs(user);
-    const res = await app.request(`/v1/identifications/${created.id}`, { headers: user.headers });
+    const res = await fx.app.request(`/v1/identifications/${created.id}`, { headers: user.headers });
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("private, no-store");
     expect(IdentificationSchema.parse(await res.json())).toEqual(created);
   });
 
   test("another user's identification is a 404, never a 403", async () => {
-    const owner = await registerUser(app);
-    const other = await registerUser(app);
+    const owner = await registerUser(fx.app);
+    const other = await registerUser(fx.app);
     const created = await identifyAs(owner);
     await expectProblem(
-      await app.request(`/v1/identifications/${created.id}`, { headers: other.headers }),
+      await fx.app.request(`/v1/identifications/${created.id}`, { headers: other.headers }),
       404,
       "not_found",
     );
   });
 
   test("an id that is not a UUID is a 400", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     await expectProblem(
-      await app.request("/v1/identifications/abc", { headers: user.headers }),
+      await fx.app.request("/v1/identifications/abc", { headers: user.headers }),
       400,
       "validation_failed",
     );
@@ -85,8 +70,8 @@ describe("GET /v1/identifications/{id}", () => {
 
 describe("GET /v1/identifications", () => {
   test("lists only the caller's identifications, newest first, page by page without gaps or repeats", async () => {
-    const user = await registerUser(app);
-    const other = await registerUser(app);
+    const user = await registerUser(fx.app);
+    const other = await registerUser(fx.app);
     const mine: Identification[] = [];
     for (let i = 0; i < 5; i++) mine.push(await identifyAs(user));
     await identifyAs(other);
@@ -107,7 +92,7 @@ describe("GET /v1/identifications", () => {
   });
 
   test("filters by creation time, minimum confidence and top species", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const made: Identification[] = [];
     for (let i = 0; i < 4; i++) made.push(await identifyAs(user));
 
@@ -142,18 +127,18 @@ describe("GET /v1/identifications", () => {
   });
 
   test("a cursor that is not one of ours is a 400", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     await expectProblem(
-      await app.request("/v1/identifications?cursor=bm9wZQ", { headers: user.headers }),
+      await fx.app.request("/v1/identifications?cursor=bm9wZQ", { headers: user.headers }),
       400,
       "invalid_cursor",
     );
   });
 
   test("a minConfidence above 1 is a 400 naming the parameter", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const body = await expectProblem(
-      await app.request("/v1/identifications?minConfidence=2", { headers: user.headers }),
+      await fx.app.request("/v1/identifications?minConfidence=2", { headers: user.headers }),
       400,
       "validation_failed",
     );
@@ -163,12 +148,12 @@ describe("GET /v1/identifications", () => {
 
 describe("DELETE /v1/identifications/{id}", () => {
   test("soft-deletes: gone from history and GET, images no longer served, rows kept and marked, audited", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const created = await identifyAs(user);
     const kept = await identifyAs(user);
-    expect((await app.request(created.images[0]!.url)).status).toBe(200);
+    expect((await fx.app.request(created.images[0]!.url)).status).toBe(200);
 
-    const res = await app.request(`/v1/identifications/${created.id}`, {
+    const res = await fx.app.request(`/v1/identifications/${created.id}`, {
       method: "DELETE",
       headers: user.headers,
     });
@@ -176,16 +161,16 @@ describe("DELETE /v1/identifications/{id}", () => {
     expect(await res.text()).toBe("");
 
     await expectProblem(
-      await app.request(`/v1/identifications/${created.id}`, { headers: user.headers }),
+      await fx.app.request(`/v1/identifications/${created.id}`, { headers: user.headers }),
       404,
       "not_found",
     );
     expect((await page(user)).data.map((d) => d.id)).toEqual([kept.id]);
-    await expectProblem(await app.request(created.images[0]!.url), 404, "not_found");
-    await expectProblem(await app.request(created.images[0]!.thumbnailUrl), 404, "not_found");
-    expect((await app.request(kept.images[0]!.url)).status).toBe(200);
+    await expectProblem(await fx.app.request(created.images[0]!.url), 404, "not_found");
+    await expectProblem(await fx.app.request(created.images[0]!.thumbnailUrl), 404, "not_found");
+    expect((await fx.app.request(kept.images[0]!.url)).status).toBe(200);
 
-    const db = app.deps.db.primary;
+    const db = fx.app.deps.db.primary;
     const row = await db
       .selectFrom("identifications")
       .select("deleted_at")
@@ -211,20 +196,20 @@ describe("DELETE /v1/identifications/{id}", () => {
   });
 
   test("deleting twice, or someone else's identification, is a 404", async () => {
-    const user = await registerUser(app);
-    const other = await registerUser(app);
+    const user = await registerUser(fx.app);
+    const other = await registerUser(fx.app);
     const created = await identifyAs(user);
     await expectProblem(
-      await app.request(`/v1/identifications/${created.id}`, { method: "DELETE", headers: other.headers }),
+      await fx.app.request(`/v1/identifications/${created.id}`, { method: "DELETE", headers: other.headers }),
       404,
       "not_found",
     );
     expect(
-      (await app.request(`/v1/identifications/${created.id}`, { method: "DELETE", headers: user.headers }))
+      (await fx.app.request(`/v1/identifications/${created.id}`, { method: "DELETE", headers: user.headers }))
         .status,
     ).toBe(204);
     await expectProblem(
-      await app.request(`/v1/identifications/${created.id}`, { method: "DELETE", headers: user.headers }),
+      await fx.app.request(`/v1/identifications/${created.id}`, { method: "DELETE", headers: user.headers }),
       404,
       "not_found",
     );
@@ -233,7 +218,7 @@ describe("DELETE /v1/identifications/{id}", () => {
   test("with images served from a CDN, deleting also removes the stored objects", async () => {
     const cdnDir = await mediaDir();
     const cdnApp = await createTestApp(
-      identifyEnv(sim, cdnDir, { MEDIA_PUBLIC_BASE_URL: "https://media.example.test" }),
+      identifyEnv(fx.sim, cdnDir, { MEDIA_PUBLIC_BASE_URL: "https://media.example.test" }),
     );
     try {
       const user = await registerUser(cdnApp);

@@ -1,36 +1,17 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import sharp from "sharp";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { registerUser } from "../helpers/auth.ts";
 import {
   filesUnder,
   identificationRowsOf,
-  identifyEnv,
-  mediaDir,
   postIdentification,
-  removeDir,
-  startSimulator,
   uploadForm,
+  useIdentifyApp,
 } from "../helpers/identify.ts";
 import { jpeg, jpegWithGps, notAPlantJpeg, png, webp } from "../helpers/images.ts";
-import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
-let sim: ProviderSimulator;
-let app: TestApp;
-let dir: string;
-
-beforeAll(async () => {
-  sim = startSimulator();
-  dir = await mediaDir();
-  app = await createTestApp(identifyEnv(sim, dir));
-});
-afterAll(async () => {
-  await app.close();
-  await sim.stop();
-  await removeDir(dir);
-});
-beforeEach(() => sim.control.reset());
+const fx = useIdentifyApp();
 
 async function created(res: Response) {
   expect(res.status).toBe(201);
@@ -42,9 +23,9 @@ async function created(res: Response) {
 
 describe("POST /v1/identifications", () => {
   test("a photo is identified with merged, ranked suggestions linked to the catalogue, a health assessment and stored images", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const res = await postIdentification(
-      app,
+      fx.app,
       user.headers,
       uploadForm([await jpeg()], { organs: "leaf", latitude: "50.08", longitude: "14.42" }),
     );
@@ -71,16 +52,16 @@ describe("POST /v1/identifications", () => {
     expect(body.suggestions.some((s) => s.sources.length === 1 && s.sources[0] === "plantnet")).toBe(true);
     // Every simulated species comes from our seeded catalogue.
     for (const s of body.suggestions) expect(s.speciesId).toBeString();
-    const top = await app.deps.db.primary
+    const top = await fx.app.deps.db.primary
       .selectFrom("species")
       .select("scientific_name")
       .where("id", "=", body.suggestions[0]!.speciesId!)
       .executeTakeFirstOrThrow();
     expect(top.scientific_name).toBe(body.suggestions[0]!.scientificName);
     expect(body.health?.diseases.length).toBeGreaterThan(0);
-    expect(sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 1, plantnet: 1 });
+    expect(fx.sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 1, plantnet: 1 });
 
-    const row = await app.deps.db.primary
+    const row = await fx.app.deps.db.primary
       .selectFrom("identifications")
       .selectAll()
       .where("id", "=", body.id)
@@ -92,13 +73,13 @@ describe("POST /v1/identifications", () => {
       confidence: body.confidence,
       top_species_id: body.suggestions[0]!.speciesId!,
     });
-    const media = await app.deps.db.primary
+    const media = await fx.app.deps.db.primary
       .selectFrom("media")
       .selectAll()
       .where("identification_id", "=", body.id)
       .execute();
     expect(media).toHaveLength(1);
-    expect(await filesUnder(dir)).toEqual(
+    expect(await filesUnder(fx.dir)).toEqual(
       expect.arrayContaining([media[0]!.storage_key, media[0]!.thumbnail_key]),
     );
     expect(body.images).toEqual([
@@ -112,13 +93,13 @@ describe("POST /v1/identifications", () => {
   });
 
   test("stored images are re-encoded JPEGs without metadata (no GPS) and come with a small thumbnail", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const original = await jpegWithGps();
     expect((await sharp(original).metadata()).exif).toBeDefined();
-    const body = await created(await postIdentification(app, user.headers, uploadForm([original])));
+    const body = await created(await postIdentification(fx.app, user.headers, uploadForm([original])));
 
     const image = body.images[0]!;
-    const stored = await app.request(image.url);
+    const stored = await fx.app.request(image.url);
     expect(stored.status).toBe(200);
     expect(stored.headers.get("content-type")).toBe("image/jpeg");
     expect(stored.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
@@ -127,7 +108,7 @@ describe("POST /v1/identifications", () => {
     expect(storedMeta.exif).toBeUndefined();
     expect(storedMeta.width).toBe(400);
 
-    const thumb = await app.request(image.thumbnailUrl);
+    const thumb = await fx.app.request(image.thumbnailUrl);
     expect(thumb.status).toBe(200);
     const thumbMeta = await sharp(new Uint8Array(await thumb.arrayBuffer())).metadata();
     expect(Math.max(thumbMeta.width, thumbMeta.height)).toBeLessThanOrEqual(320);
@@ -135,7 +116,7 @@ describe("POST /v1/identifications", () => {
   });
 
   test("PNG and WebP photos are accepted and several images become one identification in upload order", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const files = [
       await png({ width: 300, height: 200 }),
       await webp({ width: 200, height: 300 }),
@@ -143,7 +124,7 @@ describe("POST /v1/identifications", () => {
     ];
     const body = await created(
       await postIdentification(
-        app,
+        fx.app,
         user.headers,
         uploadForm(
           [
@@ -162,7 +143,7 @@ describe("POST /v1/identifications", () => {
       [200, 300],
       [150, 150],
     ]);
-    const media = await app.deps.db.primary
+    const media = await fx.app.deps.db.primary
       .selectFrom("media")
       .select(["position", "width"])
       .where("identification_id", "=", body.id)
@@ -176,28 +157,28 @@ describe("POST /v1/identifications", () => {
   });
 
   test("a large photo is stored at most 2048 px on its longest side", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const body = await created(
-      await postIdentification(app, user.headers, uploadForm([await jpeg({ width: 3000, height: 1500 })])),
+      await postIdentification(fx.app, user.headers, uploadForm([await jpeg({ width: 3000, height: 1500 })])),
     );
     expect(body.images[0]).toMatchObject({ width: 2048, height: 1024 });
   });
 
   test("includeHealth=false skips the health assessment", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const body = await created(
-      await postIdentification(app, user.headers, uploadForm([await jpeg()], { includeHealth: "false" })),
+      await postIdentification(fx.app, user.headers, uploadForm([await jpeg()], { includeHealth: "false" })),
     );
     expect(body.health).toBeUndefined();
     expect(body.providers.plantIdHealth).toBeUndefined();
-    expect(sim.control.calls("plant-id-health")).toBe(0);
+    expect(fx.sim.control.calls("plant-id-health")).toBe(0);
   });
 
   test("a picture that is not a plant is answered with isPlant false and PlantNet's no_match", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const body = await created(
       await postIdentification(
-        app,
+        fx.app,
         user.headers,
         uploadForm([await notAPlantJpeg()], { includeHealth: "false" }),
       ),
@@ -210,10 +191,10 @@ describe("POST /v1/identifications", () => {
   });
 
   test("the same photo again is answered from the cache without calling any provider", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const photo = await jpeg();
-    const first = await created(await postIdentification(app, user.headers, uploadForm([photo])));
-    const second = await created(await postIdentification(app, user.headers, uploadForm([photo])));
+    const first = await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
+    const second = await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
     expect(second.id).not.toBe(first.id);
     expect(second.suggestions).toEqual(first.suggestions);
     expect(second.providers).toEqual({
@@ -221,38 +202,38 @@ describe("POST /v1/identifications", () => {
       plantnet: { status: "ok", cached: true },
       plantIdHealth: { status: "ok", cached: true },
     });
-    expect(sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 1, plantnet: 1 });
-    expect(await identificationRowsOf(app, user.user.id)).toHaveLength(2);
+    expect(fx.sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 1, plantnet: 1 });
+    expect(await identificationRowsOf(fx.app, user.user.id)).toHaveLength(2);
   });
 
   test("other organs for the same photo are a different PlantNet question but the same Plant.id one", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     const photo = await jpeg();
     await created(
       await postIdentification(
-        app,
+        fx.app,
         user.headers,
         uploadForm([photo], { organs: "leaf", includeHealth: "false" }),
       ),
     );
     const again = await created(
       await postIdentification(
-        app,
+        fx.app,
         user.headers,
         uploadForm([photo], { organs: "flower", includeHealth: "false" }),
       ),
     );
     expect(again.providers.plantId.cached).toBe(true);
     expect(again.providers.plantnet.cached).toBe(false);
-    expect(sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 0, plantnet: 2 });
+    expect(fx.sim.control.allCalls()).toEqual({ "plant-id": 1, "plant-id-health": 0, plantnet: 2 });
   });
 
   test("the media route serves nothing outside stored identification images", async () => {
-    const res = await app.request(
+    const res = await fx.app.request(
       `/v1/media/identifications/${crypto.randomUUID()}/${crypto.randomUUID()}.jpg`,
     );
     expect(res.status).toBe(404);
-    const traversal = await app.request(
+    const traversal = await fx.app.request(
       `/v1/media/identifications/${crypto.randomUUID()}/..%2F..%2Fetc%2Fpasswd`,
     );
     expect(traversal.status).toBe(400);
