@@ -56,6 +56,8 @@ export const BackgroundEnvShape = {
   MEDIA_RETENTION_DAYS: z.coerce.number().min(0).default(30),
   MEDIA_PURGE_EVERY_MS: int(1_000).default(3_600_000),
   CACHE_WARM_EVERY_MS: int(1_000).default(900_000),
+  // Queued work whose job never reached the lane (API died between commit and enqueue) is re-enqueued after this.
+  QUEUE_STRANDED_AFTER_MS: int(1_000).default(120_000),
   CACHE_WARM_TOP_N: int(1).default(50),
   BATCH_MAX_IMAGES: int(1).default(20),
   BATCH_MAX_REQUEST_BYTES: int(1_024).default(104_857_600),
@@ -87,6 +89,7 @@ export type BackgroundConfig = Readonly<{
     mediaRetentionDays: number;
     mediaPurgeEveryMs: number;
     cacheWarmEveryMs: number;
+    strandedAfterMs: number;
     cacheWarmTopN: number;
   }>;
   batches: Readonly<{ maxImages: number; maxRequestBytes: number }>;
@@ -145,6 +148,7 @@ export function backgroundConfig(e: BackgroundEnv): BackgroundConfig {
       mediaRetentionDays: e.MEDIA_RETENTION_DAYS,
       mediaPurgeEveryMs: e.MEDIA_PURGE_EVERY_MS,
       cacheWarmEveryMs: e.CACHE_WARM_EVERY_MS,
+      strandedAfterMs: e.QUEUE_STRANDED_AFTER_MS,
       cacheWarmTopN: e.CACHE_WARM_TOP_N,
     },
     batches: { maxImages: e.BATCH_MAX_IMAGES, maxRequestBytes: e.BATCH_MAX_REQUEST_BYTES },

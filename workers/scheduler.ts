@@ -1,4 +1,5 @@
 import { enqueue, type JobName } from "../src/infra/queues.ts";
+import { requeueStranded } from "../src/modules/identifications/stranded.ts";
 import type { WorkerDeps } from "./job-types.ts";
 
 type Schedule = { name: Extract<JobName, "media.purge" | "cache.warm">; everyMs: number };
@@ -32,8 +33,26 @@ export function startScheduler(deps: WorkerDeps): { stop(): void } {
       }
     }
   };
-  const intervalMs = Math.max(1_000, Math.min(60_000, ...schedules.map((s) => s.everyMs / 4)));
+  // Once a minute across the fleet: work accepted by an API that died before enqueueing it gets its job.
+  const sweepEveryMs = Math.min(60_000, jobs.strandedAfterMs);
+  const sweep = async () => {
+    const claim = `${deps.config.redis.keyPrefix}schedule:stranded:${Math.floor(Date.now() / sweepEveryMs)}`;
+    try {
+      if ((await redis.set(claim, "1", "PX", sweepEveryMs * 2, "NX")) !== "OK") return;
+      await requeueStranded(deps, { olderThanMs: jobs.strandedAfterMs, limit: 500 });
+    } catch (err) {
+      deps.logger.warn({ err: String(err) }, "stranded work not re-enqueued");
+    }
+  };
+  const intervalMs = Math.max(
+    1_000,
+    Math.min(60_000, sweepEveryMs / 2, ...schedules.map((s) => s.everyMs / 4)),
+  );
   void tick();
-  const timer = setInterval(() => void tick(), intervalMs);
+  void sweep();
+  const timer = setInterval(() => {
+    void tick();
+    void sweep();
+  }, intervalMs);
   return { stop: () => clearInterval(timer) };
 }
