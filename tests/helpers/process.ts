@@ -9,10 +9,16 @@ const ROOT = dirname(dirname(import.meta.dir));
 export type LogLine = Record<string, unknown> & { message?: string; level?: string };
 
 export interface ChildProcess {
+  readonly pid: number;
   readonly lines: LogLine[];
-  /** Resolves with the first log line (already seen or future) that matches; rejects on exit or deadline. */
+  /** Resolves once the process is gone and its output is read to the end, so no last line is missed. */
+  readonly exited: Promise<number | null>;
+  kill(signal: "SIGTERM" | "SIGKILL"): void;
+  /** The first log line (seen or future) that matches; rejects when the process exits first or at the deadline. */
   waitForLine(match: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs`; safe to call when it already exited. */
+  stop(graceMs?: number): Promise<void>;
+  output(): string;
 }
 
 export function spawnBun(entry: string, env: Record<string, string>): ChildProcess {
@@ -35,58 +41,71 @@ export function spawnBun(entry: string, env: Record<string, string>): ChildProce
     let buffered = "";
     for await (const chunk of stream) {
       buffered += decoder.decode(chunk, { stream: true });
-      let nl = buffered.indexOf("\n");
-      while (nl >= 0) {
+      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
         const text = buffered.slice(0, nl);
         buffered = buffered.slice(nl + 1);
         raw.push(text);
         try {
           lines.push(JSON.parse(text) as LogLine);
         } catch {
-          // not a log line (a crash trace); kept in `raw` for the error message
+          // a stack trace or a runtime warning: kept in `raw` for failure messages
         }
-        nl = buffered.indexOf("\n");
       }
       notify();
     }
   };
-  void pump(proc.stdout as ReadableStream<Uint8Array>);
-  void pump(proc.stderr as ReadableStream<Uint8Array>);
-  void proc.exited.then(notify);
+  let ended = false;
+  const exited = Promise.all([
+    pump(proc.stdout as ReadableStream<Uint8Array>),
+    pump(proc.stderr as ReadableStream<Uint8Array>),
+    proc.exited,
+  ]).then(() => {
+    ended = true;
+    notify();
+    return proc.exitCode;
+  });
+
+  const waitForLine = (match: (line: LogLine) => boolean, what: string, timeoutMs = 15_000) =>
+    new Promise<LogLine>((resolve, reject) => {
+      const finish = (err?: Error, line?: LogLine) => {
+        clearTimeout(timer);
+        waiters.delete(check);
+        if (err) reject(err);
+        else resolve(line as LogLine);
+      };
+      const check = () => {
+        const found = lines.find(match);
+        if (found) return finish(undefined, found);
+        if (ended) {
+          finish(
+            new Error(
+              `${entry} exited (${proc.exitCode ?? proc.signalCode}) before ${what}:\n${raw.slice(-30).join("\n")}`,
+            ),
+          );
+        }
+      };
+      const timer = setTimeout(
+        () => finish(new Error(`timed out waiting for ${what}:\n${raw.slice(-30).join("\n")}`)),
+        timeoutMs,
+      );
+      waiters.add(check);
+      check();
+    });
 
   return {
+    pid: proc.pid,
     lines,
-    waitForLine(match, what, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => finish(new Error(`timed out waiting for ${what}`)), timeoutMs);
-        const check = () => {
-          const found = lines.find(match);
-          if (found) return finish(undefined, found);
-          if (proc.exitCode !== null || proc.signalCode !== null) {
-            finish(
-              new Error(
-                `${entry} exited (${proc.exitCode ?? proc.signalCode}) before ${what}:\n${raw.slice(-20).join("\n")}`,
-              ),
-            );
-          }
-        };
-        function finish(err?: Error, line?: LogLine) {
-          clearTimeout(timer);
-          waiters.delete(check);
-          if (err) reject(err);
-          else resolve(line as LogLine);
-        }
-        waiters.add(check);
-        check();
-      });
-    },
-    async stop() {
+    exited,
+    kill: (signal) => proc.kill(signal),
+    waitForLine,
+    output: () => raw.join("\n"),
+    async stop(graceMs = 10_000) {
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");
-      const exited = await Promise.race([proc.exited.then(() => true), Bun.sleep(10_000).then(() => false)]);
-      if (!exited) {
+      const done = await Promise.race([exited.then(() => true), Bun.sleep(graceMs).then(() => false)]);
+      if (!done) {
         proc.kill("SIGKILL");
-        await proc.exited;
+        await exited;
       }
     },
   };

@@ -2,30 +2,17 @@
  * Real worker processes (`bun workers/main.ts`) for end-to-end tests: same databases, Redis and key prefix
  * (so the same queue namespace) as the test app that enqueues, short leases so crashes are noticed quickly.
  */
-import { dirname } from "node:path";
 import { parseConfig } from "../../src/config.ts";
 import type { Lane } from "../../src/infra/queues.ts";
 import type { WorkerDeps } from "../../workers/job-types.ts";
 import { buildWorkerDeps } from "../../workers/worker-deps.ts";
 import type { TestApp } from "./app.ts";
 import { testEnv } from "./env.ts";
+import { type ChildProcess, spawnBun } from "./process.ts";
 
-const ROOT = dirname(dirname(import.meta.dir));
+export type { LogLine } from "./process.ts";
 
-export type LogLine = Record<string, unknown> & { message?: string; level?: string };
-
-export type WorkerProcess = {
-  readonly pid: number;
-  readonly lines: LogLine[];
-  readonly healthUrl: string;
-  readonly exited: Promise<number | null>;
-  kill(signal: "SIGTERM" | "SIGKILL"): void;
-  /** The first log line (seen or future) that matches; rejects when the process exits first or at the deadline. */
-  waitForLine(match: (line: LogLine) => boolean, what: string, timeoutMs?: number): Promise<LogLine>;
-  /** SIGTERM, then SIGKILL after a deadline; safe to call when it already exited. */
-  stop(): Promise<void>;
-  output(): string;
-};
+export type WorkerProcess = ChildProcess & { readonly healthUrl: string };
 
 /** The environment a worker needs to share the test app's world. */
 export function workerEnv(
@@ -57,103 +44,15 @@ export function workerEnv(
 }
 
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const proc = Bun.spawn([process.execPath, "workers/main.ts"], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },
-    stdin: "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  const lines: LogLine[] = [];
-  const raw: string[] = [];
-  const waiters = new Set<() => void>();
-  const notify = () => {
-    for (const w of waiters) w();
-  };
-  const pump = async (stream: ReadableStream<Uint8Array>) => {
-    const decoder = new TextDecoder();
-    let buffered = "";
-    for await (const chunk of stream) {
-      buffered += decoder.decode(chunk, { stream: true });
-      for (let nl = buffered.indexOf("\n"); nl >= 0; nl = buffered.indexOf("\n")) {
-        const text = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        raw.push(text);
-        try {
-          lines.push(JSON.parse(text) as LogLine);
-        } catch {
-          // a stack trace or a runtime warning: kept in `raw` for failure messages
-        }
-      }
-      notify();
-    }
-  };
-  let ended = false;
-  // "Exited" once the process is gone and its output is read to the end, so no last line is missed.
-  const exited = Promise.all([
-    pump(proc.stdout as ReadableStream<Uint8Array>),
-    pump(proc.stderr as ReadableStream<Uint8Array>),
-    proc.exited,
-  ]).then(() => {
-    ended = true;
-    notify();
-    return proc.exitCode;
-  });
-
-  const waitForLine = (match: (line: LogLine) => boolean, what: string, timeoutMs = 15_000) =>
-    new Promise<LogLine>((resolve, reject) => {
-      const finish = (err?: Error, line?: LogLine) => {
-        clearTimeout(timer);
-        waiters.delete(check);
-        if (err) reject(err);
-        else resolve(line as LogLine);
-      };
-      const check = () => {
-        const found = lines.find(match);
-        if (found) return finish(undefined, found);
-        if (ended) {
-          finish(
-            new Error(
-              `worker exited (${proc.exitCode ?? proc.signalCode}) before ${what}:\n${raw.slice(-30).join("\n")}`,
-            ),
-          );
-        }
-      };
-      const timer = setTimeout(
-        () => finish(new Error(`timed out waiting for ${what}:\n${raw.slice(-30).join("\n")}`)),
-        timeoutMs,
-      );
-      waiters.add(check);
-      check();
+  const child = spawnBun("workers/main.ts", env);
+  const ready = await child
+    .waitForLine((l) => l.message === "worker ready", "the worker to be ready", 20_000)
+    .catch((err: unknown) => {
+      child.kill("SIGKILL"); // never leave a half-started worker behind
+      throw err;
     });
-
-  const ready = await waitForLine(
-    (l) => l.message === "worker ready",
-    "the worker to be ready",
-    20_000,
-  ).catch((err: unknown) => {
-    proc.kill("SIGKILL"); // never leave a half-started worker behind
-    throw err;
-  });
-  const worker: WorkerProcess = {
-    pid: proc.pid,
-    lines,
-    healthUrl: String(ready.healthz),
-    exited,
-    kill: (signal) => proc.kill(signal),
-    waitForLine,
-    output: () => raw.join("\n"),
-    async stop() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill("SIGTERM");
-      const done = await Promise.race([exited.then(() => true), Bun.sleep(15_000).then(() => false)]);
-      if (!done) {
-        proc.kill("SIGKILL");
-        await exited;
-      }
-    },
-  };
-  return worker;
+  // A draining worker may take its whole drain budget before it exits.
+  return { ...child, healthUrl: String(ready.healthz), stop: () => child.stop(15_000) };
 }
 
 /** Worker deps in this process (for in-process lane workers and direct job runs), on the test app's key space. */
