@@ -5,15 +5,10 @@
  * - cache hit: sequential uploads of one photo -> p50/p95, then req/s with 8 concurrent clients
  * - stampede: 100 concurrent uploads of one new photo -> provider calls the simulator counted
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import sharp from "sharp";
-import { ensureDatabase } from "../scripts/ensure-database.ts";
-import { DEFAULT_PLANT_ID_KEY, DEFAULT_PLANTNET_KEY } from "../tests/simulators/provider-simulator.ts";
-import { fmt, startPinned } from "./lib.ts";
+import { startIdentifyStack } from "./identify-stack.ts";
+import { fmt } from "./lib.ts";
 
-const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
 const SIM_LATENCY_MS = 300;
 const MISS_ROUNDS = Number(process.env.BENCH_IDENTIFY_MISSES ?? 30);
 const HIT_ROUNDS = Number(process.env.BENCH_IDENTIFY_HITS ?? 60);
@@ -68,56 +63,14 @@ function percentile(samples: number[], p: number): number {
 }
 
 export async function runIdentifyBench(): Promise<Record<string, number>> {
-  await ensureDatabase(DB_URL);
-  const mediaDir = await mkdtemp(join(tmpdir(), "plantc-bench-media-"));
-  const sim = await startPinned("tests/simulators/main.ts", { core: 1, readyPath: "/__sim/calls" });
-  const simControl = (command: object) =>
-    fetch(`${sim.url}/__sim/control`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(command),
-    });
-  let api: Awaited<ReturnType<typeof startPinned>> | undefined;
+  const stack = await startIdentifyStack({ METRICS_TOKEN });
+  const base = stack.apiUrl;
+  const simControl = stack.simControl;
   try {
     for (const provider of ["plant-id", "plant-id-health", "plantnet"]) {
       await simControl({ action: "setLatency", provider, ms: SIM_LATENCY_MS });
     }
-    api = await startPinned("src/main.ts", {
-      core: 0,
-      readyPath: "/health",
-      env: {
-        NODE_ENV: "development",
-        DATABASE_URL: DB_URL,
-        LOG_LEVEL: "warn",
-        METRICS_PORT: "0",
-        METRICS_TOKEN: METRICS_TOKEN,
-        REDIS_KEY_PREFIX: `bench:${crypto.randomUUID()}:`,
-        MEDIA_DIR: mediaDir,
-        PLANT_ID_API_KEY: DEFAULT_PLANT_ID_KEY,
-        PLANT_ID_BASE_URL: `${sim.url}/plant-id/v3`,
-        PLANTNET_API_KEY: DEFAULT_PLANTNET_KEY,
-        PLANTNET_BASE_URL: `${sim.url}/plantnet/v2`,
-        PLANT_ID_DAILY_QUOTA: "0",
-        PLANT_ID_HOURLY_QUOTA: "0",
-        PLANTNET_DAILY_QUOTA: "0",
-        PLANTNET_HOURLY_QUOTA: "0",
-        RATE_LIMIT_IDENTIFY: "1000000/1m",
-        RATE_LIMIT_REGISTER: "1000/1m",
-      },
-    });
-    const base = api.url;
-    const register = await fetch(`${base}/v1/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        email: `bench-${crypto.randomUUID()}@example.test`,
-        password: `pw-${crypto.randomUUID()}`,
-        displayName: "Bench",
-      }),
-    });
-    if (register.status !== 201)
-      throw new Error(`register answered ${register.status}: ${await register.text()}`);
-    const { accessToken } = (await register.json()) as { accessToken: string };
+    const accessToken = await stack.register();
 
     const photo = await photoOfAboutOneMegabyte();
     const upload = async (bytes: Uint8Array) => {
@@ -135,8 +88,6 @@ export async function runIdentifyBench(): Promise<Record<string, number>> {
       if (res.status !== 201) throw new Error(`upload answered ${res.status}: ${JSON.stringify(body)}`);
       return { ms, cached: Object.values(body.providers ?? {}).every((p) => p.cached) };
     };
-    const calls = async () =>
-      (await (await fetch(`${sim.url}/__sim/calls`)).json()) as Record<string, number>;
 
     // Warm-up: JIT, connection pools, sharp's first use; none of it counted.
     for (let i = 0; i < 3; i++) await upload(variant(photo, `warm-${i}-${crypto.randomUUID()}`));
@@ -175,7 +126,7 @@ export async function runIdentifyBench(): Promise<Record<string, number>> {
     const stampedeStarted = performance.now();
     await Promise.all(Array.from({ length: STAMPEDE }, () => upload(stampedePhoto)));
     const stampedeMs = performance.now() - stampedeStarted;
-    const counted = await calls();
+    const counted = await stack.simCalls();
     if (process.env.BENCH_IDENTIFY_DEBUG) {
       const metrics = await (
         await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })
@@ -211,9 +162,7 @@ export async function runIdentifyBench(): Promise<Record<string, number>> {
     );
     return figures;
   } finally {
-    await api?.stop();
-    await sim.stop();
-    await rm(mediaDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

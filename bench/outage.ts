@@ -3,15 +3,10 @@
  * request bounded by the Plant.id deadline), once it is OPEN (served by PlantNet alone), and with both breakers
  * open (the 503). Small distinct photos, so image work and the answer cache stay out of the figures.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import sharp from "sharp";
-import { ensureDatabase } from "../scripts/ensure-database.ts";
-import { DEFAULT_PLANT_ID_KEY, DEFAULT_PLANTNET_KEY } from "../tests/simulators/provider-simulator.ts";
-import { fmt, startPinned } from "./lib.ts";
+import { startIdentifyStack } from "./identify-stack.ts";
+import { fmt } from "./lib.ts";
 
-const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
 const PLANT_ID_DEADLINE_MS = 1_000;
 const PLANTNET_LATENCY_MS = 50;
 const OPENS_AFTER = 5;
@@ -38,50 +33,14 @@ async function smallPhoto(): Promise<Uint8Array> {
 }
 
 export async function runOutageBench(): Promise<Record<string, number>> {
-  await ensureDatabase(DB_URL);
-  const mediaDir = await mkdtemp(join(tmpdir(), "plantc-bench-outage-"));
-  const sim = await startPinned("tests/simulators/main.ts", { core: 1, readyPath: "/__sim/calls" });
-  const control = (command: object) =>
-    fetch(`${sim.url}/__sim/control`, {
-      method: "POST",
-      body: JSON.stringify(command),
-      headers: { "content-type": "application/json" },
-    });
-  const api = await startPinned("src/main.ts", {
-    core: 0,
-    readyPath: "/health",
-    env: {
-      NODE_ENV: "development",
-      DATABASE_URL: DB_URL,
-      LOG_LEVEL: "warn",
-      METRICS_PORT: "0",
-      REDIS_KEY_PREFIX: `bench:${crypto.randomUUID()}:`,
-      MEDIA_DIR: mediaDir,
-      PLANT_ID_API_KEY: DEFAULT_PLANT_ID_KEY,
-      PLANT_ID_BASE_URL: `${sim.url}/plant-id/v3`,
-      PLANTNET_API_KEY: DEFAULT_PLANTNET_KEY,
-      PLANTNET_BASE_URL: `${sim.url}/plantnet/v2`,
-      PLANT_ID_TIMEOUT_MS: String(PLANT_ID_DEADLINE_MS),
-      PLANT_ID_DAILY_QUOTA: "0",
-      PLANT_ID_HOURLY_QUOTA: "0",
-      PLANTNET_DAILY_QUOTA: "0",
-      PLANTNET_HOURLY_QUOTA: "0",
-      BREAKER_CONSECUTIVE_FAILURES: String(OPENS_AFTER),
-      RATE_LIMIT_IDENTIFY: "1000000/1m",
-      RATE_LIMIT_REGISTER: "1000/1m",
-    },
+  const stack = await startIdentifyStack({
+    PLANT_ID_TIMEOUT_MS: String(PLANT_ID_DEADLINE_MS),
+    BREAKER_CONSECUTIVE_FAILURES: String(OPENS_AFTER),
   });
+  const control = stack.simControl;
+  const api = { url: stack.apiUrl };
   try {
-    const reg = await fetch(`${api.url}/v1/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        email: `outage-${crypto.randomUUID()}@example.test`,
-        password: `pw-${crypto.randomUUID()}`,
-        displayName: "Bench",
-      }),
-    });
-    const { accessToken } = (await reg.json()) as { accessToken: string };
+    const accessToken = await stack.register();
     const photos = await Promise.all(Array.from({ length: OPENS_AFTER + 2 * SAMPLES + 20 }, smallPhoto));
     const identify = async () => {
       const form = new FormData();
@@ -133,9 +92,7 @@ export async function runOutageBench(): Promise<Record<string, number>> {
     );
     return figures;
   } finally {
-    await api.stop();
-    await sim.stop();
-    await rm(mediaDir, { recursive: true, force: true });
+    await stack.stop();
   }
 }
 

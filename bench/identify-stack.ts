@@ -1,0 +1,86 @@
+/** The API as a real process (core 0) wired to the provider simulator (core 1), for the identification benches. */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureDatabase } from "../scripts/ensure-database.ts";
+import { DEFAULT_PLANT_ID_KEY, DEFAULT_PLANTNET_KEY } from "../tests/simulators/provider-simulator.ts";
+import { startPinned } from "./lib.ts";
+
+export const BENCH_DB_URL =
+  process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
+
+export type IdentifyStack = {
+  apiUrl: string;
+  simUrl: string;
+  simControl(command: object): Promise<Response>;
+  simCalls(): Promise<Record<string, number>>;
+  /** A fresh user's access token. */
+  register(): Promise<string>;
+  stop(): Promise<void>;
+};
+
+export async function startIdentifyStack(apiEnv: Record<string, string> = {}): Promise<IdentifyStack> {
+  await ensureDatabase(BENCH_DB_URL);
+  const mediaDir = await mkdtemp(join(tmpdir(), "plantc-bench-media-"));
+  const sim = await startPinned("tests/simulators/main.ts", { core: 1, readyPath: "/__sim/calls" });
+  const simControl = (command: object) =>
+    fetch(`${sim.url}/__sim/control`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(command),
+    });
+  try {
+    const api = await startPinned("src/main.ts", {
+      core: 0,
+      readyPath: "/health",
+      env: {
+        NODE_ENV: "development",
+        DATABASE_URL: BENCH_DB_URL,
+        LOG_LEVEL: "warn",
+        METRICS_PORT: "0",
+        REDIS_KEY_PREFIX: `bench:${crypto.randomUUID()}:`,
+        MEDIA_DIR: mediaDir,
+        PLANT_ID_API_KEY: DEFAULT_PLANT_ID_KEY,
+        PLANT_ID_BASE_URL: `${sim.url}/plant-id/v3`,
+        PLANTNET_API_KEY: DEFAULT_PLANTNET_KEY,
+        PLANTNET_BASE_URL: `${sim.url}/plantnet/v2`,
+        // Budgets and limits would refuse a benchmark's traffic; they are measured by their own tests.
+        PLANT_ID_DAILY_QUOTA: "0",
+        PLANT_ID_HOURLY_QUOTA: "0",
+        PLANTNET_DAILY_QUOTA: "0",
+        PLANTNET_HOURLY_QUOTA: "0",
+        RATE_LIMIT_IDENTIFY: "1000000/1m",
+        RATE_LIMIT_REGISTER: "1000/1m",
+        ...apiEnv,
+      },
+    });
+    return {
+      apiUrl: api.url,
+      simUrl: sim.url,
+      simControl,
+      simCalls: async () => (await (await fetch(`${sim.url}/__sim/calls`)).json()) as Record<string, number>,
+      async register() {
+        const res = await fetch(`${api.url}/v1/auth/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            email: `bench-${crypto.randomUUID()}@example.test`,
+            password: `pw-${crypto.randomUUID()}`,
+            displayName: "Bench",
+          }),
+        });
+        if (res.status !== 201) throw new Error(`register answered ${res.status}: ${await res.text()}`);
+        return ((await res.json()) as { accessToken: string }).accessToken;
+      },
+      async stop() {
+        await api.stop();
+        await sim.stop();
+        await rm(mediaDir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await sim.stop();
+    await rm(mediaDir, { recursive: true, force: true });
+    throw err;
+  }
+}
