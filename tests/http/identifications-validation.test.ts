@@ -1,46 +1,29 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { registerUser, type TestUser } from "../helpers/auth.ts";
 import {
   filesUnder,
   identificationRowsOf,
-  identifyEnv,
-  mediaDir,
   postIdentification,
-  removeDir,
-  startSimulator,
   type UploadFile,
   uploadForm,
+  useIdentifyApp,
 } from "../helpers/identify.ts";
 import { jpeg, pngBomb, truncatedJpeg } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
 const MB = 1024 * 1024;
 
-let sim: ProviderSimulator;
-let app: TestApp;
-let dir: string;
+const fx = useIdentifyApp();
 let user: TestUser;
-
 beforeAll(async () => {
-  sim = startSimulator();
-  dir = await mediaDir();
-  app = await createTestApp(identifyEnv(sim, dir));
-  user = await registerUser(app);
+  user = await registerUser(fx.app);
 });
-afterAll(async () => {
-  await app.close();
-  await sim.stop();
-  await removeDir(dir);
-});
-beforeEach(() => sim.control.reset());
 
 /** A refusal costs nothing: no row, no stored object, no provider call. */
 async function expectNothingSpent() {
-  expect(await identificationRowsOf(app, user.user.id)).toHaveLength(0);
-  expect(await filesUnder(dir)).toEqual([]);
-  expect(sim.control.allCalls()).toEqual({ "plant-id": 0, "plant-id-health": 0, plantnet: 0 });
+  expect(await identificationRowsOf(fx.app, user.user.id)).toHaveLength(0);
+  expect(await filesUnder(fx.dir)).toEqual([]);
+  expect(fx.sim.control.allCalls()).toEqual({ "plant-id": 0, "plant-id-health": 0, plantnet: 0 });
 }
 
 async function refused(
@@ -50,7 +33,7 @@ async function refused(
   code: string,
 ) {
   const body = await expectProblem(
-    await postIdentification(app, user.headers, uploadForm(files, fields)),
+    await postIdentification(fx.app, user.headers, uploadForm(files, fields)),
     status,
     code,
   );
@@ -116,7 +99,7 @@ describe("uploads are refused before anything is stored or any provider is calle
   test("an images part sent as a text field is a 400", async () => {
     const form = new FormData();
     form.append("images", "not a file");
-    await expectProblem(await postIdentification(app, user.headers, form), 400, "validation_failed");
+    await expectProblem(await postIdentification(fx.app, user.headers, form), 400, "validation_failed");
     await expectNothingSpent();
   });
 
@@ -187,7 +170,7 @@ describe("uploads are refused before anything is stored or any provider is calle
 
   test("a JSON body is a 415: the route takes multipart/form-data", async () => {
     const res = await postIdentification(
-      app,
+      fx.app,
       { ...user.headers, "content-type": "application/json" },
       JSON.stringify({ images: [] }),
     );
@@ -199,7 +182,7 @@ describe("uploads are refused before anything is stored or any provider is calle
     // 200 MB announced by nothing (chunked): the server must stop reading near 10 MB.
     const upload = streamingUpload({ files: 1, fileBytes: 200 * MB });
     const res = await postIdentification(
-      app,
+      fx.app,
       { ...user.headers, "content-type": upload.contentType },
       upload.body,
       {},
@@ -214,7 +197,7 @@ describe("uploads are refused before anything is stored or any provider is calle
   test("a request over 30 MB in files of 9 MB each is a 413 while streaming", async () => {
     const upload = streamingUpload({ files: 5, fileBytes: 9 * MB });
     const res = await postIdentification(
-      app,
+      fx.app,
       { ...user.headers, "content-type": upload.contentType },
       upload.body,
     );
@@ -227,7 +210,7 @@ describe("uploads are refused before anything is stored or any provider is calle
   test("a declared Content-Length over 30 MB is a 413 before a byte of the body is read", async () => {
     const upload = streamingUpload({ files: 5, fileBytes: 9 * MB });
     const res = await postIdentification(
-      app,
+      fx.app,
       { ...user.headers, "content-type": upload.contentType, "content-length": String(45 * MB) },
       upload.body,
     );

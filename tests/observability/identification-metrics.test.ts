@@ -1,47 +1,28 @@
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { registerUser, type TestUser } from "../helpers/auth.ts";
-import {
-  identifyEnv,
-  mediaDir,
-  postIdentification,
-  removeDir,
-  startSimulator,
-  uploadForm,
-} from "../helpers/identify.ts";
+import { postIdentification, uploadForm, useIdentifyApp } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
-import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
-let sim: ProviderSimulator;
-let app: TestApp;
+const fx = useIdentifyApp();
 let user: TestUser;
-let dir: string;
 beforeAll(async () => {
-  sim = startSimulator();
-  dir = await mediaDir();
-  app = await createTestApp(identifyEnv(sim, dir));
-  user = await registerUser(app);
-});
-afterAll(async () => {
-  await app.close();
-  await sim.stop();
-  await removeDir(dir);
+  user = await registerUser(fx.app);
 });
 
 const value = async (name: "identifications" | "identificationsSuccess") =>
-  (await app.deps.metrics[name].get()).values.reduce((n, v) => n + v.value, 0);
+  (await fx.app.deps.metrics[name].get()).values.reduce((n, v) => n + v.value, 0);
 
 describe("trace context", () => {
   test("provider calls carry the request's trace id in a child traceparent", async () => {
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
     const res = await postIdentification(
-      app,
+      fx.app,
       { ...user.headers, traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
       uploadForm([await jpeg()]),
     );
     expect(res.status).toBe(201);
     for (const provider of ["plant-id", "plantnet"] as const) {
-      const sent = sim.control.lastTraceparent[provider];
+      const sent = fx.sim.control.lastTraceparent[provider];
       expect(sent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-0[01]$`));
       expect(sent).not.toContain("00f067aa0ba902b7");
     }
@@ -51,19 +32,19 @@ describe("trace context", () => {
 describe("business metrics", () => {
   test("a completed identification moves both identification counters", async () => {
     const [total, success] = [await value("identifications"), await value("identificationsSuccess")];
-    const res = await postIdentification(app, user.headers, uploadForm([await jpeg()]));
+    const res = await postIdentification(fx.app, user.headers, uploadForm([await jpeg()]));
     expect(res.status).toBe(201);
     expect(await value("identifications")).toBe(total + 1);
     expect(await value("identificationsSuccess")).toBe(success + 1);
   });
 
   test("an identification neither provider could answer counts as attempted, not as a success", async () => {
-    sim.control.failWith("plant-id", 503);
-    sim.control.failWith("plantnet", 503);
+    fx.sim.control.failWith("plant-id", 503);
+    fx.sim.control.failWith("plantnet", 503);
     try {
       const [total, success] = [await value("identifications"), await value("identificationsSuccess")];
       const res = await postIdentification(
-        app,
+        fx.app,
         user.headers,
         uploadForm([await jpeg()], { includeHealth: "false" }),
       );
@@ -71,7 +52,7 @@ describe("business metrics", () => {
       expect(await value("identifications")).toBe(total + 1);
       expect(await value("identificationsSuccess")).toBe(success);
     } finally {
-      sim.control.reset();
+      fx.sim.control.reset();
     }
   });
 });

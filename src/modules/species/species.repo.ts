@@ -68,23 +68,25 @@ export function speciesSearchText(s: { scientificName: string; commonNames: stri
   return [s.scientificName, ...s.commonNames].join(" | ").toLowerCase();
 }
 
+function newSpeciesRow(s: NewSpecies) {
+  return {
+    id: Bun.randomUUIDv7(),
+    scientific_name: s.scientificName,
+    common_names: s.commonNames,
+    family: s.family,
+    genus: s.genus,
+    category: s.category,
+    care: s.care,
+    search_text: speciesSearchText(s),
+  };
+}
+
 /** Inserts or refreshes by scientific name; ids of existing rows never change. */
 export async function upsertSpecies(db: Db, rows: NewSpecies[]): Promise<number> {
   if (rows.length === 0) return 0;
   const result = await db
     .insertInto("species")
-    .values(
-      rows.map((s) => ({
-        id: Bun.randomUUIDv7(),
-        scientific_name: s.scientificName,
-        common_names: s.commonNames,
-        family: s.family,
-        genus: s.genus,
-        category: s.category,
-        care: s.care,
-        search_text: speciesSearchText(s),
-      })),
-    )
+    .values(rows.map(newSpeciesRow))
     .onConflict((oc) =>
       oc
         .column("scientific_name")
@@ -111,16 +113,7 @@ export async function upsertSpecies(db: Db, rows: NewSpecies[]): Promise<number>
 export async function insertSpecies(db: Db, s: NewSpecies): Promise<SpeciesRow | undefined> {
   return db
     .insertInto("species")
-    .values({
-      id: Bun.randomUUIDv7(),
-      scientific_name: s.scientificName,
-      common_names: s.commonNames,
-      family: s.family,
-      genus: s.genus,
-      category: s.category,
-      care: s.care,
-      search_text: speciesSearchText(s),
-    })
+    .values(newSpeciesRow(s))
     .onConflict((oc) => oc.column("scientific_name").doNothing())
     .returning(COLUMNS)
     .executeTakeFirst() as Promise<SpeciesRow | undefined>;
