@@ -34,20 +34,30 @@ function pgrepPids(pattern: string): Map<number, string> {
   return out;
 }
 
+/**
+ * System tools the suite needs, each with the Debian package that provides it. Installed with apt-get when
+ * missing and we are root. Add a line here when a test needs another system binary.
+ */
+const SYSTEM_TOOLS: { bin: string; pkg: string }[] = [
+  { bin: "prometheus", pkg: "prometheus" },
+  { bin: "promtool", pkg: "prometheus" },
+];
+
 async function ensureTools(): Promise<void> {
-  const missing = ["prometheus", "promtool"].filter((t) => !Bun.which(t));
-  if (missing.length > 0) {
+  const missingTools = SYSTEM_TOOLS.filter((t) => !Bun.which(t.bin));
+  const packages = [...new Set(missingTools.map((t) => t.pkg))];
+  if (packages.length > 0) {
     if (process.getuid?.() !== 0) {
       throw new Error(
-        `missing system tools: ${missing.join(", ")}. Install them as root: apt-get install -y prometheus`,
+        `missing system tools: ${missingTools.map((t) => t.bin).join(", ")}. Install them as root: apt-get install -y ${packages.join(" ")}`,
       );
     }
-    log(`installing ${missing.join(", ")} (apt-get install prometheus)`);
+    log(`installing ${packages.join(", ")} (apt-get install)`);
     const before = pgrepPids("prometheus");
     const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
     for (const cmd of [
       ["apt-get", "update", "-qq"],
-      ["apt-get", "install", "-y", "-qq", "prometheus"],
+      ["apt-get", "install", "-y", "-qq", "--no-install-recommends", ...packages],
     ]) {
       const proc = Bun.spawn(cmd, { env, stdin: "ignore", stdout: "inherit", stderr: "inherit" });
       if ((await proc.exited) !== 0) throw new Error(`${cmd.join(" ")} failed`);
