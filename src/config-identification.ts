@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { z } from "zod";
 
 const int = (min: number) => z.coerce.number().int().min(min);
@@ -19,6 +20,9 @@ const SIMULATOR_KEY = /^sim-/;
 export const IdentificationEnvShape = {
   STORAGE_DRIVER: z.enum(["local", "s3"]).default("local"),
   MEDIA_DIR: z.string().default(".data/media"),
+  // The mount point of a persistent volume holding MEDIA_DIR. Production refuses the local driver without one:
+  // a Machine's own disk is lost on every deploy, and each Fly process group runs on separate Machines.
+  MEDIA_VOLUME: optionalText,
   MEDIA_PUBLIC_BASE_URL: optionalUrl,
   S3_ENDPOINT: optionalUrl,
   S3_BUCKET: optionalText,
@@ -101,6 +105,12 @@ export function checkIdentificationEnv(
   const issue = (path: string, message: string) => ctx.addIssue({ code: "custom", path: [path], message });
   if (env.STORAGE_DRIVER === "s3" && !env.S3_BUCKET) issue("S3_BUCKET", "required when STORAGE_DRIVER=s3");
   if (env.NODE_ENV !== "production") return;
+  if (env.STORAGE_DRIVER === "local") checkMediaVolume(env, issue);
+  // An S3-compatible store other than AWS (S3_ENDPOINT set, e.g. Tigris) has no instance role to fall back on.
+  if (env.STORAGE_DRIVER === "s3" && env.S3_ENDPOINT) {
+    for (const name of ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const)
+      if (!env[name]) issue(name, "required in production with S3_ENDPOINT");
+  }
   for (const name of ["PLANT_ID_API_KEY", "PLANTNET_API_KEY"] as const) {
     const key = env[name];
     if (!key) issue(name, "required in production");
@@ -110,6 +120,18 @@ export function checkIdentificationEnv(
     const url = env[name];
     if (!url) issue(name, "required in production");
     else if (!url.startsWith("https://")) issue(name, "must be an https URL in production");
+  }
+}
+
+function checkMediaVolume(env: IdentificationEnv, issue: (path: string, message: string) => void): void {
+  const volume = env.MEDIA_VOLUME?.replace(/\/+$/, "");
+  if (!volume) {
+    issue(
+      "STORAGE_DRIVER",
+      "local storage in production needs a volume: use STORAGE_DRIVER=s3, or mount a volume and set MEDIA_VOLUME to its path",
+    );
+  } else if (!resolve(env.MEDIA_DIR).startsWith(`${resolve(volume)}/`)) {
+    issue("MEDIA_DIR", `must be inside MEDIA_VOLUME (${volume}) in production`);
   }
 }
 

@@ -159,8 +159,9 @@ export type Config = Readonly<{
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
-  if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+  const issues = [...(parsed.success ? [] : parsed.error.issues), ...productionEndpointIssues(source)];
+  if (!parsed.success || issues.length > 0) {
+    const lines = issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
@@ -237,4 +238,37 @@ function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * The defaults of DATABASE_URL and REDIS_URL point at this machine: in production a missing secret must stop
+ * the process instead of connecting to 127.0.0.1.
+ */
+function productionEndpointIssues(source: Record<string, string | undefined>) {
+  if (source.NODE_ENV !== "production") return [];
+  const issues: { path: string[]; message: string }[] = [];
+  if (!source.DATABASE_URL) issues.push({ path: ["DATABASE_URL"], message: "required in production" });
+  if (!source.REDIS_URL && !source.REDIS_SENTINELS)
+    issues.push({ path: ["REDIS_URL"], message: "required in production (or REDIS_SENTINELS)" });
+  // A worker of the fast lane sends e-mail; without SMTP it would write files on a Machine's throwaway disk.
+  const lanes = source.WORKER_QUEUES?.split(",").map((l) => l.trim());
+  if (lanes?.includes("fast") && !source.SMTP_URL)
+    issues.push({ path: ["SMTP_URL"], message: "required in production by a worker of the fast lane" });
+  return issues;
+}
+
+export type ReleaseConfig = Readonly<{ databaseUrl: string }>;
+
+/** The release command (migrations, then the species catalogue) needs the primary database and nothing else. */
+export function parseReleaseConfig(source: Record<string, string | undefined>): ReleaseConfig {
+  const production = source.NODE_ENV === "production";
+  // Outside production the same local default as the full configuration.
+  const url =
+    source.DATABASE_URL || (production ? undefined : "postgres://postgres@127.0.0.1:5432/plant_community");
+  if (!url) throw new Error("Invalid configuration:\n  DATABASE_URL: required in production");
+  return Object.freeze({ databaseUrl: url });
+}
+
+export function loadReleaseConfig(): ReleaseConfig {
+  return parseReleaseConfig(process.env);
 }

@@ -102,7 +102,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     redis: { cache: cacheRedis },
     cache,
     queues,
-    storage: overrides.storage ?? createBlobStore(config),
+    storage: overrides.storage ?? createBlobStore(config, logger),
     breakers,
     providers: createProviders({
       config,

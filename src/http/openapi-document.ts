@@ -1,5 +1,6 @@
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Config } from "../config.ts";
 import { registerSecuritySchemes } from "./security.ts";
@@ -52,12 +53,25 @@ export const docsContentSecurityPolicy =
   "default-src 'none'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; " +
   "img-src 'self' data: https:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'";
 
+/**
+ * Where the reference page's script comes from: the production image carries only this one file of
+ * @scalar/api-reference (a dev dependency that pulls Vue, an AI SDK and TypeScript), copied by the Dockerfile;
+ * a development checkout reads it from node_modules.
+ */
+export const DOCS_BUNDLE_FILE = fileURLToPath(
+  new URL("../../dist/docs/scalar-api-reference.js", import.meta.url),
+);
+
 let bundle: Uint8Array | undefined;
 export function scalarBundle(): Uint8Array {
   if (!bundle) {
-    const require = createRequire(import.meta.url);
-    const pkg = require.resolve("@scalar/api-reference/package.json");
-    bundle = readFileSync(pkg.replace(/package\.json$/, "dist/browser/standalone.js"));
+    if (existsSync(DOCS_BUNDLE_FILE)) {
+      bundle = readFileSync(DOCS_BUNDLE_FILE);
+    } else {
+      const require = createRequire(import.meta.url);
+      const pkg = require.resolve("@scalar/api-reference/package.json");
+      bundle = readFileSync(pkg.replace(/package\.json$/, "dist/browser/standalone.js"));
+    }
   }
   return bundle;
 }

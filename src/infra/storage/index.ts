@@ -1,6 +1,8 @@
 import type { Config } from "../../config.ts";
+import type { Logger } from "../logger.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { createLocalBlobStore } from "./local.ts";
+import { loggedBlobStore } from "./logged.ts";
 import { createS3BlobStore } from "./s3.ts";
 
 export type { BlobStore, StoredBlob } from "./blob-store.ts";
@@ -15,8 +17,12 @@ export function mediaBaseUrl(config: Pick<Config, "storage" | "publicBaseUrl">):
   );
 }
 
-export function createBlobStore(config: Pick<Config, "storage" | "publicBaseUrl">): BlobStore {
+/** The configured driver; with a logger, every failed operation is logged with its cause (EACCES, S3 status). */
+export function createBlobStore(config: Pick<Config, "storage" | "publicBaseUrl">, logger?: Logger): BlobStore {
   const base = mediaBaseUrl(config);
-  if (config.storage.driver === "s3") return createS3BlobStore({ ...config.storage.s3, mediaBaseUrl: base });
-  return createLocalBlobStore({ rootDir: config.storage.localDir, mediaBaseUrl: base });
+  const store =
+    config.storage.driver === "s3"
+      ? createS3BlobStore({ ...config.storage.s3, mediaBaseUrl: base })
+      : createLocalBlobStore({ rootDir: config.storage.localDir, mediaBaseUrl: base });
+  return logger ? loggedBlobStore(store, logger) : store;
 }
