@@ -8,7 +8,9 @@ ARG BUN_VERSION=1.4.5
 FROM oven/bun:${BUN_VERSION}-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN bun install --production --frozen-lockfile --ignore-scripts
+# Type declarations and source maps are never read at run time (about 14 MB of the 62 MB).
+RUN bun install --production --frozen-lockfile --ignore-scripts \
+ && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.map' \) -delete
 
 # The interactive reference page needs one standalone file of @scalar/api-reference, a dev dependency (it pulls
 # Vue, an AI SDK and TypeScript); the full install stays in this stage and only that file is copied out.

@@ -41,6 +41,15 @@ function pgrepPids(pattern: string): Map<number, string> {
 const SYSTEM_TOOLS: { bin: string; pkg: string }[] = [
   { bin: "prometheus", pkg: "prometheus" },
   { bin: "promtool", pkg: "prometheus" },
+  // the production image (tests/deploy/image.test.ts): built with buildah, run with podman on runc
+  { bin: "buildah", pkg: "buildah" },
+  { bin: "podman", pkg: "podman" },
+  { bin: "runc", pkg: "runc" },
+  { bin: "debootstrap", pkg: "debootstrap" },
+  { bin: "openssl", pkg: "openssl" },
+  // the local fleet (tests/deploy/fleet.test.ts): haproxy in front, its own Redis
+  { bin: "haproxy", pkg: "haproxy" },
+  { bin: "redis-server", pkg: "redis-server" },
 ];
 
 async function ensureTools(): Promise<void> {

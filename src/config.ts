@@ -61,6 +61,9 @@ const EnvSchema = z
     MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     READY_CHECK_TIMEOUT_MS: ms.default(1_000),
     SHUTDOWN_TIMEOUT_MS: ms.default(10_000),
+    // On SIGTERM /health answers 503 this long before the listener closes, so the proxy's health check routes
+    // new requests elsewhere first (haproxy in the local fleet; on Fly the proxy also stops routing on stop).
+    SHUTDOWN_DRAIN_DELAY_MS: ms.default(0),
     LEGACY_SUNSET: z.coerce.date().default(new Date("2027-06-30T23:59:59Z")),
     LEGACY_DEPRECATED_AT: z.coerce.date().default(new Date("2026-11-01T00:00:00Z")),
     HSTS_MAX_AGE_SECONDS: z.coerce.number().int().default(63_072_000),
@@ -136,6 +139,7 @@ export type Config = Readonly<{
     maxBodyBytes: number;
     readyCheckTimeoutMs: number;
     shutdownTimeoutMs: number;
+    shutdownDrainDelayMs: number;
     legacySunset: Date;
     legacyDeprecatedAt: Date;
     hstsMaxAgeSeconds: number;
@@ -192,6 +196,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       maxBodyBytes: e.MAX_BODY_BYTES,
       readyCheckTimeoutMs: e.READY_CHECK_TIMEOUT_MS,
       shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_MS,
+      shutdownDrainDelayMs: e.SHUTDOWN_DRAIN_DELAY_MS,
       legacySunset: e.LEGACY_SUNSET,
       legacyDeprecatedAt: e.LEGACY_DEPRECATED_AT,
       hstsMaxAgeSeconds: e.HSTS_MAX_AGE_SECONDS,

@@ -34,6 +34,8 @@ export type Deps = {
   providers: Providers;
   /** Releases every connection; safe to call once at shutdown. */
   close(): Promise<void>;
+  /** Set on SIGTERM: /health answers 503 so the proxy stops routing here while in-flight requests finish. */
+  lifecycle: { draining: boolean };
 };
 
 export type DepsOverrides = Partial<Pick<Deps, "logger" | "clock" | "metrics">> & {
@@ -112,6 +114,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       clock,
       logger,
     }),
+    lifecycle: { draining: false },
     async close() {
       if (closed) return;
       closed = true;

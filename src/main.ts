@@ -23,7 +23,11 @@ const server = Bun.serve({
   fetch: (req, srv) => app.fetch(req, { server: srv, request: req }),
 });
 const base = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.port}`;
-logger.info({ url: base, docs: `${base}/v1/docs` }, "api listening");
+// startupMs: process start to listening (performance.now() counts from the process's time origin).
+logger.info(
+  { url: base, docs: `${base}/v1/docs`, startupMs: Math.round(performance.now()) },
+  "api listening",
+);
 const metricsServer =
   config.metrics.port > 0
     ? startMetricsServer({
@@ -39,11 +43,14 @@ let stopping = false;
 async function shutdown(signal: string) {
   if (stopping) return;
   stopping = true;
-  logger.info({ signal }, "draining");
+  logger.info({ signal, drainDelayMs: config.http.shutdownDrainDelayMs }, "draining");
+  deps.lifecycle.draining = true;
   const deadline = setTimeout(() => {
     logger.error("drain deadline passed; exiting");
     process.exit(1);
-  }, config.http.shutdownTimeoutMs);
+  }, config.http.shutdownDrainDelayMs + config.http.shutdownTimeoutMs);
+  // Still serving while the proxy's health check sees /health fail and routes new requests elsewhere.
+  if (config.http.shutdownDrainDelayMs > 0) await Bun.sleep(config.http.shutdownDrainDelayMs);
   await server.stop(false);
   await metricsServer?.stop();
   await deps.close();

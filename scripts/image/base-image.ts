@@ -12,7 +12,7 @@
  * CLI: `bun scripts/image/base-image.ts` prints the image name and what it did.
  */
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
-import { chmod, mkdir, readdir, rename, rm, symlink, writeFile, appendFile } from "node:fs/promises";
+import { appendFile, chmod, mkdir, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { CACHE_ROOT, imageLabel, run } from "./containers.ts";
 
@@ -20,6 +20,24 @@ const ROOT = dirname(dirname(import.meta.dir));
 const SUITE = "bookworm";
 const MIRROR = "http://deb.debian.org/debian";
 const KEY_LABEL = "plantc.base-key";
+// What debian:*-slim leaves out: documentation, manuals, translations, package lists and caches.
+const TRIMMED = [
+  "usr/share/doc",
+  "usr/share/man",
+  "usr/share/info",
+  "usr/share/locale",
+  "var/cache/apt",
+  "var/lib/apt/lists",
+  "var/log",
+];
+// The official image's configuration.
+const IMAGE_CHANGES = [
+  "ENV BUN_RUNTIME_TRANSPILER_CACHE_PATH=0",
+  "ENV BUN_INSTALL_BIN=/usr/local/bin",
+  "WORKDIR /home/bun/app",
+  'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
+  'CMD ["/usr/local/bin/bun"]',
+];
 
 /** The Bun version the Dockerfile builds on (its `ARG BUN_VERSION=` default). */
 export function dockerfileBunVersion(): string {
@@ -32,11 +50,26 @@ export function baseImageName(bunVersion = dockerfileBunVersion()): string {
   return `docker.io/oven/bun:${bunVersion}-slim`;
 }
 
+/**
+ * Bump when the steps below change in a way the constants do not show (the key is the cache's only check).
+ * Hashing this file instead would rebuild the base (minutes) on every reformat.
+ */
+const RECIPE_REVISION = 1;
+
 function baseKey(bunVersion: string): string {
-  const recipe = readFileSync(import.meta.path, "utf8");
   const hash = new Bun.CryptoHasher("sha256");
-  hash.update(JSON.stringify({ SUITE, MIRROR, bunVersion, arch: process.arch }));
-  hash.update(recipe);
+  hash.update(
+    JSON.stringify({
+      SUITE,
+      MIRROR,
+      bunVersion,
+      arch: process.arch,
+      RECIPE_REVISION,
+      TRIMMED,
+      ENTRYPOINT,
+      IMAGE_CHANGES,
+    }),
+  );
   return hash.digest("hex").slice(0, 16);
 }
 
@@ -77,9 +110,10 @@ async function makeRootfsTarball(bunVersion: string, dir: string): Promise<strin
   await run(["debootstrap", "--variant=minbase", `--cache-dir=${debs}`, SUITE, rootfs, MIRROR]);
 
   // Trim what debian:*-slim leaves out: documentation, manuals, translations, package lists and caches.
-  for (const sub of ["usr/share/doc", "usr/share/man", "usr/share/info", "usr/share/locale", "var/cache/apt", "var/lib/apt/lists", "var/log"]) {
+  for (const sub of TRIMMED) {
     const path = join(rootfs, sub);
-    for (const entry of await readdir(path).catch(() => [])) await rm(join(path, entry), { recursive: true, force: true });
+    for (const entry of await readdir(path).catch(() => []))
+      await rm(join(path, entry), { recursive: true, force: true });
   }
 
   await run(["cp", bun, join(rootfs, "usr/local/bin/bun")]);
@@ -109,17 +143,15 @@ export async function buildBaseImage(bunVersion = dockerfileBunVersion()): Promi
   if ((await imageLabel(image, KEY_LABEL)) === key) return { image, action: "cached", seconds: seconds() };
 
   const dir = join(CACHE_ROOT, `bun-base-${key}`);
+  // Root file systems of earlier recipes are never used again: keep the cache to one.
+  for (const entry of await readdir(CACHE_ROOT)) {
+    if (entry.startsWith("bun-base-") && entry !== `bun-base-${key}`)
+      await rm(join(CACHE_ROOT, entry), { recursive: true, force: true });
+  }
   mkdirSync(dir, { recursive: true });
   const hadTarball = existsSync(join(dir, "rootfs.tar"));
   const tarball = await makeRootfsTarball(bunVersion, dir);
-  const changes = [
-    "ENV BUN_RUNTIME_TRANSPILER_CACHE_PATH=0",
-    "ENV BUN_INSTALL_BIN=/usr/local/bin",
-    "WORKDIR /home/bun/app",
-    'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
-    'CMD ["/usr/local/bin/bun"]',
-    `LABEL ${KEY_LABEL}=${key}`,
-  ];
+  const changes = [...IMAGE_CHANGES, `LABEL ${KEY_LABEL}=${key}`];
   await run(["podman", "import", ...changes.flatMap((c) => ["--change", c]), tarball, image]);
   const check = await run(["podman", "run", "--rm", "--network", "none", image, "bun", "--version"]);
   if (check.stdout.trim() !== bunVersion) {
@@ -131,7 +163,14 @@ export async function buildBaseImage(bunVersion = dockerfileBunVersion()): Promi
 /** The base image, built at most once at a time on this machine (flock on a file in the cache). */
 export async function ensureBaseImage(): Promise<BaseImageResult> {
   mkdirSync(CACHE_ROOT, { recursive: true });
-  const res = await run(["flock", "-w", "900", join(CACHE_ROOT, "base.lock"), process.execPath, import.meta.path]);
+  const res = await run([
+    "flock",
+    "-w",
+    "900",
+    join(CACHE_ROOT, "base.lock"),
+    process.execPath,
+    import.meta.path,
+  ]);
   return JSON.parse(res.stdout.trim().split("\n").pop() ?? "") as BaseImageResult;
 }
 

@@ -24,7 +24,13 @@ function caMounts(): string[] {
   return ["--volume", `${HOST_CA}:/run/plantc-host-ca.crt:ro`, "--volume", `${bunfig}:/root/.bunfig.toml:ro`];
 }
 
-export type BuiltImage = { tag: string; buildSeconds: number; baseSeconds: number; baseAction: string; sizeBytes: number };
+export type BuiltImage = {
+  tag: string;
+  buildSeconds: number;
+  baseSeconds: number;
+  baseAction: string;
+  sizeBytes: number;
+};
 
 export async function buildImage(tag: string): Promise<BuiltImage> {
   const base = await ensureBaseImage();
@@ -47,7 +53,13 @@ export async function buildImage(tag: string): Promise<BuiltImage> {
     { cwd: ROOT },
   );
   const buildSeconds = (performance.now() - started) / 1000;
-  return { tag, buildSeconds, baseSeconds: base.seconds, baseAction: base.action, sizeBytes: await imageSize(tag) };
+  return {
+    tag,
+    buildSeconds,
+    baseSeconds: base.seconds,
+    baseAction: base.action,
+    sizeBytes: await imageSize(tag),
+  };
 }
 
 if (import.meta.main) {

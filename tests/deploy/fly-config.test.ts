@@ -6,7 +6,7 @@ import {
   durationMs,
   readFlyToml,
   splitProcessCommand,
-} from "./fly-files.ts";
+} from "../helpers/fly-files.ts";
 
 const fly = readFlyToml();
 const secrets = documentedSecrets();
@@ -66,9 +66,14 @@ describe("fly.toml with the README's secrets", () => {
   });
 
   test("without a secret the API refuses to start and names it", () => {
-    expect(() => parseConfig(groupEnv("app", secrets.filter((n) => n !== "JWT_SECRET")))).toThrow(
-      "JWT_SECRET",
-    );
+    expect(() =>
+      parseConfig(
+        groupEnv(
+          "app",
+          secrets.filter((n) => n !== "JWT_SECRET"),
+        ),
+      ),
+    ).toThrow("JWT_SECRET");
   });
 });
 
@@ -92,9 +97,7 @@ describe("fly.toml against Fly's documented semantics", () => {
     for (const group of groups) {
       const config = parseConfig(groupEnv(group));
       const needs =
-        group === "app"
-          ? config.http.shutdownTimeoutMs
-          : config.worker.drainTimeoutMs + WORKER_EXIT_GRACE_MS;
+        group === "app" ? config.http.shutdownTimeoutMs : config.worker.drainTimeoutMs + WORKER_EXIT_GRACE_MS;
       expect({ group, fits: needs + HEADROOM_MS <= kill }).toEqual({ group, fits: true });
     }
   });

@@ -5,6 +5,10 @@ const production = {
   NODE_ENV: "production",
   PUBLIC_BASE_URL: "https://api.plant.community",
   JWT_SECRET: "x".repeat(40),
+  DATABASE_URL: "postgres://app@db.internal:5432/plant_community",
+  REDIS_URL: "redis://redis.internal:6379",
+  STORAGE_DRIVER: "s3",
+  S3_BUCKET: "plant-media",
 };
 const realProviders = {
   PLANT_ID_API_KEY: "pk-live-123",

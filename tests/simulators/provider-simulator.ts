@@ -14,6 +14,8 @@ export interface ProviderSimulatorOptions {
   catalogue: CatalogueSpecies[];
   plantIdKey?: string;
   plantnetKey?: string;
+  /** PEM certificate and key: serve https, so a process in its production configuration (https only) can call it. */
+  tls?: { cert: string; key: string };
 }
 
 export interface ProviderSimulator {
@@ -100,8 +102,8 @@ export function startProviderSimulator(options: ProviderSimulatorOptions): Provi
     return Response.json({ error: `no route for ${req.method} ${pathname}` }, { status: 404 });
   }
 
-  const server = Bun.serve({ port: options.port ?? 0, hostname, fetch: route });
-  const url = `http://${hostname}:${server.port}`;
+  const server = Bun.serve({ port: options.port ?? 0, hostname, fetch: route, tls: options.tls });
+  const url = `${options.tls ? "https" : "http"}://${hostname}:${server.port}`;
 
   return {
     url,

@@ -18,7 +18,10 @@ export function mediaBaseUrl(config: Pick<Config, "storage" | "publicBaseUrl">):
 }
 
 /** The configured driver; with a logger, every failed operation is logged with its cause (EACCES, S3 status). */
-export function createBlobStore(config: Pick<Config, "storage" | "publicBaseUrl">, logger?: Logger): BlobStore {
+export function createBlobStore(
+  config: Pick<Config, "storage" | "publicBaseUrl">,
+  logger?: Logger,
+): BlobStore {
   const base = mediaBaseUrl(config);
   const store =
     config.storage.driver === "s3"

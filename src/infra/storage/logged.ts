@@ -4,7 +4,12 @@ import type { BlobStore } from "./blob-store.ts";
 /** What an operator needs from a storage failure: the system or S3 error behind "image store not available". */
 export function storageErrorFields(err: unknown): Record<string, unknown> {
   if (!(err instanceof Error)) return { message: String(err) };
-  const e = err as Error & { code?: unknown; errno?: unknown; path?: unknown; $metadata?: { httpStatusCode?: number } };
+  const e = err as Error & {
+    code?: unknown;
+    errno?: unknown;
+    path?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   return {
     name: e.name,
     message: e.message,

@@ -1,11 +1,19 @@
 import type { Deps } from "../../deps.ts";
+import { ApiError } from "../../http/errors.ts";
 import { createRouter } from "../../http/router.ts";
 import { healthRoute, readyRoute } from "./system.routes.ts";
 import { checkReadiness } from "./system.service.ts";
 
 export function systemRouter(deps: Deps) {
   return createRouter()
-    .openapi(healthRoute, (c) => c.json({ status: "ok" as const }, 200))
+    .openapi(healthRoute, (c) => {
+      // Draining: the proxy's health check takes this instance out of rotation before its listener closes.
+      if (deps.lifecycle.draining)
+        throw new ApiError("service_unavailable", "This instance is shutting down.", {
+          headers: { "Retry-After": "1" },
+        });
+      return c.json({ status: "ok" as const }, 200);
+    })
     .openapi(readyRoute, async (c) => {
       const readiness = await checkReadiness(deps);
       c.header("cache-control", "no-store");

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { problemResponse } from "../../http/openapi.ts";
 import { LivenessSchema, ReadinessSchema } from "./system.schemas.ts";
 
 export const healthRoute = createRoute({
@@ -7,8 +8,12 @@ export const healthRoute = createRoute({
   operationId: "getHealth",
   tags: ["System"],
   summary: "Liveness: the process answers",
+  description: "503 while the instance drains on shutdown, so the proxy routes new requests elsewhere.",
   security: [],
-  responses: { 200: { description: "Alive.", content: { "application/json": { schema: LivenessSchema } } } },
+  responses: {
+    200: { description: "Alive.", content: { "application/json": { schema: LivenessSchema } } },
+    503: problemResponse(503, "Draining: the instance is shutting down; the proxy routes elsewhere."),
+  },
 });
 
 export const readyRoute = createRoute({
