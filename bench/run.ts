@@ -8,6 +8,7 @@ const scenarios: [string, string, string][] = [
   ["identify", "./identify.ts", "runIdentifyBench"],
   ["outage", "./outage.ts", "runOutageBench"],
   ["queues", "./queues.ts", "runQueueBench"],
+  ["fleet", "./fleet.ts", "runFleetBench"],
 ];
 let failed = false;
 for (const [name, file, fn] of scenarios) {
