@@ -267,6 +267,24 @@ export async function runFleetBench(): Promise<void> {
     console.log(
       `${"load generator".padEnd(18)} ${((100 * (cpu.user + cpu.system)) / 1e6 / wall).toFixed(0).padStart(8)} ${(process.memoryUsage().rss / 1048576).toFixed(0).padStart(20)}   (this Bun process: fetch open loop + provider simulator + SMTP)`,
     );
+    // What the fleet logged at warn/error during the run (by process and message): the causes behind 5xx.
+    const logged = new Map<string, number>();
+    for (const file of readdirSync(fleet.logDir)) {
+      for (const line of readFileSync(`${fleet.logDir}/${file}`, "utf8").split("\n")) {
+        if (!/"level":"(warn|error)"/.test(line)) continue;
+        const entry = JSON.parse(line) as {
+          message?: string;
+          err?: { message?: string; code?: string } | string;
+        };
+        const cause =
+          typeof entry.err === "string" ? entry.err : (entry.err?.code ?? entry.err?.message ?? "");
+        const key = `${file.replace(/\.log$/, "")}: ${entry.message} ${String(cause).slice(0, 80)}`;
+        logged.set(key, (logged.get(key) ?? 0) + 1);
+      }
+    }
+    if (logged.size) console.log("\nwarnings and errors the fleet logged:");
+    for (const [key, n] of [...logged].sort((a, b) => b[1] - a[1]).slice(0, 12))
+      console.log(`  ${n} x ${key}`);
     const load = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
     console.log(`machine: ${navigator.hardwareConcurrency} cores, load average ${load}`);
   } finally {
