@@ -194,6 +194,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     };
   } catch (err) {
     await stopAll();
+    await rm(logDir, { recursive: true, force: true });
     throw err;
   }
 }
