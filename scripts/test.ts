@@ -41,6 +41,8 @@ function pgrepPids(pattern: string): Map<number, string> {
 const SYSTEM_TOOLS: { bin: string; pkg: string }[] = [
   { bin: "prometheus", pkg: "prometheus" },
   { bin: "promtool", pkg: "prometheus" },
+  { bin: "chromium", pkg: "chromium" },
+  { bin: "openssl", pkg: "openssl" },
 ];
 
 async function ensureTools(): Promise<void> {
