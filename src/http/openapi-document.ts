@@ -39,6 +39,10 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
         description: "Keys for integrations, sent as `X-API-Key`, limited to their scopes.",
       },
       { name: "Notifications", description: "In-app notifications, e.g. when background work is done." },
+      {
+        name: "Security",
+        description: "Content-Security-Policy violation reports sent by browsers (report-uri and Reporting API).",
+      },
       { name: "Admin", description: "Administration: roles, the audit log and failed background jobs." },
       { name: "System", description: "Liveness and readiness probes." },
     ],
