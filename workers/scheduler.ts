@@ -2,7 +2,10 @@ import { enqueue, type JobName } from "../src/infra/queues.ts";
 import { requeueStranded } from "../src/modules/identifications/stranded.ts";
 import type { WorkerDeps } from "./job-types.ts";
 
-type Schedule = { name: Extract<JobName, "media.purge" | "cache.warm" | "csp.daily-report">; everyMs: number };
+type Schedule = {
+  name: Extract<JobName, "media.purge" | "cache.warm" | "csp.daily-report">;
+  everyMs: number;
+};
 
 /**
  * Runs in every slow-lane worker process; each period's run is claimed once across the fleet (SET NX on the

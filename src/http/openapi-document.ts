@@ -41,7 +41,8 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
       { name: "Notifications", description: "In-app notifications, e.g. when background work is done." },
       {
         name: "Security",
-        description: "Content-Security-Policy violation reports sent by browsers (report-uri and Reporting API).",
+        description:
+          "Content-Security-Policy violation reports sent by browsers (report-uri and Reporting API).",
       },
       { name: "Admin", description: "Administration: roles, the audit log and failed background jobs." },
       { name: "System", description: "Liveness and readiness probes." },

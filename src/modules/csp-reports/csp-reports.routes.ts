@@ -44,11 +44,11 @@ export const postCspReportsRoute = createRoute({
 /** The path pages served before /v1 still name in their policies; answered in place, never redirected. */
 export const legacyCspReportRoute = createRoute({
   method: "post",
-  path: "/api/security/csp-report/",
+  path: "/api/security/csp-report",
   operationId: "postLegacyCspReport",
   tags: ["Security"],
   summary: "Receive CSP violation reports (old path)",
-  description: `${reportDescription} Deprecated: use POST /v1/security/csp-reports.`,
+  description: `${reportDescription} Deprecated: use POST /v1/security/csp-reports. Pages still name it with a trailing slash (\`/api/security/csp-report/\`), which is served too.`,
   deprecated: true,
   security: [],
   request: { body: reportBody },

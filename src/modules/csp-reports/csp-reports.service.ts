@@ -7,7 +7,12 @@ import {
   type ViolationGroupRow,
   violationsPerDay,
 } from "./csp-reports.repo.ts";
-import type { CspDirective, CspViolationsQuery, CspViolationsSummary } from "./csp-reports.schemas.ts";
+import {
+  CSP_DIRECTIVES,
+  type CspDirective,
+  type CspViolationsQuery,
+  type CspViolationsSummary,
+} from "./csp-reports.schemas.ts";
 
 const DAY_MS = 86_400_000;
 /** `YYYY-MM-DD` of the UTC day containing `ms`. */
@@ -30,6 +35,12 @@ function toGroup(r: ViolationGroupRow) {
 }
 
 export function createCspReportsService(deps: Pick<Deps, "db" | "clock" | "metrics" | "logger">) {
+  // Every (bounded) series exists from start at 0: increase() then sees the first violation of a directive.
+  for (const directive of CSP_DIRECTIVES) {
+    deps.metrics.cspViolations.inc({ directive }, 0);
+    deps.metrics.cspNewTypes.inc({ directive }, 0);
+  }
+  for (const format of ["csp-report", "reports+json"]) deps.metrics.cspReports.inc({ format }, 0);
   return {
     /** Parses, normalises and aggregates one report request; counts it in the metrics. */
     async ingest(mediaType: string, bytes: Uint8Array, userAgent: string): Promise<{ violations: number }> {

@@ -63,6 +63,6 @@ export function legacyCspReportRouter(deps: Deps) {
     router.use(path, limit);
   }
   router.openapi(legacyCspReportRoute, h.receive);
-  router.post(paths[1]!, h.receive);
+  router.post(LEGACY_CSP_REPORT_PATH, h.receive);
   return router;
 }
