@@ -8,7 +8,8 @@ import { parsePayload } from "../../src/infra/queues.ts";
 import { addDays, createCspReportsService } from "../../src/modules/csp-reports/csp-reports.service.ts";
 import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";
 import { jobs } from "../../workers/jobs/index.ts";
-import { createTestApp, type TestApp } from "../helpers/app.ts";
+import { startScheduler } from "../../workers/scheduler.ts";
+import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { registerUser } from "../helpers/auth.ts";
 import { notificationsOf } from "../helpers/background.ts";
 import { waitForReplicaReplay } from "../helpers/replica.ts";
@@ -128,6 +129,26 @@ describe("csp.daily-report", () => {
       .where("blocked_origin", "=", oldOrigin)
       .execute();
     expect(days.map((d) => d.day)).toEqual([kept]);
+  });
+
+  test("the slow lane's scheduler enqueues it once per UTC day, under the day's job id", async () => {
+    const scheduler = startScheduler(deps);
+    try {
+      const jobId = `csp.daily-report:${Math.floor(Date.now() / 86_400_000)}`;
+      const job = await waitFor(
+        () =>
+          app.deps.queues
+            .queue("slow")
+            .getJob(jobId)
+            .catch(() => undefined),
+        {
+          what: "the scheduled csp.daily-report job",
+        },
+      );
+      expect(job?.data).toMatchObject({ name: "csp.daily-report", payload: {} });
+    } finally {
+      scheduler.stop();
+    }
   });
 
   test("without a day it reports yesterday (UTC)", async () => {
