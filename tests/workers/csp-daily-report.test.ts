@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FakeClock } from "../../src/infra/clock.ts";
 import { parsePayload } from "../../src/infra/queues.ts";
+import { buildDailyReport } from "../../src/modules/csp-reports/csp-daily-report.ts";
 import { addDays, createCspReportsService } from "../../src/modules/csp-reports/csp-reports.service.ts";
 import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";
 import { jobs } from "../../workers/jobs/index.ts";
@@ -79,6 +80,10 @@ describe("csp.daily-report", () => {
     const member = await registerUser(app);
     await ingestOn(day, origin, 3);
 
+    // The report reads the replica through the worker's own connections: wait until they see all three.
+    await waitFor(async () => (await buildDailyReport(deps, day)).total === 3, {
+      what: "the worker's replica reads to see the day's reports",
+    });
     const first = await run({ day });
     expect(first).toMatchObject({ day, total: 3 });
     expect(first.admins).toBeGreaterThanOrEqual(1);
