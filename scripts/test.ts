@@ -50,6 +50,8 @@ const SYSTEM_TOOLS: { bin: string; pkg: string }[] = [
   // the local fleet (tests/deploy/fleet.test.ts): haproxy in front, its own Redis
   { bin: "haproxy", pkg: "haproxy" },
   { bin: "redis-server", pkg: "redis-server" },
+  // the CSP browser test (tests/e2e/csp-browser.test.ts)
+  { bin: "chromium", pkg: "chromium" },
 ];
 
 async function ensureTools(): Promise<void> {

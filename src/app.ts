@@ -1,6 +1,8 @@
 import { Scalar } from "@scalar/hono-api-reference";
+import type { Context } from "hono";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./http/context.ts";
+import { cspNonce, htmlPage } from "./http/csp.ts";
 import { errorHandler, problem } from "./http/error-handler.ts";
 import { ApiError } from "./http/errors.ts";
 import { protectedMetricsHandler } from "./http/metrics-server.ts";
@@ -18,13 +20,14 @@ import { traceContext } from "./http/middleware/trace-context.ts";
 import {
   buildOpenApiDocument,
   docsAssetPath,
-  docsContentSecurityPolicy,
+  docsPagePolicy,
   scalarBundle,
 } from "./http/openapi-document.ts";
 import { createRouter } from "./http/router.ts";
 import { apiKeysRouter } from "./modules/api-keys/index.ts";
 import { auditRouter } from "./modules/audit/index.ts";
 import { authRouter } from "./modules/auth/index.ts";
+import { cspReportBodyPolicy, cspReportsRouter, legacyCspReportRouter } from "./modules/csp-reports/index.ts";
 import { batchBodyPolicy, identificationBatchesRouter } from "./modules/identification-batches/index.ts";
 import { identificationBodyPolicy, identificationsRouter } from "./modules/identifications/index.ts";
 import { jobsRouter } from "./modules/jobs/index.ts";
@@ -45,6 +48,8 @@ export function createApp(deps: Deps) {
   app.use(httpMetrics(deps.metrics));
   app.use(activeUsers(deps.redis.cache, config.redis.keyPrefix, deps.metrics));
   app.use(clientIdentity(config.http.trustProxyHeader, config.http.trustProxyCount));
+  // Before the /api redirect: the old CSP report path is answered in place (browsers do not follow redirects).
+  app.route("/", legacyCspReportRouter(deps));
   app.use(
     "/api/*",
     legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }),
@@ -57,7 +62,10 @@ export function createApp(deps: Deps) {
     "/v1/*",
     bodyGuards({
       defaultMaxBytes: config.http.maxBodyBytes,
-      policyFor: (path) => identificationBodyPolicy(deps)(path) ?? batchBodyPolicy(deps)(path),
+      policyFor: (path) =>
+        identificationBodyPolicy(deps)(path) ??
+        batchBodyPolicy(deps)(path) ??
+        cspReportBodyPolicy(deps)(path),
     }),
   );
   app.use("/v1/*", async (c, next) => {
@@ -78,6 +86,7 @@ export function createApp(deps: Deps) {
   app.route("/v1", identificationBatchesRouter(deps));
   app.route("/v1", notificationsRouter(deps));
   app.route("/v1", jobsRouter(deps));
+  app.route("/v1", cspReportsRouter(deps));
 
   // Built once: generating the document per request is slow and has leaked memory elsewhere.
   const document = buildOpenApiDocument(app, config);
@@ -96,11 +105,15 @@ export function createApp(deps: Deps) {
   );
   app.get(
     "/v1/docs",
-    async (c, next) => {
-      await next();
-      c.res.headers.set("Content-Security-Policy", docsContentSecurityPolicy);
-    },
-    Scalar({ url: "/v1/openapi.json", pageTitle: "Plant Community API", cdn: docsAssetPath }),
+    htmlPage(config, docsPagePolicy),
+    Scalar((c: Context<AppEnv>) => ({
+      url: "/v1/openapi.json",
+      pageTitle: "Plant Community API",
+      cdn: docsAssetPath,
+      // Scalar would fetch its fonts from fonts.scalar.com: blocked by the policy (and a third party).
+      withDefaultFonts: false,
+      nonce: cspNonce(c),
+    })),
   );
 
   // Normally scraped on the internal METRICS_PORT; on the public port only with the token.

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./config-breakers.ts";
+import { type CspConfig, CspEnvShape, cspConfig } from "./config-csp.ts";
 import {
   checkIdentificationEnv,
   type IdentificationConfig,
@@ -85,10 +86,12 @@ const EnvSchema = z
     RATE_LIMIT_IDENTIFY: rate.prefault("100/1h"),
     RATE_LIMIT_IDENTIFY_PREMIUM: rate.prefault("1000/1h"),
     RATE_LIMIT_DEFAULT: rate.prefault("600/1m"),
+    RATE_LIMIT_CSP_REPORT: rate.prefault("120/1m"),
     SEED_ON_START: z.boolean().or(bool).default(true),
     ...BackgroundEnvShape,
     ...IdentificationEnvShape,
     ...BreakerEnvShape,
+    ...CspEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
@@ -110,7 +113,8 @@ export type RateLimitName =
   | "refresh"
   | "identify"
   | "identifyPremium"
-  | "default";
+  | "default"
+  | "cspReport";
 
 export type Config = Readonly<{
   env: Env["NODE_ENV"];
@@ -159,7 +163,8 @@ export type Config = Readonly<{
 }> &
   BackgroundConfig &
   IdentificationConfig &
-  BreakerConfig;
+  BreakerConfig &
+  CspConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -224,11 +229,13 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       identify: e.RATE_LIMIT_IDENTIFY,
       identifyPremium: e.RATE_LIMIT_IDENTIFY_PREMIUM,
       default: e.RATE_LIMIT_DEFAULT,
+      cspReport: e.RATE_LIMIT_CSP_REPORT,
     },
     seedOnStart: e.SEED_ON_START,
     ...backgroundConfig(e),
     ...identificationConfig(e),
     ...breakerConfig(e),
+    ...cspConfig(e),
   });
 }
 

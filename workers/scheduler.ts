@@ -2,7 +2,10 @@ import { enqueue, type JobName } from "../src/infra/queues.ts";
 import { requeueStranded } from "../src/modules/identifications/stranded.ts";
 import type { WorkerDeps } from "./job-types.ts";
 
-type Schedule = { name: Extract<JobName, "media.purge" | "cache.warm">; everyMs: number };
+type Schedule = {
+  name: Extract<JobName, "media.purge" | "cache.warm" | "csp.daily-report">;
+  everyMs: number;
+};
 
 /**
  * Runs in every slow-lane worker process; each period's run is claimed once across the fleet (SET NX on the
@@ -13,6 +16,8 @@ export function startScheduler(deps: WorkerDeps): { stop(): void } {
   const schedules: Schedule[] = [
     { name: "media.purge", everyMs: jobs.mediaPurgeEveryMs },
     { name: "cache.warm", everyMs: jobs.cacheWarmEveryMs },
+    // Periods of a day start at UTC midnight: each run reports the day that just ended.
+    { name: "csp.daily-report", everyMs: 86_400_000 },
   ];
   const redis = deps.queues.redis;
   const tick = async () => {

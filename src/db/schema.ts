@@ -1,5 +1,6 @@
 import type { ColumnType, Generated } from "kysely";
 import type { BackgroundTables } from "./schema-background.ts";
+import type { CspTables } from "./schema-csp.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -133,7 +134,7 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
-export interface Database extends BackgroundTables {
+export interface Database extends BackgroundTables, CspTables {
   idempotency_keys: IdempotencyKeysTable;
   refresh_tokens: RefreshTokensTable;
   api_keys: ApiKeysTable;

@@ -14,6 +14,8 @@ export type AppVariables = {
   auth?: AuthContext;
   /** Credentials were looked at (memo, so the global and per-route middleware verify once). */
   authResolved?: boolean;
+  /** The CSP nonce of an HTML answer (see http/csp.ts). */
+  cspNonce?: string;
 };
 
 export type AppEnv = { Variables: AppVariables };

@@ -190,5 +190,24 @@ export function createMetrics() {
       labelNames: ["policy"] as const,
       registers: [registry],
     }),
+    // Label values are bounded: directive is one of CSP_DIRECTIVES (anything else counts as "other").
+    cspViolations: new Counter({
+      name: "csp_violations_total",
+      help: "Content-Security-Policy violations reported by browsers, by directive.",
+      labelNames: ["directive"] as const,
+      registers: [registry],
+    }),
+    cspNewTypes: new Counter({
+      name: "csp_violation_new_types_total",
+      help: "CSP violation types (directive + blocked origin) reported for the first time ever, by directive.",
+      labelNames: ["directive"] as const,
+      registers: [registry],
+    }),
+    cspReports: new Counter({
+      name: "csp_reports_total",
+      help: "CSP report requests accepted, by format (csp-report = report-uri, reports+json = Reporting API).",
+      labelNames: ["format"] as const,
+      registers: [registry],
+    }),
   };
 }

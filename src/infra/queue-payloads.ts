@@ -39,3 +39,8 @@ export const MediaPurgePayload = z.strictObject({
 export const CacheWarmPayload = z.strictObject({
   topN: z.number().int().min(1).max(1_000).optional(),
 });
+
+export const CspDailyReportPayload = z.strictObject({
+  /** The UTC day to report (`YYYY-MM-DD`); by default the day before the job runs. */
+  day: z.iso.date().optional(),
+});

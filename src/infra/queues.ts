@@ -8,6 +8,7 @@ import type { Logger } from "./logger.ts";
 import { queueMetrics } from "./queue-metrics.ts";
 import {
   CacheWarmPayload,
+  CspDailyReportPayload,
   EmailSendPayload,
   IdentificationBatchPayload,
   IdentificationRunPayload,
@@ -30,6 +31,7 @@ export const JOBS = {
   "email.send": { lane: "fast", schema: EmailSendPayload },
   "media.purge": { lane: "slow", schema: MediaPurgePayload },
   "cache.warm": { lane: "slow", schema: CacheWarmPayload },
+  "csp.daily-report": { lane: "slow", schema: CspDailyReportPayload },
 } as const satisfies Record<string, { lane: Lane; premiumLane?: Lane; schema: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;

@@ -75,7 +75,16 @@ describe("the API reference page", () => {
     const html = await res.text();
     expect(html).toContain("/v1/docs/scalar.js");
     expect(html).toContain("/v1/openapi.json");
-    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+    // Scripts run only with this answer's nonce (tests/e2e/csp-browser.test.ts shows it in a real browser).
+    const csp = res.headers.get("content-security-policy") ?? "";
+    const nonce = /script-src 'nonce-([A-Za-z0-9+/=]+)' 'strict-dynamic'/.exec(csp)?.[1];
+    expect(nonce).toBeDefined();
+    expect(html).toContain(`<script src="/v1/docs/scalar.js" nonce="${nonce}"></script>`);
+    expect(html.match(/<script\b[^>]*>/g)?.every((tag) => tag.includes(`nonce="${nonce}"`))).toBe(true);
+    expect(csp).toContain("report-uri /v1/security/csp-reports");
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const again = (await t.request("/v1/docs")).headers.get("content-security-policy");
+    expect(again).not.toContain(nonce!);
     const bundle = await t.request("/v1/docs/scalar.js");
     expect(bundle.status).toBe(200);
     expect(bundle.headers.get("content-type")).toStartWith("text/javascript");

@@ -8,6 +8,8 @@ export type TestApp = {
   deps: Deps;
   config: Config;
   request(path: string, init?: RequestInit): Promise<Response>;
+  /** For Bun.serve when a real client (a browser) must reach the app: `fetch: app.serve`. */
+  serve?(req: Request, server: Bun.Server<undefined>): Response | Promise<Response>;
   close(): Promise<void>;
 };
 
@@ -34,6 +36,7 @@ export async function createTestApp(
     deps,
     config,
     request: (path, init) => Promise.resolve(app.request(path, init)),
+    serve: (req, server) => app.fetch(req, { server, request: req }),
     async close() {
       const keys = await deps.redis.cache.keys(`${config.redis.keyPrefix}*`);
       if (keys.length) await deps.redis.cache.del(...keys);

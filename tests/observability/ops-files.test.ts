@@ -25,7 +25,7 @@ async function promtool(...args: string[]) {
 describe("ops/prometheus", () => {
   test("the alert rules pass promtool check rules", async () => {
     const { code, output } = await promtool("check", "rules", ALERTS_FILE);
-    expect(output).toContain("SUCCESS: 6 rules found");
+    expect(output).toContain("SUCCESS: 7 rules found");
     expect(code).toBe(0);
   });
 
@@ -65,6 +65,7 @@ describe("ops/grafana dashboard", () => {
       "query time",
       "queue depth",
       "breaker states",
+      "csp violations",
     ]) {
       expect(titles.some((t) => t.includes(wanted))).toBe(true);
     }

@@ -41,6 +41,7 @@ describe("routing table", () => {
     expect(laneFor("email.send")).toBe("fast");
     expect(laneFor("media.purge")).toBe("slow");
     expect(laneFor("cache.warm")).toBe("slow");
+    expect(laneFor("csp.daily-report")).toBe("slow");
   });
 
   test("a premium user's identification goes to the priority lane, nobody else's and nothing else", () => {

@@ -29,32 +29,37 @@ async function queuedRow(user: TestUser, ageMs: number) {
 
 const waitingIn = (lane: "default" | "priority") => app.deps.queues.queue(lane).getWaitingJobs();
 
+// Other suites leave queued rows minutes old in the shared database: this one's rows are a month old and the
+// bound is 29 days, so the sweep sees only them, however long the run has been going.
+const MONTH_MS = 30 * 86_400_000;
+const BOUND_MS = 29 * 86_400_000;
+
 describe("queued work whose job was never enqueued", () => {
   test("is enqueued again on its lane once it is older than the bound, and only once", async () => {
-    const stranded = await queuedRow(free, 10 * 60_000);
-    const strandedPremium = await queuedRow(premium, 10 * 60_000);
-    const fresh = await queuedRow(free, 1_000);
+    const stranded = await queuedRow(free, MONTH_MS);
+    const strandedPremium = await queuedRow(premium, MONTH_MS);
+    const fresh = await queuedRow(free, BOUND_MS - 60_000);
 
-    const first = await requeueStranded(app.deps, { olderThanMs: 120_000, limit: 100 });
+    const first = await requeueStranded(app.deps, { olderThanMs: BOUND_MS, limit: 100 });
     expect(first.identifications).toBe(2);
     expect(await waitingIn("default")).toEqual([`identification.run:${stranded}`]);
     expect(await waitingIn("priority")).toEqual([`identification.run:${strandedPremium}`]);
     expect(await waitingIn("default")).not.toContain(`identification.run:${fresh}`);
 
     // The rows are still queued (no worker here): the next sweep finds them, but the job ids are taken.
-    await requeueStranded(app.deps, { olderThanMs: 120_000, limit: 100 });
+    await requeueStranded(app.deps, { olderThanMs: BOUND_MS, limit: 100 });
     expect(await waitingIn("default")).toEqual([`identification.run:${stranded}`]);
     expect(await waitingIn("priority")).toEqual([`identification.run:${strandedPremium}`]);
   });
 
   test("a deleted identification is left alone", async () => {
-    const id = await queuedRow(free, 10 * 60_000);
+    const id = await queuedRow(free, MONTH_MS);
     await app.deps.db.primary
       .updateTable("identifications")
       .set({ deleted_at: new Date() })
       .where("id", "=", id)
       .execute();
-    await requeueStranded(app.deps, { olderThanMs: 120_000, limit: 100 });
+    await requeueStranded(app.deps, { olderThanMs: BOUND_MS, limit: 100 });
     expect(await waitingIn("default")).not.toContain(`identification.run:${id}`);
   });
 });

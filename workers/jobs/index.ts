@@ -3,6 +3,7 @@ import { identificationRun } from "./default.identification-run.ts";
 import { emailSend } from "./fast.email-send.ts";
 import { notificationSend } from "./fast.notification-send.ts";
 import { cacheWarm } from "./slow.cache-warm.ts";
+import { cspDailyReport } from "./slow.csp-daily-report.ts";
 import { identificationBatch } from "./slow.identification-batch.ts";
 import { mediaPurge } from "./slow.media-purge.ts";
 
@@ -14,4 +15,5 @@ export const jobs: JobRegistry = {
   "email.send": emailSend,
   "media.purge": mediaPurge,
   "cache.warm": cacheWarm,
+  "csp.daily-report": cspDailyReport,
 };

@@ -26,6 +26,11 @@ export function choosePolicy(limits: Config["rateLimits"], endpoint: string, c: 
       return { policy: { name: "login", ...limits.loginIp }, identity: ip, failClosed: true };
     case "POST /v1/auth/register":
       return { policy: { name: "register", ...limits.register }, identity: ip, failClosed: false };
+    // Browsers send reports without credentials: per IP, on both the current and the old path.
+    case "POST /v1/security/csp-reports":
+    case "POST /api/security/csp-report/":
+    case "POST /api/security/csp-report":
+      return { policy: { name: "csp-report", ...limits.cspReport }, identity: ip, failClosed: false };
     case "POST /v1/identifications": {
       const premium = c.var.auth?.role === "premium" || c.var.auth?.role === "admin";
       const policy = premium
