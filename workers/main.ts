@@ -32,12 +32,23 @@ const server = startMetricsServer({
   hostname: config.host,
   logger,
   routes: {
-    "/healthz": () => {
-      const redis = deps.queues.redis.status;
-      const ok = !draining && redis === "ready";
+    "/healthz": async () => {
+      // Not just "is the socket open": the lanes' scripts must run and a write must be taken (a restarted Redis
+      // without its scripts, or a demoted master, fails this), within the readiness deadline.
+      const queue = await deps.queues.canary(config.http.readyCheckTimeoutMs).then(
+        () => "up" as const,
+        () => "down" as const,
+      );
+      const ok = !draining && queue === "up";
       const running = Object.fromEntries(workers.map((w) => [w.lane, w.running()]));
       return Response.json(
-        { status: ok ? "ok" : draining ? "draining" : "degraded", lanes, running, redis },
+        {
+          status: ok ? "ok" : draining ? "draining" : "degraded",
+          lanes,
+          running,
+          redis: deps.queues.redis.status,
+          queue,
+        },
         { status: ok ? 200 : 503 },
       );
     },

@@ -4,6 +4,7 @@ import type { Registry } from "prom-client";
 import { z } from "zod";
 import type { Config } from "../config.ts";
 import { LANES, type Lane, type LaneConfig } from "../config-queues.ts";
+import { isRoutineGroupmqWarning, laneCanary, reloadScriptsOnNoscript } from "./groupmq-client.ts";
 import type { Logger } from "./logger.ts";
 import { queueMetrics } from "./queue-metrics.ts";
 import {
@@ -100,6 +101,11 @@ export type LaneQueues = {
   queue(lane: Lane): Queue<JobEnvelope>;
   /** From now on groupmq's reports of closed connections are debug lines: a draining worker closes them. */
   quiet(): void;
+  /**
+   * Proves the lanes can accept and serve jobs: one of groupmq's scripts runs and a write is acknowledged on
+   * the queue connection, within `timeoutMs`. Rejects otherwise (the socket being open is not enough).
+   */
+  canary(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -110,7 +116,10 @@ export function laneNamespace(keyPrefix: string, lane: Lane): string {
 
 export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
   // Its own connection: queue commands must not wait behind cache traffic, and they retry through outages.
-  const redis = createRedis(config.redis, "queue");
+  // groupmq never reloads its Lua scripts after a Redis restart or failover; this client does it for it.
+  const redis = reloadScriptsOnNoscript(createRedis(config.redis, "queue"), () =>
+    logger.info("groupmq script reloaded after NOSCRIPT (redis restarted or failed over)"),
+  );
   redis.on("error", (err) => logger.warn({ err: err.message }, "redis queue connection error"));
   // Every groupmq worker listens on the queue connection; a process runs dozens of them by design.
   redis.setMaxListeners(0);
@@ -138,6 +147,24 @@ export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
     queue: (lane) => queues[lane],
     quiet: () => {
       quiet = true;
+    },
+    async canary(timeoutMs) {
+      // The queue client waits through outages by design (no command timeout): bound the probe here, and do not
+      // pile probes into its offline queue while the socket is down.
+      if (redis.status !== "ready") throw new Error(`queue connection ${redis.status}`);
+      let timer: Timer | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`queue canary: no answer within ${timeoutMs} ms`)),
+          timeoutMs,
+        );
+      });
+      const probe = Promise.all([
+        laneCanary(queues.default),
+        redis.set(`${config.redis.keyPrefix}queue-canary`, String(Date.now()), "PX", 10_000),
+      ]);
+      probe.catch(() => {});
+      await Promise.race([probe, deadline]).finally(() => clearTimeout(timer));
     },
     async close() {
       if (closed) return;
@@ -230,7 +257,10 @@ export function groupmqLogger(logger: Logger, quiet: () => boolean = () => false
     debug: (...args: unknown[]) => child.trace(fmt(args)),
     info: (...args: unknown[]) => child.debug(fmt(args)),
     // While a worker shuts down, groupmq reports its own closed connections as errors.
-    warn: (...args: unknown[]) => (quiet() ? child.debug(fmt(args)) : child.warn(fmt(args))),
+    warn: (...args: unknown[]) => {
+      const message = fmt(args);
+      return quiet() || isRoutineGroupmqWarning(message) ? child.debug(message) : child.warn(message);
+    },
     error: (...args: unknown[]) => (quiet() ? child.debug(fmt(args)) : child.error(fmt(args))),
   };
 }

@@ -103,6 +103,7 @@ describe("a worker process", () => {
         lanes: string[];
         running: Record<string, number>;
         redis: string;
+        queue: string;
       };
     };
     await waitFor(async () => (await readHealth()).running.fast === 0, { what: "the fast lane to be idle" });
@@ -112,6 +113,7 @@ describe("a worker process", () => {
       lanes: ["fast", "slow"],
       running: { fast: 0 },
       redis: "ready",
+      queue: "up",
     });
     const metrics = await (await fetch(w.healthUrl.replace("/healthz", "/metrics"))).text();
     expect(metrics).toContain(

@@ -21,9 +21,11 @@ export const readyRoute = createRoute({
   path: "/ready",
   operationId: "getReadiness",
   tags: ["System"],
-  summary: "Readiness: primary database, replica and Redis",
+  summary: "Readiness: primary database, replica, Redis and the job queue",
   description:
-    "503 when the primary or Redis is down. A replica outage only degrades: reads fall back to the primary.",
+    "503 when the primary, Redis or the job queue is down (the queue check runs one of the queue's scripts and a " +
+    "write, so a connected Redis that cannot run jobs counts as down). A replica outage only degrades: reads " +
+    "fall back to the primary. Each dependency reports its state and latency, never an error message.",
   security: [],
   responses: {
     200: {
