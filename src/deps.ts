@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { closeSql, connectSql, createDb } from "./db/connect.ts";
 import { DbRouter } from "./db/read-routing.ts";
 import { watchActiveUsers } from "./infra/active-users.ts";
+import { breakerHooks } from "./infra/breaker-metrics.ts";
 import { type Cache, createCache } from "./infra/cache.ts";
 import { type Clock, systemClock } from "./infra/clock.ts";
 import { createLogger, type Logger } from "./infra/logger.ts";
@@ -14,6 +15,7 @@ import { meteredGates } from "./infra/providers/provider-metrics.ts";
 import { createProviders, type Providers } from "./infra/providers/providers.ts";
 import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
 import { closeRedis, createRedis } from "./infra/redis.ts";
+import { guardRedis, type RedisGuard } from "./infra/redis-guard.ts";
 import { type BlobStore, createBlobStore } from "./infra/storage/index.ts";
 
 export type Deps = {
@@ -22,7 +24,9 @@ export type Deps = {
   metrics: Metrics;
   clock: Clock;
   db: DbRouter;
+  /** `cache` is the request path's client, behind `redisGuard`'s breaker (src/infra/redis-guard.ts). */
   redis: { cache: Redis };
+  redisGuard: RedisGuard;
   cache: Cache;
   /** groupmq producers for the four lanes (src/infra/queues.ts), on their own Redis connection. */
   queues: LaneQueues;
@@ -57,6 +61,12 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     : undefined;
   const cacheRedis = createRedis(config.redis, "cache");
   cacheRedis.on("error", (err) => logger.warn({ err: err.message }, "redis cache connection error"));
+  // Real time, not the injected clock: the probe interval is about a real outage.
+  const redisGuard = guardRedis(cacheRedis, {
+    settings: config.redis.breaker,
+    commandTimeoutMs: config.redis.commandTimeoutMs,
+    hooks: breakerHooks(metrics, logger, ["redis"]),
+  });
   watchActiveUsers(metrics, cacheRedis, config.redis.keyPrefix, () => clock.now());
   if (config.db.replicaUrl) metrics.replicaLagBoundSeconds.set(config.db.replicaMaxLagMs / 1000);
 
@@ -102,6 +112,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     clock,
     db,
     redis: { cache: cacheRedis },
+    redisGuard,
     cache,
     queues,
     storage: overrides.storage ?? createBlobStore(config, logger),

@@ -106,6 +106,8 @@ export type LaneQueues = {
    * the queue connection, within `timeoutMs`. Rejects otherwise (the socket being open is not enough).
    */
   canary(timeoutMs: number): Promise<void>;
+  /** False while the queue connection, once up, is known to be down: an enqueue then fails at once. */
+  connected(): boolean;
   close(): Promise<void>;
 };
 
@@ -123,6 +125,10 @@ export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
   redis.on("error", (err) => logger.warn({ err: err.message }, "redis queue connection error"));
   // Every groupmq worker listens on the queue connection; a process runs dozens of them by design.
   redis.setMaxListeners(0);
+  let wasReady = false;
+  redis.on("ready", () => {
+    wasReady = true;
+  });
   let quiet = false;
   const log = groupmqLogger(logger, () => quiet);
   const queues = Object.fromEntries(
@@ -148,6 +154,7 @@ export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
     quiet: () => {
       quiet = true;
     },
+    connected: () => !wasReady || redis.status === "ready",
     async canary(timeoutMs) {
       // The queue client waits through outages by design (no command timeout): bound the probe here, and do not
       // pile probes into its offline queue while the socket is down.
@@ -225,6 +232,8 @@ async function addToLane(
   envelope: JobEnvelope,
   opts: Pick<EnqueueOptions, "groupId" | "jobId" | "delayMs">,
 ): Promise<EnqueuedJob> {
+  // The queue client waits through outages by design (workers); a request must not: fail now, not at the deadline.
+  if (!deps.queues.connected()) throw new EnqueueTimeoutError(`${envelope.name} not enqueued: redis is down`);
   const adding = deps.queues.queue(lane).add({
     groupId: opts.groupId,
     data: envelope,

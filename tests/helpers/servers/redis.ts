@@ -14,6 +14,8 @@ export interface RedisProcess {
   readonly port: number;
   readonly url: string;
   readonly pid: number;
+  /** False after kill() until restart(). */
+  readonly running: boolean;
   /** SIGKILL: the server vanishes mid-command, as in a crash. */
   kill(): Promise<void>;
   /** SIGSTOP / SIGCONT: the server keeps its socket but answers nothing (a hung host). */
@@ -115,6 +117,9 @@ export async function startRedis(opts: RedisOptions = {}): Promise<RedisProcess>
     url: `redis://127.0.0.1:${port}`,
     get pid() {
       return proc?.pid ?? 0;
+    },
+    get running() {
+      return proc !== undefined && proc.exitCode === null && proc.signalCode === null;
     },
     kill,
     pause: () => proc?.kill("SIGSTOP"),
