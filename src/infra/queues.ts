@@ -157,8 +157,8 @@ export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
     connected: () => !wasReady || redis.status === "ready",
     async canary(timeoutMs) {
       // The queue client waits through outages by design (no command timeout): bound the probe here, and do not
-      // pile probes into its offline queue while the socket is down.
-      if (redis.status !== "ready") throw new Error(`queue connection ${redis.status}`);
+      // pile probes into its offline queue while the socket is known down (before the first connect, wait).
+      if (wasReady && redis.status !== "ready") throw new Error(`queue connection ${redis.status}`);
       let timer: Timer | undefined;
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(

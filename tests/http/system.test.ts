@@ -23,6 +23,7 @@ describe("health and readiness", () => {
     expect(body.checks.primary.status).toBe("up");
     expect(body.checks.replica.status).toBe("up");
     expect(body.checks.redis.status).toBe("up");
+    expect(body.checks.queue.status).toBe("up");
   });
 
   test("/ready is 503 when the primary database cannot be reached", async () => {
@@ -45,7 +46,10 @@ describe("health and readiness", () => {
     expect(res.status).toBe(503);
     const body = ReadinessSchema.parse(await res.json());
     expect(body.checks.redis.status).toBe("down");
+    expect(body.checks.queue.status).toBe("down");
     expect(body.checks.primary.status).toBe("up");
+    // State and latency only: no driver message (host, port, "ECONNREFUSED") on a public endpoint.
+    expect(JSON.stringify(body)).not.toMatch(/127\.0\.0\.1|ECONNREFUSED|detail/);
     down.deps.redis.cache.disconnect();
     await down.deps.close();
   });
