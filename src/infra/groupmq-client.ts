@@ -9,7 +9,8 @@
  *   with `EVAL` of that source (which also puts the script back in the server's cache for the next `EVALSHA`).
  * - Several workers block on one lane's ready set. A group whose head job is running (or delayed for a retry)
  *   stays in that set by design, so the others pop it, fail to reserve it, put it back and log "Blocking found
- *   group but reserve failed" at warn level, several times per job. That is its normal flow, not a fault:
+ *   group but reserve failed" (then "Not restoring empty group" when another worker took the last job) at warn
+ *   level, several times per job. That is its normal flow, not a fault:
  *   `isRoutineGroupmqWarning` lets our logger keep it at debug.
  * - `getActiveCount()` runs one small script (ZCARD of the processing set): the canary that proves the lane's
  *   scripts run on this client, not only that the socket is open.
@@ -54,9 +55,11 @@ export function reloadScriptsOnNoscript(client: Redis, onReload?: (sha: string) 
   return client;
 }
 
+// The race and its two endings (the group still holds jobs and is put back, or another worker emptied it).
 const ROUTINE_WARNINGS = [
   /^Blocking found group but reserve failed/,
   /^Restored group .* after failed atomic reserve/,
+  /^Not restoring empty group /,
 ];
 
 /** groupmq warnings that describe its normal flow (see above), not a fault. */
