@@ -157,8 +157,16 @@ describe("a job that fails all its attempts", () => {
     await waitFor(async () => (await app.deps.queues.redis.exists(jobKey)) === 0, {
       what: "groupmq to remove the job from the lane",
     });
-    const rejected = () => w.lines.filter((l) => l.message === "job payload rejected" && l.jobId === jobId);
-    await waitFor(() => rejected().length > 0, { what: "the worker's log line" });
-    expect(rejected()).toHaveLength(1);
+    await waitFor(() => w.lines.some((l) => l.message === "job payload rejected" && l.jobId === jobId), {
+      what: "the worker's log line",
+    });
+    // One dead letter. (On a starved machine the 1.5 s test lease can run out before groupmq completes the job,
+    // which hands it out once more: a redelivery, not a retry, and the dead letter is recorded idempotently.)
+    const rows = await app.deps.db.primary
+      .selectFrom("failed_jobs")
+      .select("attempts")
+      .where("job_id", "=", jobId)
+      .execute();
+    expect(rows).toEqual([{ attempts: 1 }]);
   });
 });
