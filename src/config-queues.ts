@@ -56,8 +56,11 @@ export const BackgroundEnvShape = {
   MEDIA_RETENTION_DAYS: z.coerce.number().min(0).default(30),
   MEDIA_PURGE_EVERY_MS: int(1_000).default(3_600_000),
   CACHE_WARM_EVERY_MS: int(1_000).default(900_000),
-  // Queued work whose job never reached the lane (API died between commit and enqueue) is re-enqueued after this.
-  QUEUE_STRANDED_AFTER_MS: int(1_000).default(120_000),
+  // Queued work whose job never reached the lane (API died between commit and enqueue, or a Redis failover lost
+  // the last writes) is re-enqueued after this. Short is safe: the re-enqueue reuses the API's job id, a no-op
+  // while the job exists in the lane; a row leaves `queued` when its job starts; the API's own enqueue ends
+  // within QUEUE_ENQUEUE_TIMEOUT_MS (2 s); a job run twice by the remaining race finds its row done (idempotent).
+  QUEUE_STRANDED_AFTER_MS: int(1_000).default(15_000),
   CACHE_WARM_TOP_N: int(1).default(50),
   BATCH_MAX_IMAGES: int(1).default(20),
   BATCH_MAX_REQUEST_BYTES: int(1_024).default(104_857_600),

@@ -39,6 +39,8 @@ export function workerEnv(
     QUEUE_PRIORITY_BACKOFF_MS: "50",
     WORKER_DRAIN_TIMEOUT_MS: "5000",
     METRICS_PORT: "0",
+    // Tests share one database: a short sweep would re-enqueue other test files' queued rows into this lane.
+    QUEUE_STRANDED_AFTER_MS: "120000",
     ...extra,
   };
 }
