@@ -46,6 +46,8 @@ export type DepsOverrides = Partial<Pick<Deps, "logger" | "clock" | "metrics">> 
   application?: string;
   providerGates?: ProviderGates;
   storage?: BlobStore;
+  /** Workers: enqueues wait this long for Redis instead of failing at once (see createLaneQueues). */
+  enqueueWaitsMs?: number;
 };
 
 /** Everything the app and workers need, built once at start-up and passed in, so tests can build their own. */
@@ -88,7 +90,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     metrics,
   );
   db.start();
-  const queues = createLaneQueues(config, logger);
+  const queues = createLaneQueues(config, logger, { waitThroughOutagesMs: overrides.enqueueWaitsMs });
   const cache = createCache(cacheRedis, config.redis.keyPrefix, metrics);
   const breakerSubscriber = createRedis(config.redis, "subscriber");
   breakerSubscriber.on("error", (err) =>

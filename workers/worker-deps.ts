@@ -11,6 +11,8 @@ export async function buildWorkerDeps(config: Config): Promise<WorkerDeps> {
     application: `plant-community-worker:${config.worker.lanes.join(",")}`,
     // Written synchronously: a worker's last lines (drained, released jobs) come right before process.exit.
     logger: createLogger(config.logLevel, pino.destination({ dest: 1, sync: true })),
+    // A job's follow-up enqueue (its notification) waits out a Redis restart or failover instead of being lost.
+    enqueueWaitsMs: 30_000,
   });
   const mailer = createMailer(config.mail);
   return {

@@ -13,7 +13,7 @@ import { type ChildProcess, spawnBun } from "../../tests/helpers/process.ts";
 import { type PgPair, startPgPair } from "../../tests/helpers/servers/pg-pair.ts";
 import { startS3Server } from "../../tests/helpers/servers/s3.ts";
 import type { ProviderSimulator } from "../../tests/simulators/provider-simulator.ts";
-import { type TcpProxy, startTcpProxy } from "./_tcp-proxy.ts";
+import { startTcpProxy, type TcpProxy } from "./_tcp-proxy.ts";
 
 export type Api = ChildProcess & { url: string };
 export type Worker = ChildProcess & { healthUrl: string; lanes: string };

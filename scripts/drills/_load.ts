@@ -33,7 +33,9 @@ export async function prepareUsers(apiUrl: string, n: number): Promise<{ users: 
     if (res.status !== 201) throw new Error(`register answered ${res.status}: ${await res.text()}`);
     users.push({ email, password, token: ((await res.json()) as { accessToken: string }).accessToken });
   }
-  const list = await fetch(`${apiUrl}/v1/species?limit=1`, { headers: { authorization: `Bearer ${users[0]!.token}` } });
+  const list = await fetch(`${apiUrl}/v1/species?limit=1`, {
+    headers: { authorization: `Bearer ${users[0]!.token}` },
+  });
   const speciesId = ((await list.json()) as { data: { id: string }[] }).data[0]!.id;
   return { users, speciesId };
 }
@@ -75,7 +77,10 @@ export async function startLoad(opts: {
     else {
       const form = new FormData();
       form.append("images", new Blob([image as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "leaf.jpg");
-      [path, init] = ["/v1/identifications", { method: "POST", headers: { ...auth, prefer: "respond-async" }, body: form }];
+      [path, init] = [
+        "/v1/identifications",
+        { method: "POST", headers: { ...auth, prefer: "respond-async" }, body: form },
+      ];
     }
     const started = performance.now();
     const at = Date.now();
@@ -142,7 +147,17 @@ export function printPhase(name: string, samples: Sample[], from: number, to: nu
     const byStatus: Record<string, number> = {};
     for (const s of k) byStatus[s.status] = (byStatus[s.status] ?? 0) + 1;
     console.log(
-      `  ${kind.padEnd(9)} ${String(k.length).padStart(5)}  p50 ${f(pct(k.map((s) => s.ms), 50)).padStart(6)} ms  p99 ${f(pct(k.map((s) => s.ms), 99)).padStart(6)} ms  ${Object.entries(byStatus)
+      `  ${kind.padEnd(9)} ${String(k.length).padStart(5)}  p50 ${f(
+        pct(
+          k.map((s) => s.ms),
+          50,
+        ),
+      ).padStart(6)} ms  p99 ${f(
+        pct(
+          k.map((s) => s.ms),
+          99,
+        ),
+      ).padStart(6)} ms  ${Object.entries(byStatus)
         .map(([s, n]) => `${s}:${n}`)
         .join(" ")}`,
     );
@@ -155,7 +170,9 @@ export function printPhase(name: string, samples: Sample[], from: number, to: nu
 /** Seconds from `since` until every kind of request succeeds again and keeps succeeding (NaN if never). */
 export function recoverySeconds(samples: Sample[], since: number): number {
   const after = samples.filter((s) => s.at >= since);
-  const lastFailure = after.filter((s) => !ok(s.kind, s.status)).reduce((m, s) => Math.max(m, s.at + s.ms), since);
+  const lastFailure = after
+    .filter((s) => !ok(s.kind, s.status))
+    .reduce((m, s) => Math.max(m, s.at + s.ms), since);
   const succeededAfter = after.some((s) => s.at >= lastFailure && ok(s.kind, s.status));
   return succeededAfter ? (lastFailure - since) / 1000 : Number.NaN;
 }
@@ -206,7 +223,9 @@ export async function printLosses(stack: FaultStack, accepted: string[], timeout
   console.log(
     `accepted (202) ${accepted.length}: ${Object.entries(statuses)
       .map(([k, v]) => `${k} ${v}`)
-      .join(", ")}; lost ${lost}; notified ${notes.size}, twice ${doubled} (checked ${waitedS} s after the load)`,
+      .join(
+        ", ",
+      )}; lost ${lost}; notified ${notes.size}, twice ${doubled} (checked ${waitedS} s after the load)`,
   );
   return { lost, doubled };
 }

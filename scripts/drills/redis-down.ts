@@ -5,7 +5,14 @@
  */
 import { startRedis } from "../../tests/helpers/servers/redis.ts";
 import { startFaultStack } from "./_fault-stack.ts";
-import { prepareUsers, printLogSummary, printLosses, printPhase, recoverySeconds, startLoad } from "./_load.ts";
+import {
+  prepareUsers,
+  printLogSummary,
+  printLosses,
+  printPhase,
+  recoverySeconds,
+  startLoad,
+} from "./_load.ts";
 
 export default async function drill(args: string[]) {
   const downSeconds = Number(args[0] ?? 10);

@@ -108,6 +108,8 @@ export type LaneQueues = {
   canary(timeoutMs: number): Promise<void>;
   /** False while the queue connection, once up, is known to be down: an enqueue then fails at once. */
   connected(): boolean;
+  /** How long an enqueue may wait for Redis. */
+  readonly enqueueTimeoutMs: number;
   close(): Promise<void>;
 };
 
@@ -116,7 +118,16 @@ export function laneNamespace(keyPrefix: string, lane: Lane): string {
   return `${keyPrefix}${lane}`;
 }
 
-export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
+/**
+ * `waitThroughOutages` (workers): an enqueue waits for Redis to come back, up to `waitThroughOutages` ms,
+ * instead of failing at once: a job's follow-up (its notification) is not on anyone's request path, and it
+ * must not be lost because Redis restarted while the job ran. The API fails fast (QUEUE_ENQUEUE_TIMEOUT_MS).
+ */
+export function createLaneQueues(
+  config: Config,
+  logger: Logger,
+  opts: { waitThroughOutagesMs?: number } = {},
+): LaneQueues {
   // Its own connection: queue commands must not wait behind cache traffic, and they retry through outages.
   // groupmq never reloads its Lua scripts after a Redis restart or failover; this client does it for it.
   const redis = reloadScriptsOnNoscript(createRedis(config.redis, "queue"), () =>
@@ -154,7 +165,8 @@ export function createLaneQueues(config: Config, logger: Logger): LaneQueues {
     quiet: () => {
       quiet = true;
     },
-    connected: () => !wasReady || redis.status === "ready",
+    connected: () => opts.waitThroughOutagesMs !== undefined || !wasReady || redis.status === "ready",
+    enqueueTimeoutMs: opts.waitThroughOutagesMs ?? config.queues.enqueueTimeoutMs,
     async canary(timeoutMs) {
       // The queue client waits through outages by design (no command timeout): bound the probe here, and do not
       // pile probes into its offline queue while the socket is known down (before the first connect, wait).
@@ -243,7 +255,7 @@ async function addToLane(
   });
   let timer: Timer | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    const ms = deps.queues.config.enqueueTimeoutMs;
+    const ms = deps.queues.enqueueTimeoutMs;
     timer = setTimeout(
       () => reject(new EnqueueTimeoutError(`${envelope.name} not enqueued within ${ms} ms`)),
       ms,
