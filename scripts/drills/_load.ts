@@ -183,6 +183,11 @@ export function firstSuccessSeconds(samples: Sample[], kind: Kind, since: number
   return first ? (first.at + first.ms - since) / 1000 : Number.NaN;
 }
 
+const clock = (time: unknown) => {
+  const d = new Date(typeof time === "number" ? time : String(time));
+  return Number.isNaN(d.getTime()) ? String(time) : d.toISOString().slice(11, 23);
+};
+
 /** The warn/error lines of the API and workers, counted by message: what an operator would have seen. */
 export function printLogSummary(stack: FaultStack) {
   for (const [name, procs] of [
@@ -193,10 +198,16 @@ export function printLogSummary(stack: FaultStack) {
     for (const p of procs)
       for (const l of p.lines)
         if (l.level === "warn" || l.level === "error" || l.level === "fatal") {
-          const key = `${l.level} ${String(l.message ?? "").slice(0, 90)}`;
+          const err = l.err ? ` (${String(l.err).slice(0, 70)})` : "";
+          const key = `${l.level} ${String(l.message ?? "").slice(0, 70)}${err}`;
           counts.set(key, (counts.get(key) ?? 0) + 1);
         }
-    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6);
+    const top = [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8);
+    const transitions = procs
+      .flatMap((p) => p.lines)
+      .filter((l) => l.message === "circuit breaker state changed")
+      .map((l) => `${l.breaker} ${l.from}->${l.to} at ${clock(l.time)} (${l.reason})`);
+    if (transitions.length) console.log(`${name} breakers: ${transitions.slice(0, 12).join("; ")}`);
     console.log(`${name} log: ${top.length ? top.map(([k, n]) => `${n}x ${k}`).join(" | ") : "no warnings"}`);
   }
 }
