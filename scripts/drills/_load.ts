@@ -8,7 +8,16 @@ import type { FaultStack } from "./_fault-stack.ts";
 
 export type Kind = "species" | "me" | "identify" | "login";
 /** status 0: connection error; -1: no answer within the client deadline (a hang). */
-export type Sample = { at: number; kind: Kind; status: number; ms: number; api: string; bare503?: boolean };
+export type Sample = {
+  at: number;
+  kind: Kind;
+  status: number;
+  ms: number;
+  api: string;
+  bare503?: boolean;
+  /** The problem's `code` (and detail) for 4xx/5xx answers. */
+  problem?: string;
+};
 type User = { email: string; password: string; token: string };
 
 const HANG_MS = 10_000;
@@ -86,6 +95,7 @@ export async function startLoad(opts: {
     const at = Date.now();
     let status: number;
     let bare503 = false;
+    let problem: string | undefined;
     try {
       const res = await fetch(`${api}${path}`, { ...init, signal: AbortSignal.timeout(HANG_MS) });
       status = res.status;
@@ -94,10 +104,18 @@ export async function startLoad(opts: {
         (!res.headers.get("retry-after") || res.headers.get("content-type") !== "application/problem+json");
       const text = await res.text();
       if (kind === "identify" && status === 202) accepted.push((JSON.parse(text) as { id: string }).id);
+      if (status >= 400) {
+        try {
+          const body = JSON.parse(text) as { code?: string; detail?: string };
+          problem = `${body.code}: ${body.detail ?? ""}`.slice(0, 80);
+        } catch {
+          problem = text.slice(0, 80);
+        }
+      }
     } catch (err) {
       status = (err as Error).name === "TimeoutError" ? -1 : 0;
     }
-    samples.push({ at, kind, status, ms: performance.now() - started, api, bare503 });
+    samples.push({ at, kind, status, ms: performance.now() - started, api, bare503, problem });
     // A refused connection answers in microseconds: do not spin on it.
     if (status === 0) await Bun.sleep(20);
   };
@@ -162,6 +180,16 @@ export function printPhase(name: string, samples: Sample[], from: number, to: nu
         .join(" ")}`,
     );
   }
+  const problems = new Map<string, number>();
+  for (const s of inPhase) if (s.problem) problems.set(s.problem, (problems.get(s.problem) ?? 0) + 1);
+  if (problems.size)
+    console.log(
+      `  errors: ${[...problems]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([p, n]) => `${n}x ${p}`)
+        .join(" | ")}`,
+    );
   const bare503 = inPhase.filter((s) => s.bare503).length;
   if (bare503) console.log(`  503 without Retry-After or problem+json: ${bare503}`);
   return { p99: pct(ms, 99), hung: statuses["no-answer"] ?? 0, count: inPhase.length };
