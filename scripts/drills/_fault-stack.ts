@@ -67,6 +67,8 @@ export async function startFaultStack(opts: {
     REDIS_KEY_PREFIX: `drill:${crypto.randomUUID()}:`,
     LOG_LEVEL: "info",
     METRICS_PORT: "0",
+    // One signing key for every API process, as in production (outside it each process makes its own).
+    JWT_SECRET: `drill-${crypto.randomUUID()}-${crypto.randomUUID()}`,
     // Cheap password hashing and no quotas: the drill measures faults, not argon2 or budgets.
     ARGON2_MEMORY_KIB: "1024",
     ARGON2_TIME_COST: "1",
