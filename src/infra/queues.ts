@@ -119,7 +119,7 @@ export function laneNamespace(keyPrefix: string, lane: Lane): string {
 }
 
 /**
- * `waitThroughOutages` (workers): an enqueue waits for Redis to come back, up to `waitThroughOutages` ms,
+ * `waitThroughOutagesMs` (workers): an enqueue waits for Redis to come back, up to that many ms,
  * instead of failing at once: a job's follow-up (its notification) is not on anyone's request path, and it
  * must not be lost because Redis restarted while the job ran. The API fails fast (QUEUE_ENQUEUE_TIMEOUT_MS).
  */
