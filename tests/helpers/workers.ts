@@ -39,8 +39,9 @@ export function workerEnv(
     QUEUE_PRIORITY_BACKOFF_MS: "50",
     WORKER_DRAIN_TIMEOUT_MS: "5000",
     METRICS_PORT: "0",
-    // Tests share one database: a short sweep would re-enqueue other test files' queued rows into this lane.
-    QUEUE_STRANDED_AFTER_MS: "120000",
+    // Tests share one database: the stranded-work sweep would re-enqueue other test files' old queued rows into
+    // this test's lanes (extra jobs, notifications and load). Off in practice; a test that needs it sets it.
+    QUEUE_STRANDED_AFTER_MS: "86400000",
     ...extra,
   };
 }
