@@ -29,7 +29,7 @@ export class PostgresJsDialect implements Dialect {
     private readonly onQuery?: QueryTimer,
   ) {}
   createAdapter() {
-    return new MigrationLockAdapter(this.sql);
+    return new PostgresAdapter();
   }
   createDriver(): Driver {
     return new PooledDriver(this.sql, this.onQuery);
@@ -88,6 +88,10 @@ class PooledConnection implements DatabaseConnection {
     this.reserved = undefined;
   }
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    // Kysely's migration lock is a session-level pg_advisory_lock, unlocked later on "the same connection": pin
+    // this connection from the lock on (its transaction reuses it), or the unlock lands on another pooled
+    // connection and the lock stays held, hanging the next instance's start.
+    if (!this.reserved && compiled.sql.includes("pg_advisory_lock(")) await this.reserve();
     const target = this.reserved ?? this.pool;
     const started = performance.now();
     let result: Awaited<ReturnType<Sql["unsafe"]>>;
@@ -110,41 +114,3 @@ class PooledConnection implements DatabaseConnection {
     throw new Error("streamQuery is not supported by this dialect");
   }
 }
-
-/**
- * Kysely takes the migration lock with a session-level `pg_advisory_lock` and releases it with a second query,
- * expecting both on one connection; this dialect sends single queries to the pool, so the unlock could land on
- * another connection and the lock stayed held for the life of the pool (a second instance then hung at start,
- * waiting for it). Both run on one reserved connection here.
- */
-class MigrationLockAdapter extends PostgresAdapter {
-  private held: ReservedSql | undefined;
-  constructor(private readonly sql: Sql) {
-    super();
-  }
-  override async acquireMigrationLock(): Promise<void> {
-    const conn = await this.sql.reserve();
-    try {
-      await conn.unsafe("select set_config('lock_timeout', '3600000', false)");
-      await conn.unsafe(`select pg_advisory_lock(${MIGRATION_LOCK_ID})`);
-    } catch (err) {
-      conn.release();
-      throw err;
-    }
-    this.held = conn;
-  }
-  override async releaseMigrationLock(): Promise<void> {
-    const conn = this.held;
-    this.held = undefined;
-    if (!conn) return;
-    try {
-      await conn.unsafe(`select pg_advisory_unlock(${MIGRATION_LOCK_ID})`);
-      await conn.unsafe("select set_config('lock_timeout', '0', false)");
-    } finally {
-      conn.release();
-    }
-  }
-}
-
-/** Kysely's own lock id, so a migration run by a plain Kysely (another tool) still excludes ours. */
-const MIGRATION_LOCK_ID = "3853314791062309107";
