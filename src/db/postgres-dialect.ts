@@ -11,9 +11,22 @@ import {
   type TransactionSettings,
 } from "kysely";
 import type { ReservedSql, Sql } from "postgres";
+import type { DbGate } from "./db-gate.ts";
+import { type Deadlines, DbTimeoutError, queryWithDeadline, reserveWithDeadline } from "./deadline.ts";
 
 /** Called once per query with its duration in seconds (failed queries too); feeds db_query_duration_seconds. */
 export type QueryTimer = (seconds: number) => void;
+
+export type DialectOptions = {
+  onQuery?: QueryTimer;
+  /** Without them a query may wait as long as postgres.js does (migrations, scripts). */
+  deadlines?: Deadlines;
+  /** Fail fast while the server is known to be down (db-gate.ts). */
+  gate?: DbGate;
+};
+
+/** A rollback after the transaction's deadline still gets this long: it releases the server's locks. */
+const ROLLBACK_GRACE_MS = 2_000;
 
 /**
  * Kysely over postgres.js without a reserved connection per query.
@@ -22,17 +35,18 @@ export type QueryTimer = (seconds: number) => void;
  * a handful of connections and costs a round of pool bookkeeping each time (measured: about half the
  * throughput of plain postgres.js on the catalogue read). Here a single query goes straight to the pool,
  * where postgres.js pipelines it; a connection is reserved only when Kysely opens a transaction.
+ * Every query, reservation and transaction has a client-side deadline (deadline.ts) when `deadlines` is set.
  */
 export class PostgresJsDialect implements Dialect {
   constructor(
     private readonly sql: Sql,
-    private readonly onQuery?: QueryTimer,
+    private readonly opts: DialectOptions = {},
   ) {}
   createAdapter() {
     return new PostgresAdapter();
   }
   createDriver(): Driver {
-    return new PooledDriver(this.sql, this.onQuery);
+    return new PooledDriver(this.sql, this.opts);
   }
   createIntrospector(db: Kysely<any>) {
     return new PostgresIntrospector(db);
@@ -45,11 +59,11 @@ export class PostgresJsDialect implements Dialect {
 class PooledDriver implements Driver {
   constructor(
     private readonly sql: Sql,
-    private readonly onQuery?: QueryTimer,
+    private readonly opts: DialectOptions,
   ) {}
   async init() {}
   async acquireConnection(): Promise<DatabaseConnection> {
-    return new PooledConnection(this.sql, this.onQuery);
+    return new PooledConnection(this.sql, this.opts);
   }
   async beginTransaction(connection: DatabaseConnection, settings: TransactionSettings) {
     const conn = connection as PooledConnection;
@@ -63,7 +77,9 @@ class PooledDriver implements Driver {
     await connection.executeQuery(CompiledQuery.raw("commit"));
   }
   async rollbackTransaction(connection: DatabaseConnection) {
-    await connection.executeQuery(CompiledQuery.raw("rollback"));
+    const conn = connection as PooledConnection;
+    conn.rollingBack = true;
+    await conn.executeQuery(CompiledQuery.raw("rollback"));
   }
   async releaseConnection(connection: DatabaseConnection) {
     (connection as PooledConnection).release();
@@ -75,26 +91,58 @@ class PooledDriver implements Driver {
 
 class PooledConnection implements DatabaseConnection {
   private reserved: ReservedSql | undefined;
+  /** Set by `reserve()`: the moment the transaction must be over. */
+  private transactionDeadlineAt = Number.POSITIVE_INFINITY;
+  rollingBack = false;
   constructor(
     private readonly pool: Sql,
-    private readonly onQuery?: QueryTimer,
+    private readonly opts: DialectOptions,
   ) {}
 
   async reserve() {
-    this.reserved ??= await this.pool.reserve();
+    if (this.reserved) return;
+    const { deadlines, gate } = this.opts;
+    if (!deadlines) {
+      this.reserved = await this.pool.reserve();
+      return;
+    }
+    const reserving = () => reserveWithDeadline(this.pool, deadlines.acquireMs);
+    this.reserved = gate ? await gate.run(reserving) : await reserving();
+    this.transactionDeadlineAt = performance.now() + deadlines.transactionMs;
   }
   release() {
     this.reserved?.release();
     this.reserved = undefined;
+    this.transactionDeadlineAt = Number.POSITIVE_INFINITY;
+    this.rollingBack = false;
   }
+
+  /** The time this statement may take: the statement deadline, cut short by the transaction's. */
+  private budgetMs(deadlines: Deadlines): number {
+    if (this.rollingBack) return Math.min(deadlines.statementMs, ROLLBACK_GRACE_MS);
+    const left = this.transactionDeadlineAt - performance.now();
+    if (left <= 0) {
+      throw new DbTimeoutError(`the transaction ran past its deadline of ${deadlines.transactionMs} ms`);
+    }
+    return Math.min(deadlines.statementMs, left);
+  }
+
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
     const target = this.reserved ?? this.pool;
+    const { deadlines, gate, onQuery } = this.opts;
+    const send = () => {
+      const budget = deadlines && this.budgetMs(deadlines);
+      const pending = target.unsafe(compiled.sql, compiled.parameters as any[], { prepare: true });
+      if (!deadlines || budget === undefined) return pending;
+      return queryWithDeadline(pending, Math.min(deadlines.acquireMs, budget), budget, "query");
+    };
     const started = performance.now();
     let result: Awaited<ReturnType<Sql["unsafe"]>>;
     try {
-      result = await target.unsafe(compiled.sql, compiled.parameters as any[], { prepare: true });
+      // Inside a transaction the connection is already ours: the gate was passed at `reserve()`.
+      result = gate ? await gate.run(send, this.reserved !== undefined) : await send();
     } finally {
-      this.onQuery?.((performance.now() - started) / 1000);
+      onQuery?.((performance.now() - started) / 1000);
     }
     const command = result.command;
     return {
