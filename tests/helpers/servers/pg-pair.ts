@@ -44,6 +44,10 @@ export interface PgPairControl {
   resumeReplay(): Promise<void>;
   /** Waits until the standby has replayed everything the primary has written so far. */
   waitForCatchUp(timeoutMs?: number): Promise<void>;
+  /** Stops the primary immediately (a crash: clients see their connections drop and new ones refused). */
+  stopPrimary(): Promise<void>;
+  /** Starts the primary again (retrying for ~5 s) and waits until it accepts connections. */
+  startPrimary(): Promise<void>;
 }
 
 export interface PgPair extends PgPairControl {
@@ -72,6 +76,23 @@ function urlFor(port: number): string {
 }
 
 function makeControl(ctl: ControlData): PgPairControl {
+  const startNode = async (node: typeof ctl.primary, label: string) => {
+    // After a crash-like stop, pg_ctl start can fail for a short while: retry for ~5 s.
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const res = await pgCtlStart(ctl, node);
+      if (res.code === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `starting the ${label} failed (exit ${res.code}): ${res.stderr.trim()}\n${logTail(node.logFile)}`,
+        );
+      }
+      await Bun.sleep(150);
+    }
+    await waitFor(`the ${label} to accept connections`, 15_000, async () =>
+      (await psql(ctl, node.port, "select 1", 3_000)) === "1" ? true : undefined,
+    );
+  };
   const control: PgPairControl = {
     primaryUrl: urlFor(ctl.primary.port),
     replicaUrl: urlFor(ctl.replica.port),
@@ -102,6 +123,15 @@ function makeControl(ctl: ControlData): PgPairControl {
         (await psql(ctl, ctl.replica.port, "select 1", 3_000)) === "1" ? true : undefined,
       );
     },
+
+    async stopPrimary() {
+      await stopNode(ctl, ctl.primary);
+      await waitFor("the primary to stop", 10_000, async () =>
+        postmasterPid(ctl.primary.dataDir) === undefined ? true : undefined,
+      );
+    },
+
+    startPrimary: () => startNode(ctl.primary, "primary"),
 
     async pauseReplay() {
       await psql(ctl, ctl.replica.port, "select pg_wal_replay_pause()");
