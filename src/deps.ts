@@ -66,7 +66,10 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const gateFor = (name: "primary" | "replica") =>
     new DbGate(name, config.db.probeIntervalMs, Date.now, (down, err) =>
       down
-        ? logger.error({ database: name, err: String(err) }, "database unreachable: failing fast until a probe succeeds")
+        ? logger.error(
+            { database: name, err: String(err) },
+            "database unreachable: failing fast until a probe succeeds",
+          )
         : logger.info({ database: name }, "database reachable again"),
     );
   const primaryGate = gateFor("primary");

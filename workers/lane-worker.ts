@@ -9,6 +9,7 @@ import {
 } from "../src/infra/queues.ts";
 import { childTraceparent, runWithTraceparent, traceIdOf } from "../src/infra/trace-context.ts";
 import { recordDeadLetter } from "./dead-letters.ts";
+import { deferJob, JobDeferralExpiredError, JobDeferred } from "./defer-job.ts";
 import type { JobContext, JobRegistry, WorkerDeps } from "./job-types.ts";
 import { releaseJob } from "./release-job.ts";
 
@@ -139,6 +140,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       return result ?? null;
     } catch (caught) {
       if (entry.released) return handedBack();
+      if (caught instanceof JobDeferred) return defer(job, envelope.name, payload, caught, ctx);
       const error = toError(caught);
       const final = attempt >= laneConfig.attempts;
       const outcome = final ? "failed" : error instanceof JobTimeoutError ? "timeout" : "retry";
@@ -158,6 +160,42 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       metrics.runSeconds.observe({ lane, job: envelope.name }, (Date.now() - started) / 1000);
       if (running.size === 0) onIdle?.();
     }
+  }
+
+  /**
+   * The job waits for a dependency (an open breaker) without spending an attempt; past the lane's cap it is
+   * dead-lettered with a reason that says so. groupmq's own completion of the run is then a no-op: the job is
+   * no longer in its processing set.
+   */
+  async function defer(
+    job: ReservedJob<JobEnvelope>,
+    name: JobEnvelope["name"],
+    payload: unknown,
+    deferred: JobDeferred,
+    ctx: JobContext,
+  ): Promise<unknown> {
+    const result = await deferJob(queue.redis, queue.namespace, job.id, {
+      delayMs: deferred.delayMs,
+      capMs: deps.config.queues.deferMaxMs,
+      counted: true,
+    });
+    if (result.kind === "deferred") {
+      metrics.finished.inc({ lane, job: name, outcome: "deferred" });
+      ctx.logger.info(
+        { delayMs: deferred.delayMs, waitedMs: result.waitedMs, reason: deferred.reason },
+        "job deferred",
+      );
+      return { deferredMs: deferred.delayMs };
+    }
+    if (result.kind === "lost") return null;
+    const error = new JobDeferralExpiredError(deferred.reason, result.waitedMs, { cause: deferred.cause });
+    metrics.finished.inc({ lane, job: name, outcome: "failed" });
+    ctx.logger.error({ err: error.message, errName: error.name, final: true }, "job failed");
+    await deadLetter(job, error, ctx.attempt);
+    await registry[name].onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
+      ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
+    });
+    return { deadLettered: true };
   }
 
   /** groupmq fails a job after maxStalledCount crashes, keeps no copy and leaves the rest of its group waiting. */

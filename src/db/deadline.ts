@@ -53,10 +53,13 @@ export function queryWithDeadline<T>(
       }
       reject(new DbTimeoutError(message));
     };
-    const acquireTimer = setTimeout(() => {
-      // `state` is set once postgres.js has written the query to a connection.
-      if (!pending.state) giveUp(`${what}: no database connection within ${acquireMs} ms`);
-    }, Math.max(0, acquireMs));
+    const acquireTimer = setTimeout(
+      () => {
+        // `state` is set once postgres.js has written the query to a connection.
+        if (!pending.state) giveUp(`${what}: no database connection within ${acquireMs} ms`);
+      },
+      Math.max(0, acquireMs),
+    );
     const totalTimer = setTimeout(
       () => giveUp(`${what}: no answer from the database within ${totalMs} ms`),
       Math.max(0, totalMs),

@@ -12,7 +12,7 @@ import {
 } from "kysely";
 import type { ReservedSql, Sql } from "postgres";
 import type { DbGate } from "./db-gate.ts";
-import { type Deadlines, DbTimeoutError, queryWithDeadline, reserveWithDeadline } from "./deadline.ts";
+import { DbTimeoutError, type Deadlines, queryWithDeadline, reserveWithDeadline } from "./deadline.ts";
 
 /** Called once per query with its duration in seconds (failed queries too); feeds db_query_duration_seconds. */
 export type QueryTimer = (seconds: number) => void;

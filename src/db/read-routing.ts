@@ -90,7 +90,9 @@ export class DbRouter {
       // The insert position, not the write position: with synchronous_commit off a commit can return before
       // its record is written out, and it is always before the insert position.
       const [row] = await queryWithDeadline(
-        this.primarySql`select pg_current_wal_insert_lsn()::text as lsn` as unknown as Promise<{ lsn: string }[]>,
+        this.primarySql`select pg_current_wal_insert_lsn()::text as lsn` as unknown as Promise<
+          { lsn: string }[]
+        >,
         this.opts.positionTimeoutMs ?? 1_000,
         this.opts.positionTimeoutMs ?? 1_000,
         "WAL position",
@@ -98,7 +100,10 @@ export class DbRouter {
       return row ? walPosition(row.lsn) : UNKNOWN_POSITION;
     } catch (err) {
       // The write is committed; without its position the client's reads stay on the primary for the TTL.
-      this.logger.warn({ err: String(err) }, "WAL position after a write not read; falling back to the window");
+      this.logger.warn(
+        { err: String(err) },
+        "WAL position after a write not read; falling back to the window",
+      );
       return UNKNOWN_POSITION;
     }
   }
@@ -112,7 +117,8 @@ export class DbRouter {
     if (clientKey && this.enabled) {
       const marker = await this.positions.lookup(clientKey);
       if (marker === UNKNOWN_POSITION) return { db: this.primary, onReplica: false };
-      if (marker !== undefined && !this.monitor.hasReplayed(marker)) return { db: this.primary, onReplica: false };
+      if (marker !== undefined && !this.monitor.hasReplayed(marker))
+        return { db: this.primary, onReplica: false };
     }
     return { db: this.replica, onReplica: true };
   }

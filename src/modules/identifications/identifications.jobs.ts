@@ -34,7 +34,7 @@ export type QueueCaller = {
   traceparent?: string;
 };
 type AcceptDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock">;
-export type JobDeps = AcceptDeps & Pick<Deps, "providers">;
+export type JobDeps = AcceptDeps & Pick<Deps, "providers" | "breakers">;
 
 export type PendingStatus = "queued" | "processing" | "failed";
 
@@ -55,10 +55,16 @@ export function queueCallerOf(c: Context<AppEnv>): QueueCaller {
   };
 }
 
-/** Neither provider could answer: worth another attempt later (the lane's backoff). */
+/**
+ * Neither provider could answer: worth another run later. With `breakerOpen` (a breaker refused the call) the
+ * job waits for the breaker's retry time without spending an attempt; otherwise the lane's backoff applies.
+ */
 export class ProvidersUnavailableError extends Error {
   override readonly name = "ProvidersUnavailableError";
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly breakerOpen = false,
+  ) {
     super(`neither identification provider is available (retry after ${retryAfterSeconds} s)`);
   }
 }
