@@ -14,13 +14,13 @@ import { enqueue } from "../../infra/queues.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
 import { type AuditActor, auditActor, recordAudit } from "../audit/audit.record.ts";
 import {
-  failIdentification,
   type IdentificationRequest,
   insertQueuedIdentification,
   type QueuedIdentificationRow as QueuedRow,
 } from "../identification-batches/queued-identifications.repo.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { IdempotencyKeyTaken } from "./identifications.create.ts";
+import { discardUnqueued } from "./identifications.discard.ts";
 import { identificationPath, type MediaView } from "./identifications.dto.ts";
 import type { MediaRow, NewMedia } from "./identifications.repo.ts";
 import type { Identification } from "./identifications.schemas.ts";
@@ -213,10 +213,7 @@ export async function acceptIdentification(
     );
   } catch (err) {
     deps.logger.error({ err: String(err), identificationId: prepared.id }, "identification.run not enqueued");
-    await failIdentification(deps.db.primary, prepared.id, {
-      code: "queue_unavailable",
-      message: "The job queue was not available.",
-    });
+    await discardUnqueued(deps, caller, [prepared], idempotency?.key);
     throw new ApiError("service_unavailable", "Background identification is not available right now.", {
       headers: { "Retry-After": "5" },
       cause: err,
