@@ -1,4 +1,5 @@
 import { type ReservedJob, Worker } from "groupmq";
+import { isConnectionError } from "../src/db/errors.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import {
   backoffDelay,
@@ -26,6 +27,9 @@ export type LaneWorker = {
   /** Stops taking jobs, waits for the running ones until `deadlineAt`, then hands the rest back to the lane. */
   drain(deadlineAt: number): Promise<{ released: number }>;
 };
+
+/** How soon a job that met an unreachable database runs again (the database gate lets one probe through). */
+const DB_RETRY_MS = 1_000;
 
 /** A promise that never settles: groupmq then neither completes nor retries a job we handed back. */
 const handedBack = () => new Promise<never>(() => {});
@@ -141,6 +145,11 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     } catch (caught) {
       if (entry.released) return handedBack();
       if (caught instanceof JobDeferred) return defer(job, envelope.name, payload, caught, ctx);
+      // An unreachable database is an outage, not this job's fault: wait for it without spending attempts.
+      if (isConnectionError(caught)) {
+        const deferred = new JobDeferred(DB_RETRY_MS, "the database is unreachable", { cause: caught });
+        return defer(job, envelope.name, payload, deferred, ctx);
+      }
       const error = toError(caught);
       const final = attempt >= laneConfig.attempts;
       const outcome = final ? "failed" : error instanceof JobTimeoutError ? "timeout" : "retry";

@@ -11,8 +11,14 @@ import {
   type TransactionSettings,
 } from "kysely";
 import type { ReservedSql, Sql } from "postgres";
-import type { DbGate } from "./db-gate.ts";
-import { DbTimeoutError, type Deadlines, queryWithDeadline, reserveWithDeadline } from "./deadline.ts";
+import { type DbGate, isUnreachable } from "./db-gate.ts";
+import {
+  DbTimeoutError,
+  DbUnavailableError,
+  type Deadlines,
+  queryWithDeadline,
+  reserveWithDeadline,
+} from "./deadline.ts";
 
 /** Called once per query with its duration in seconds (failed queries too); feeds db_query_duration_seconds. */
 export type QueryTimer = (seconds: number) => void;
@@ -94,6 +100,8 @@ class PooledConnection implements DatabaseConnection {
   /** Set by `reserve()`: the moment the transaction must be over. */
   private transactionDeadlineAt = Number.POSITIVE_INFINITY;
   rollingBack = false;
+  /** The reserved connection's socket failed: nothing more may be sent on it (see release()). */
+  private broken = false;
   constructor(
     private readonly pool: Sql,
     private readonly opts: DialectOptions,
@@ -111,8 +119,12 @@ class PooledConnection implements DatabaseConnection {
     this.transactionDeadlineAt = performance.now() + deadlines.transactionMs;
   }
   release() {
-    this.reserved?.release();
+    // A reserved connection whose socket died must not be handed back: postgres.js has already put it among
+    // its closed connections, and release() would mark it open, so the next query would be written to a
+    // socket that is gone (an uncaught TypeError in postgres.js that kills the process).
+    if (!this.broken) this.reserved?.release();
     this.reserved = undefined;
+    this.broken = false;
     this.transactionDeadlineAt = Number.POSITIVE_INFINITY;
     this.rollingBack = false;
   }
@@ -128,6 +140,11 @@ class PooledConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.broken) {
+      // The server ended the session, and with it the transaction: there is nothing left to roll back.
+      if (this.rollingBack) return { rows: [] };
+      throw new DbUnavailableError("the transaction's database connection was lost");
+    }
     const target = this.reserved ?? this.pool;
     const { deadlines, gate, onQuery } = this.opts;
     const send = () => {
@@ -141,6 +158,9 @@ class PooledConnection implements DatabaseConnection {
     try {
       // Inside a transaction the connection is already ours: the gate was passed at `reserve()`.
       result = gate ? await gate.run(send, this.reserved !== undefined) : await send();
+    } catch (err) {
+      if (this.reserved && isUnreachable(err)) this.broken = true;
+      throw err;
     } finally {
       onQuery?.((performance.now() - started) / 1000);
     }

@@ -65,6 +65,11 @@ export interface StartPgPairOptions {
   maxConnections?: number;
   /** Deadline for the standby to stream after the start (each step also has its own timeout); default 30 s. */
   timeoutMs?: number;
+  /**
+   * Commits wait for their WAL to be written (synchronous_commit on), so a crash of the primary loses no
+   * acknowledged commit: what the fault drills need to count lost work. Off by default (faster tests).
+   */
+  durableCommits?: boolean;
 }
 
 const SHM_ROOT = "/dev/shm";
@@ -281,7 +286,7 @@ export async function startPgPair(opts: StartPgPairOptions = {}): Promise<PgPair
       wal_receiver_status_interval: "1s",
       wal_retrieve_retry_interval: "200ms",
       fsync: "off",
-      synchronous_commit: "off",
+      synchronous_commit: opts.durableCommits ? "on" : "off",
       full_page_writes: "off",
       timezone: "UTC",
       log_timezone: "UTC",

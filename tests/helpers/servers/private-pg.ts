@@ -5,10 +5,10 @@
 import { closeSql, connectSql, createDb } from "../../../src/db/connect.ts";
 import { migrateToLatest } from "../../../src/db/migrate.ts";
 import { seedSpecies } from "../../../src/db/seed.ts";
-import { type PgPair, startPgPair } from "./pg-pair.ts";
+import { type PgPair, type StartPgPairOptions, startPgPair } from "./pg-pair.ts";
 
-export async function startMigratedPgPair(): Promise<PgPair> {
-  const pair = await startPgPair();
+export async function startMigratedPgPair(opts: StartPgPairOptions = {}): Promise<PgPair> {
+  const pair = await startPgPair(opts);
   const sql = connectSql(pair.primaryUrl, { max: 2, application: "private-pg-setup" });
   try {
     const db = createDb(sql);
