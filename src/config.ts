@@ -52,7 +52,7 @@ const EnvSchema = z
     REPLICA_HEALTH_INTERVAL_MS: ms.default(2_000),
     // Client-side deadlines on the database path (a dead server cannot enforce its own), see src/db/deadline.ts.
     DATABASE_CONNECT_TIMEOUT_MS: ms.min(100).default(2_000),
-    DATABASE_ACQUIRE_TIMEOUT_MS: ms.min(10).default(1_000),
+    DATABASE_ACQUIRE_TIMEOUT_MS: ms.min(10).default(2_000),
     DATABASE_STATEMENT_TIMEOUT_MS: ms.min(10).default(5_000),
     DATABASE_TRANSACTION_TIMEOUT_MS: ms.min(10).default(10_000),
     DATABASE_RECONNECT_MAX_MS: ms.min(10).default(500),
