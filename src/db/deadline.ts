@@ -37,6 +37,11 @@ export function queryWithDeadline<T>(
   acquireMs: number,
   totalMs: number,
   what: string,
+  /**
+   * False inside a transaction: there the statement is left to run (the server's own statement_timeout ends
+   * it) because cancelling could take a later ROLLBACK with it and leave the connection in an open transaction.
+   */
+  cancel = true,
 ): Promise<T> {
   const pending = query as Promise<T> & { state?: unknown; cancel?: () => unknown };
   return new Promise<T>((resolve, reject) => {
@@ -47,7 +52,7 @@ export function queryWithDeadline<T>(
       clearTimeout(acquireTimer);
       clearTimeout(totalTimer);
       try {
-        Promise.resolve(pending.cancel?.()).catch(() => {});
+        if (cancel) Promise.resolve(pending.cancel?.()).catch(() => {});
       } catch {
         // nothing to cancel
       }

@@ -102,6 +102,8 @@ class PooledConnection implements DatabaseConnection {
   rollingBack = false;
   /** The reserved connection's socket failed: nothing more may be sent on it (see release()). */
   private broken = false;
+  /** A statement of the transaction passed its deadline and may still be running on the connection. */
+  private stuck = false;
   constructor(
     private readonly pool: Sql,
     private readonly opts: DialectOptions,
@@ -125,6 +127,7 @@ class PooledConnection implements DatabaseConnection {
     if (!this.broken) this.reserved?.release();
     this.reserved = undefined;
     this.broken = false;
+    this.stuck = false;
     this.transactionDeadlineAt = Number.POSITIVE_INFINITY;
     this.rollingBack = false;
   }
@@ -147,11 +150,19 @@ class PooledConnection implements DatabaseConnection {
     }
     const target = this.reserved ?? this.pool;
     const { deadlines, gate, onQuery } = this.opts;
+    if (this.rollingBack && this.stuck) {
+      // A statement of this transaction is still running (we stopped waiting for it). The rollback is queued
+      // behind it on the same connection, so it runs before anything the next user of the connection sends;
+      // waiting for it would only add the stuck statement's time to the request's.
+      target.unsafe("rollback").catch(() => {});
+      return { rows: [] };
+    }
     const send = () => {
       const budget = deadlines && this.budgetMs(deadlines);
       const pending = target.unsafe(compiled.sql, compiled.parameters as any[], { prepare: true });
       if (!deadlines || budget === undefined) return pending;
-      return queryWithDeadline(pending, Math.min(deadlines.acquireMs, budget), budget, "query");
+      const acquireMs = Math.min(deadlines.acquireMs, budget);
+      return queryWithDeadline(pending, acquireMs, budget, "query", this.reserved === undefined);
     };
     const started = performance.now();
     let result: Awaited<ReturnType<Sql["unsafe"]>>;
@@ -160,6 +171,7 @@ class PooledConnection implements DatabaseConnection {
       result = gate ? await gate.run(send, this.reserved !== undefined) : await send();
     } catch (err) {
       if (this.reserved && isUnreachable(err)) this.broken = true;
+      if (this.reserved && err instanceof DbTimeoutError) this.stuck = true;
       throw err;
     } finally {
       onQuery?.((performance.now() - started) / 1000);

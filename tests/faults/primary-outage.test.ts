@@ -86,4 +86,48 @@ describe("a primary outage", () => {
     expect(UserSchema.parse(await (await me()).json()).displayName).toBe("After");
     expect((await submit()).status).toBe(202);
   }, 60_000);
+
+  test("a primary that hangs (frozen, its sockets open) costs a request its deadlines, never a hang", async () => {
+    const deadlines = {
+      DATABASE_CONNECT_TIMEOUT_MS: "1000",
+      DATABASE_ACQUIRE_TIMEOUT_MS: "1000",
+      DATABASE_STATEMENT_TIMEOUT_MS: "1500",
+      DATABASE_TRANSACTION_TIMEOUT_MS: "3000",
+    };
+    const hung = await createTestApp(
+      identifyEnv(sim, dir, {
+        DATABASE_URL: pair.primaryUrl,
+        DATABASE_REPLICA_URL: pair.replicaUrl,
+        ...deadlines,
+      }),
+    );
+    try {
+      const u = await registerUser(hung);
+      const me = () => hung.request("/v1/me", { headers: u.headers });
+      const rename = (displayName: string) =>
+        hung.request("/v1/me", jsonRequest("PATCH", { displayName }, u.headers));
+      expect((await me()).status).toBe(200);
+      await pair.waitForCatchUp();
+      await hung.deps.db.monitor?.check();
+
+      await pair.signalPrimary("SIGSTOP");
+      try {
+        for (let round = 0; round < 2; round++) {
+          const [read, write] = await Promise.all([timed(me), timed(() => rename("Frozen"))]);
+          expect(read.res.status).toBe(200);
+          await expectProblem(write.res, 503, "service_unavailable");
+          for (const { ms } of [read, write]) expect(ms).toBeLessThan(ANSWER_BOUND_MS);
+        }
+      } finally {
+        await pair.signalPrimary("SIGCONT");
+      }
+      await waitFor(async () => (await rename("Thawed")).status === 200, {
+        timeoutMs: 15_000,
+        what: "writes to succeed once the primary answers again",
+      });
+      expect(UserSchema.parse(await (await me()).json()).displayName).toBe("Thawed");
+    } finally {
+      await hung.close();
+    }
+  }, 60_000);
 });

@@ -48,6 +48,11 @@ export interface PgPairControl {
   stopPrimary(): Promise<void>;
   /** Starts the primary again (retrying for ~5 s) and waits until it accepts connections. */
   startPrimary(): Promise<void>;
+  /**
+   * SIGSTOP (freeze) or SIGCONT (thaw) the primary's postmaster and every backend: a server that keeps its
+   * sockets open and answers nothing, like a host that hangs or a network that drops packets.
+   */
+  signalPrimary(signal: "SIGSTOP" | "SIGCONT"): Promise<void>;
 }
 
 export interface PgPair extends PgPairControl {
@@ -137,6 +142,25 @@ function makeControl(ctl: ControlData): PgPairControl {
     },
 
     startPrimary: () => startNode(ctl.primary, "primary"),
+
+    async signalPrimary(signal) {
+      const pid = postmasterPid(ctl.primary.dataDir);
+      if (pid === undefined) throw new Error("the primary is not running");
+      const children = Bun.spawnSync(["pgrep", "-P", String(pid)], { stdout: "pipe" })
+        .stdout.toString()
+        .split("\n")
+        .map(Number)
+        .filter((n) => Number.isInteger(n) && n > 0);
+      // The postmaster first when freezing (no new backends), last when thawing.
+      const order = signal === "SIGSTOP" ? [pid, ...children] : [...children, pid];
+      for (const p of order) {
+        try {
+          process.kill(p, signal);
+        } catch {
+          // a backend that just exited
+        }
+      }
+    },
 
     async pauseReplay() {
       await psql(ctl, ctl.replica.port, "select pg_wal_replay_pause()");
