@@ -1,4 +1,5 @@
 import { type ReservedJob, Worker } from "groupmq";
+import { DbTimeoutError, DbUnavailableError } from "../src/db/deadline.ts";
 import { isConnectionError } from "../src/db/errors.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import {
@@ -30,6 +31,15 @@ export type LaneWorker = {
 
 /** How soon a job that met an unreachable database runs again (the database gate lets one probe through). */
 const DB_RETRY_MS = 1_000;
+
+/**
+ * The database layer's own refusals and deadlines, or a connection error while the primary is known to be down.
+ * A bare ECONNREFUSED proves nothing by itself: an SMTP server refusing the mailer has the same code.
+ */
+function databaseOutage(deps: WorkerDeps, err: unknown): boolean {
+  if (err instanceof DbUnavailableError || err instanceof DbTimeoutError) return true;
+  return isConnectionError(err) && deps.db.primaryGate?.down === true;
+}
 
 /** A promise that never settles: groupmq then neither completes nor retries a job we handed back. */
 const handedBack = () => new Promise<never>(() => {});
@@ -146,7 +156,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       if (entry.released) return handedBack();
       if (caught instanceof JobDeferred) return defer(job, envelope.name, payload, caught, ctx);
       // An unreachable database is an outage, not this job's fault: wait for it without spending attempts.
-      if (isConnectionError(caught)) {
+      if (databaseOutage(deps, caught)) {
         const deferred = new JobDeferred(DB_RETRY_MS, "the database is unreachable", { cause: caught });
         return defer(job, envelope.name, payload, deferred, ctx);
       }
