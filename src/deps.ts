@@ -105,6 +105,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       intervalMs: config.db.replicaHealthIntervalMs,
       keyPrefix: config.redis.keyPrefix,
       positionTimeoutMs: config.db.deadlines.statementMs,
+      acquireMs: config.db.deadlines.acquireMs,
     },
     logger,
     metrics,

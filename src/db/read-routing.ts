@@ -28,6 +28,8 @@ export type RoutingOptions = {
   keyPrefix: string;
   /** Deadline of the WAL-position query after a write. */
   positionTimeoutMs?: number;
+  /** How long the replica monitor waits for a connection. */
+  acquireMs?: number;
 };
 
 /**
@@ -135,6 +137,14 @@ export class DbRouter {
       this.metrics.replicaFallbacks.inc({ reason: "error" });
       return query(this.primary);
     }
+  }
+
+  /**
+   * A read that must see every write already acknowledged to anyone, not only the caller's own: the operator
+   * views (audit log, dead letters), which are rare and look at what other actors and the workers just did.
+   */
+  readCurrent<T>(query: (db: Db) => Promise<T>): Promise<T> {
+    return query(this.primary);
   }
 
   start() {

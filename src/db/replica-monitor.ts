@@ -32,7 +32,7 @@ export class ReplicaMonitor {
   constructor(
     private readonly primary: Sql,
     private readonly replica: Sql,
-    private readonly opts: { maxLagMs: number; intervalMs: number },
+    private readonly opts: { maxLagMs: number; intervalMs: number; acquireMs?: number },
     private readonly logger: Logger,
     private readonly metrics: Metrics,
   ) {}
@@ -72,11 +72,14 @@ export class ReplicaMonitor {
 
   private async sample(): Promise<void> {
     this.lastCheckAt = Date.now();
-    const deadlineMs = Math.max(500, this.opts.intervalMs);
+    // A fresh connection on a busy machine may take a while: waiting for one is bounded like any query's
+    // (acquireMs); the statement itself is trivial and gets the health interval.
+    const acquireMs = this.opts.acquireMs ?? 2_000;
+    const deadlineMs = acquireMs + Math.max(500, this.opts.intervalMs);
     const [primary, replica] = await Promise.allSettled([
       queryWithDeadline(
         this.primary`select pg_current_wal_lsn()::text as lsn` as unknown as Promise<Row[]>,
-        deadlineMs,
+        acquireMs,
         deadlineMs,
         "primary WAL position",
       ),
@@ -84,7 +87,7 @@ export class ReplicaMonitor {
         this.replica`select coalesce(pg_last_wal_replay_lsn(), '0/0')::text as lsn` as unknown as Promise<
           Row[]
         >,
-        deadlineMs,
+        acquireMs,
         deadlineMs,
         "replica replay position",
       ),
