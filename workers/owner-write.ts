@@ -1,0 +1,11 @@
+import type { WorkerDeps } from "./job-types.ts";
+
+/**
+ * Work done for a user is that user's write: their next reads must see it (an identification completed, a
+ * notification), as if they had written it themselves (read-your-writes, src/db/read-routing.ts). Every job
+ * payload that concerns a user names it as `userId`.
+ */
+export async function markOwnersWrite(deps: WorkerDeps, payload: unknown): Promise<void> {
+  const userId = (payload as { userId?: unknown } | null)?.userId;
+  if (typeof userId === "string") await deps.db.markWrite(`user:${userId}`);
+}
