@@ -150,7 +150,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     try {
       const work = runWithTraceparent(traceparent, () => definition.run(deps, payload as never, ctx));
       const result = await Promise.race([work, aborted]);
-      await markOwnersWrite(deps, payload);
+      void markOwnersWrite(deps, payload);
       metrics.finished.inc({ lane, job: envelope.name, outcome: "completed" });
       ctx.logger.debug({ ms: Date.now() - started }, "job completed");
       return result ?? null;
@@ -172,7 +172,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
         await definition.onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
           ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
         });
-        await markOwnersWrite(deps, payload);
+        void markOwnersWrite(deps, payload);
       }
       throw error; // groupmq retries with our backoff, or drops it after the last attempt (kept above)
     } finally {
@@ -217,7 +217,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     await registry[name].onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
       ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
     });
-    await markOwnersWrite(deps, payload);
+    void markOwnersWrite(deps, payload);
     return { deadLettered: true };
   }
 
