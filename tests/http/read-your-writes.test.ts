@@ -69,7 +69,7 @@ describe("read-your-writes", () => {
     });
   });
 
-  test("a client that has not written reads from the replica, even while it lags", async () => {
+  test("a client whose writes the replica has replayed reads from it, even while it lags behind others' writes", async () => {
     const u = await registerUser(t);
     await pair.waitForCatchUp();
     await t.deps.db.monitor?.check();

@@ -171,7 +171,9 @@ function makeControl(ctl: ControlData): PgPairControl {
     },
 
     async waitForCatchUp(timeoutMs = 10_000) {
-      const lsn = await psql(ctl, ctl.primary.port, "select pg_current_wal_lsn()");
+      // The insert position: with synchronous_commit off a commit's record can still sit in the WAL buffers,
+      // behind the write position, and the API records insert positions after its writes (read-routing.ts).
+      const lsn = await psql(ctl, ctl.primary.port, "select pg_current_wal_insert_lsn()");
       await waitFor(`the replica to replay up to ${lsn}`, timeoutMs, async () =>
         (await psql(ctl, ctl.replica.port, `select pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`, 3_000)) ===
         "t"
