@@ -64,6 +64,8 @@ export const BackgroundEnvShape = {
   CACHE_WARM_TOP_N: int(1).default(50),
   BATCH_MAX_IMAGES: int(1).default(20),
   BATCH_MAX_REQUEST_BYTES: int(1_024).default(104_857_600),
+  // A job that meets open provider breakers waits for them without spending attempts, at most this long in all.
+  QUEUE_DEFER_MAX_MS: int(0).default(1_800_000),
 };
 
 const BackgroundEnvSchema = z.object(BackgroundEnvShape);
@@ -85,6 +87,8 @@ export type BackgroundConfig = Readonly<{
     maxStalledCount: number;
     metricsIntervalMs: number;
     enqueueTimeoutMs: number;
+    /** Total time a job may be deferred (JobDeferred) before it is dead-lettered. */
+    deferMaxMs: number;
   }>;
   worker: Readonly<{ lanes: readonly Lane[]; port: number; drainTimeoutMs: number }>;
   mail: Readonly<{ smtpUrl: string | undefined; from: string; outboxDir: string }>;
@@ -144,6 +148,7 @@ export function backgroundConfig(e: BackgroundEnv): BackgroundConfig {
       maxStalledCount: e.QUEUE_MAX_STALLED_COUNT,
       metricsIntervalMs: e.QUEUE_METRICS_INTERVAL_MS,
       enqueueTimeoutMs: e.QUEUE_ENQUEUE_TIMEOUT_MS,
+      deferMaxMs: e.QUEUE_DEFER_MAX_MS,
     },
     worker: { lanes: e.WORKER_QUEUES, port: e.WORKER_PORT, drainTimeoutMs: e.WORKER_DRAIN_TIMEOUT_MS },
     mail: { smtpUrl: e.SMTP_URL || undefined, from: e.MAIL_FROM, outboxDir: e.MAIL_OUTBOX_DIR },

@@ -2,6 +2,7 @@ import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
 import type { Config } from "./config.ts";
 import { closeSql, connectSql, createDb } from "./db/connect.ts";
+import { DbGate } from "./db/db-gate.ts";
 import { DbRouter } from "./db/read-routing.ts";
 import { watchActiveUsers } from "./infra/active-users.ts";
 import { breakerHooks } from "./infra/breaker-metrics.ts";
@@ -57,10 +58,28 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const clock = overrides.clock ?? systemClock;
   const application = overrides.application ?? "plant-community-api";
 
-  const primarySql = connectSql(config.db.primaryUrl, { max: config.db.poolMax, application });
+  const connectOptions = {
+    max: config.db.poolMax,
+    application,
+    connectTimeoutMs: config.db.connectTimeoutMs,
+    reconnectMaxMs: config.db.reconnectMaxMs,
+    serverDeadlines: config.db.deadlines,
+  };
+  const primarySql = connectSql(config.db.primaryUrl, connectOptions);
   const replicaSql: Sql | undefined = config.db.replicaUrl
-    ? connectSql(config.db.replicaUrl, { max: config.db.poolMax, application })
+    ? connectSql(config.db.replicaUrl, connectOptions)
     : undefined;
+  const gateFor = (name: "primary" | "replica") =>
+    new DbGate(name, config.db.probeIntervalMs, Date.now, (down, err) =>
+      down
+        ? logger.error(
+            { database: name, err: String(err) },
+            "database unreachable: failing fast until a probe succeeds",
+          )
+        : logger.info({ database: name }, "database reachable again"),
+    );
+  const primaryGate = gateFor("primary");
+  const replicaGate = replicaSql ? gateFor("replica") : undefined;
   const cacheRedis = createRedis(config.redis, "cache");
   cacheRedis.on("error", (err) => logger.warn({ err: err.message }, "redis cache connection error"));
   // Real time, not the injected clock: the probe interval is about a real outage.
@@ -74,10 +93,22 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
 
   const db = new DbRouter(
     {
-      primary: createDb(primarySql, { metrics, target: "primary" }),
-      replica: replicaSql ? createDb(replicaSql, { metrics, target: "replica" }) : undefined,
+      primary: createDb(primarySql, {
+        timing: { metrics, target: "primary" },
+        deadlines: config.db.deadlines,
+        gate: primaryGate,
+      }),
+      replica: replicaSql
+        ? createDb(replicaSql, {
+            timing: { metrics, target: "replica" },
+            deadlines: config.db.deadlines,
+            gate: replicaGate,
+          })
+        : undefined,
       primarySql,
       replicaSql,
+      primaryGate,
+      replicaGate,
     },
     cacheRedis,
     {
@@ -85,6 +116,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       maxLagMs: config.db.replicaMaxLagMs,
       intervalMs: config.db.replicaHealthIntervalMs,
       keyPrefix: config.redis.keyPrefix,
+      positionTimeoutMs: config.db.deadlines.statementMs,
+      acquireMs: config.db.deadlines.acquireMs,
     },
     logger,
     metrics,

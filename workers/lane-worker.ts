@@ -1,4 +1,6 @@
 import { type ReservedJob, Worker } from "groupmq";
+import { DbTimeoutError, DbUnavailableError } from "../src/db/deadline.ts";
+import { isConnectionError } from "../src/db/errors.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import {
   backoffDelay,
@@ -9,7 +11,9 @@ import {
 } from "../src/infra/queues.ts";
 import { childTraceparent, runWithTraceparent, traceIdOf } from "../src/infra/trace-context.ts";
 import { recordDeadLetter } from "./dead-letters.ts";
+import { deferJob, JobDeferralExpiredError, JobDeferred } from "./defer-job.ts";
 import type { JobContext, JobRegistry, WorkerDeps } from "./job-types.ts";
+import { markOwnersWrite } from "./owner-write.ts";
 import { releaseJob } from "./release-job.ts";
 
 export class JobTimeoutError extends Error {
@@ -25,6 +29,18 @@ export type LaneWorker = {
   /** Stops taking jobs, waits for the running ones until `deadlineAt`, then hands the rest back to the lane. */
   drain(deadlineAt: number): Promise<{ released: number }>;
 };
+
+/** How soon a job that met an unreachable database runs again (the database gate lets one probe through). */
+const DB_RETRY_MS = 1_000;
+
+/**
+ * The database layer's own refusals and deadlines, or a connection error while the primary is known to be down.
+ * A bare ECONNREFUSED proves nothing by itself: an SMTP server refusing the mailer has the same code.
+ */
+function databaseOutage(deps: WorkerDeps, err: unknown): boolean {
+  if (err instanceof DbUnavailableError || err instanceof DbTimeoutError) return true;
+  return isConnectionError(err) && deps.db.primaryGate?.down === true;
+}
 
 /** A promise that never settles: groupmq then neither completes nor retries a job we handed back. */
 const handedBack = () => new Promise<never>(() => {});
@@ -134,11 +150,18 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     try {
       const work = runWithTraceparent(traceparent, () => definition.run(deps, payload as never, ctx));
       const result = await Promise.race([work, aborted]);
+      void markOwnersWrite(deps, payload);
       metrics.finished.inc({ lane, job: envelope.name, outcome: "completed" });
       ctx.logger.debug({ ms: Date.now() - started }, "job completed");
       return result ?? null;
     } catch (caught) {
       if (entry.released) return handedBack();
+      if (caught instanceof JobDeferred) return defer(job, envelope.name, payload, caught, ctx);
+      // An unreachable database is an outage, not this job's fault: wait for it without spending attempts.
+      if (databaseOutage(deps, caught)) {
+        const deferred = new JobDeferred(DB_RETRY_MS, "the database is unreachable", { cause: caught });
+        return defer(job, envelope.name, payload, deferred, ctx);
+      }
       const error = toError(caught);
       const final = attempt >= laneConfig.attempts;
       const outcome = final ? "failed" : error instanceof JobTimeoutError ? "timeout" : "retry";
@@ -149,6 +172,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
         await definition.onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
           ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
         });
+        void markOwnersWrite(deps, payload);
       }
       throw error; // groupmq retries with our backoff, or drops it after the last attempt (kept above)
     } finally {
@@ -158,6 +182,43 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       metrics.runSeconds.observe({ lane, job: envelope.name }, (Date.now() - started) / 1000);
       if (running.size === 0) onIdle?.();
     }
+  }
+
+  /**
+   * The job waits for a dependency (an open breaker) without spending an attempt; past the lane's cap it is
+   * dead-lettered with a reason that says so. groupmq's own completion of the run is then a no-op: the job is
+   * no longer in its processing set.
+   */
+  async function defer(
+    job: ReservedJob<JobEnvelope>,
+    name: JobEnvelope["name"],
+    payload: unknown,
+    deferred: JobDeferred,
+    ctx: JobContext,
+  ): Promise<unknown> {
+    const result = await deferJob(queue.redis, queue.namespace, job.id, {
+      delayMs: deferred.delayMs,
+      capMs: deps.config.queues.deferMaxMs,
+      counted: true,
+    });
+    if (result.kind === "deferred") {
+      metrics.finished.inc({ lane, job: name, outcome: "deferred" });
+      ctx.logger.info(
+        { delayMs: deferred.delayMs, waitedMs: result.waitedMs, reason: deferred.reason },
+        "job deferred",
+      );
+      return { deferredMs: deferred.delayMs };
+    }
+    if (result.kind === "lost") return null;
+    const error = new JobDeferralExpiredError(deferred.reason, result.waitedMs, { cause: deferred.cause });
+    metrics.finished.inc({ lane, job: name, outcome: "failed" });
+    ctx.logger.error({ err: error.message, errName: error.name, final: true }, "job failed");
+    await deadLetter(job, error, ctx.attempt);
+    await registry[name].onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
+      ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
+    });
+    void markOwnersWrite(deps, payload);
+    return { deadLettered: true };
   }
 
   /** groupmq fails a job after maxStalledCount crashes, keeps no copy and leaves the rest of its group waiting. */

@@ -11,6 +11,8 @@ const CONNECTION_CODES = new Set([
   "57P02", // crash_shutdown
   "57P03", // cannot_connect_now
   "40001", // a standby cancels queries that conflict with recovery
+  "DB_TIMEOUT", // our client-side deadlines (deadline.ts)
+  "DB_UNAVAILABLE", // refused at once while the server is known to be down (db-gate.ts)
 ]);
 
 export function isConnectionError(err: unknown): boolean {

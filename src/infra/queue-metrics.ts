@@ -25,7 +25,7 @@ function build(registry: Registry) {
     }),
     finished: new Counter({
       name: "queue_jobs_finished_total",
-      help: "Job runs that ended, by lane, job and outcome (completed, retry, failed, timeout, invalid).",
+      help: "Job runs that ended, by lane, job and outcome (completed, retry, deferred, failed, timeout, invalid).",
       labelNames: ["lane", "job", "outcome"] as const,
       registers,
     }),

@@ -38,10 +38,10 @@ export function workerEnv(
     QUEUE_SLOW_BACKOFF_MS: "50",
     QUEUE_PRIORITY_BACKOFF_MS: "50",
     WORKER_DRAIN_TIMEOUT_MS: "5000",
-    METRICS_PORT: "0",
-    // Tests share one database: the stranded-work sweep would re-enqueue other test files' old queued rows into
-    // this test's lanes (extra jobs, notifications and load). Off in practice; a test that needs it sets it.
+    // Tests share one database: on a slow run other files' queued rows pass the 2-minute bound and a slow-lane
+    // worker would sweep them into this test's lanes. The sweep has its own test (stranded.test.ts).
     QUEUE_STRANDED_AFTER_MS: "86400000",
+    METRICS_PORT: "0",
     ...extra,
   };
 }

@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
+import {
+  IdentificationPageSchema,
+  IdentificationSchema,
+} from "../../src/modules/identifications/identifications.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { registerUser, type TestUser } from "../helpers/auth.ts";
 import { identificationRow } from "../helpers/background.ts";
@@ -143,26 +146,40 @@ describe("POST /v1/identifications with Prefer: respond-async", () => {
 });
 
 describe("when the queue is unreachable", () => {
-  test("the request fails fast with 503 and the identification is marked failed, not left queued", async () => {
+  test("the request fails fast with 503 and leaves nothing in the user's history; a retry with the same key starts afresh", async () => {
     const isolated = await createTestApp({ ...identifyEnv(sim, dir), QUEUE_ENQUEUE_TIMEOUT_MS: "300" });
+    const healthy = await createTestApp({
+      ...identifyEnv(sim, dir),
+      REDIS_KEY_PREFIX: isolated.config.redis.keyPrefix,
+      JWT_SECRET: isolated.config.auth.jwtSecret,
+    });
     try {
       const user = await registerUser(isolated);
+      const form = uploadForm([await jpeg()]);
+      const headers = { ...user.headers, prefer: "respond-async", "idempotency-key": crypto.randomUUID() };
       isolated.deps.queues.redis.disconnect();
       const started = Date.now();
-      const res = await isolated.request("/v1/identifications", {
-        method: "POST",
-        headers: { ...user.headers, prefer: "respond-async" },
-        body: uploadForm([await jpeg()]),
-      });
+      const res = await isolated.request("/v1/identifications", { method: "POST", headers, body: form });
       await expectProblem(res, 503, "service_unavailable");
       expect(res.headers.get("retry-after")).toBe("5");
       expect(Date.now() - started).toBeLessThan(5_000);
+
+      // Not in the history, not readable; kept (failed, deleted) for the audit trail only; the photos removed.
+      const history = await isolated.request("/v1/identifications", { headers: user.headers });
+      expect(IdentificationPageSchema.parse(await history.json()).data).toEqual([]);
       const [row] = await identificationRowsOf(isolated, user.user.id);
-      expect(row).toMatchObject({
-        status: "failed",
-        failure: { code: "queue_unavailable", message: "The job queue was not available." },
-      });
+      expect(row).toMatchObject({ status: "failed", failure: { code: "queue_unavailable" } });
+      expect(row?.deleted_at).not.toBeNull();
+      expect((await filesUnder(dir)).filter((f) => f.includes(row!.id))).toEqual([]);
+
+      // The same request again, through an instance whose queue works: a new identification, not a replay.
+      const retry = await healthy.request("/v1/identifications", { method: "POST", headers, body: form });
+      const body = await accepted(retry);
+      expect(body.id).not.toBe(row?.id);
+      expect((await identificationRow(healthy, body.id)).status).toBe("queued");
     } finally {
+      await removeQueueKeys(healthy);
+      await healthy.close();
       await isolated.close();
     }
   });

@@ -26,6 +26,8 @@ async function notify(user: TestUser, key: string, title = `About ${key}`): Prom
     body: "",
     data: { key },
   });
+  // As the worker that delivers notifications does (workers/owner-write.ts): the owner's reads see it at once.
+  await t.deps.db.markWrite(`user:${user.user.id}`);
   const row = await t.deps.db.primary
     .selectFrom("notifications")
     .select("id")

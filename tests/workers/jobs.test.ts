@@ -11,6 +11,7 @@ import type { JobName, JobPayload, Lane } from "../../src/infra/queues.ts";
 import { parsePayload } from "../../src/infra/queues.ts";
 import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";
 import { jobs } from "../../workers/jobs/index.ts";
+import { markOwnersWrite } from "../../workers/owner-write.ts";
 import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { registerUser } from "../helpers/auth.ts";
 import { identificationRow, notificationsOf, submitAsync } from "../helpers/background.ts";
@@ -52,8 +53,12 @@ function ctx(lane: Lane): JobContext {
   };
 }
 
+/** As the lane runs it: the job, then its owner's write marker (workers/owner-write.ts). */
 async function run<N extends JobName>(name: N, payload: unknown, lane: Lane) {
-  return jobs[name].run(deps, parsePayload(name, payload) as JobPayload<N>, ctx(lane));
+  const parsed = parsePayload(name, payload) as JobPayload<N>;
+  const result = await jobs[name].run(deps, parsed, ctx(lane));
+  await markOwnersWrite(deps, parsed);
+  return result;
 }
 
 /** Jobs the run enqueued, read back from the lane (the in-process deps share the app's queue namespace). */

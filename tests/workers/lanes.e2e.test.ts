@@ -76,6 +76,10 @@ describe("async identification", () => {
       what: "completion",
     });
     expect(await app.deps.queues.queue("default").getWaitingCount()).toBe(0);
+    // Its notification too, or the job would be left in the fast lane for the next test's worker.
+    await waitFor(async () => (await notificationsOf(app, premium.user.id, completedKey(id))).length > 0, {
+      what: "the notification",
+    });
   });
 });
 

@@ -1,8 +1,10 @@
 import { enqueue } from "../../src/infra/queues.ts";
+import { ProvidersUnavailableError } from "../../src/modules/identifications/identifications.jobs.ts";
 import {
   failQueuedIdentification,
   processQueuedIdentification,
 } from "../../src/modules/identifications/identifications.process.ts";
+import { JobDeferred } from "../defer-job.ts";
 import type { JobDefinition } from "../job-types.ts";
 
 /**
@@ -12,7 +14,21 @@ import type { JobDefinition } from "../job-types.ts";
  */
 export const identificationRun: JobDefinition<"identification.run"> = {
   async run(deps, { identificationId, userId }, ctx) {
-    const outcome = await processQueuedIdentification(deps, identificationId, ctx.signal);
+    const outcome = await processQueuedIdentification(deps, identificationId, ctx.signal).catch(
+      (err: unknown) => {
+        // Open breakers say when to come back: wait until then without spending an attempt (issue 10).
+        if (err instanceof ProvidersUnavailableError && err.breakerOpen) {
+          throw new JobDeferred(
+            err.retryAfterSeconds * 1000,
+            "neither identification provider is available",
+            {
+              cause: err,
+            },
+          );
+        }
+        throw err;
+      },
+    );
     if (outcome.status !== "completed") {
       ctx.logger.info({ identificationId, reason: outcome.reason }, "identification skipped");
       return outcome;

@@ -9,6 +9,7 @@ import {
   failQueuedIdentification,
   processQueuedIdentification,
 } from "../../src/modules/identifications/identifications.process.ts";
+import { JobDeferred } from "../defer-job.ts";
 import type { JobDefinition } from "../job-types.ts";
 
 const DONE = new Set(["completed", "failed"]);
@@ -30,6 +31,16 @@ export const identificationBatch: JobDefinition<"identification.batch"> = {
       try {
         await processQueuedIdentification(deps, item.identificationId, ctx.signal);
       } catch (err) {
+        // Open breakers: the batch waits for them without spending an attempt, then continues where it stopped.
+        if (err instanceof ProvidersUnavailableError && err.breakerOpen) {
+          throw new JobDeferred(
+            err.retryAfterSeconds * 1000,
+            "neither identification provider is available",
+            {
+              cause: err,
+            },
+          );
+        }
         if (err instanceof ProvidersUnavailableError || ctx.signal.aborted) throw err;
         ctx.logger.warn({ identificationId: item.identificationId, err: String(err) }, "batch item failed");
         await failQueuedIdentification(deps, item.identificationId, err as Error);

@@ -5,7 +5,7 @@ import type { AuditService } from "./audit.service.ts";
 
 export function auditHandlers(service: AuditService) {
   const list: RouteHandler<typeof listAuditRoute, AppEnv> = async (c) => {
-    return c.json(await service.list(c.req.valid("query"), c.var.clientKey, new URL(c.req.url)), 200);
+    return c.json(await service.list(c.req.valid("query"), new URL(c.req.url)), 200);
   };
   return { list };
 }

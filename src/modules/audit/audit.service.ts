@@ -22,9 +22,10 @@ function toDto(row: AuditRow): AuditEntry {
 
 export function createAuditService(deps: Pick<Deps, "db">) {
   return {
-    async list(query: AuditQuery, clientKey: string, selfUrl: URL): Promise<AuditPage> {
+    async list(query: AuditQuery, selfUrl: URL): Promise<AuditPage> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
-      const rows = await deps.db.read(clientKey, (db) =>
+      // Operators look at what others just did: the primary, not a replica that may not have it yet.
+      const rows = await deps.db.readCurrent((db) =>
         listAudit(db, {
           limit: query.limit + 1,
           beforeId: after?.i,

@@ -82,3 +82,12 @@ export async function setBatchStatus(db: Db, id: string, status: BatchRow["statu
     .where("id", "=", id)
     .execute();
 }
+
+/** A batch whose job could not be queued: kept for the audit trail, gone from the owner's view. */
+export async function softDeleteBatch(db: Db, id: string): Promise<void> {
+  await db
+    .updateTable("identification_batches")
+    .set({ status: "failed", deleted_at: sql`now()`, updated_at: sql`now()` })
+    .where("id", "=", id)
+    .execute();
+}

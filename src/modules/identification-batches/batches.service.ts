@@ -2,6 +2,7 @@ import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
 import { enqueue } from "../../infra/queues.ts";
 import { recordAudit } from "../audit/audit.record.ts";
+import { discardUnqueued } from "../identifications/identifications.discard.ts";
 import { identificationPath } from "../identifications/identifications.dto.ts";
 import {
   discardPrepared,
@@ -16,10 +17,10 @@ import {
   findBatch,
   insertBatch,
   listBatchItems,
-  setBatchStatus,
+  softDeleteBatch,
 } from "./batches.repo.ts";
 import type { Batch, BatchItem } from "./batches.schemas.ts";
-import { failIdentification, insertQueuedIdentification } from "./queued-identifications.repo.ts";
+import { insertQueuedIdentification } from "./queued-identifications.repo.ts";
 
 const PREPARE_CONCURRENCY = 4;
 
@@ -138,9 +139,11 @@ export function createBatchesService(deps: BatchDeps) {
         );
       } catch (err) {
         deps.logger.error({ err: String(err), batchId }, "identification.batch not enqueued");
-        const failure = { code: "queue_unavailable", message: "The job queue was not available." };
-        await Promise.all(prepared.map((p) => failIdentification(deps.db.primary, p.id, failure)));
-        await setBatchStatus(deps.db.primary, batchId, "failed");
+        // Answered 503: nothing of it may stay in the user's view (identifications.discard.ts).
+        await discardUnqueued(deps, caller, prepared);
+        await softDeleteBatch(deps.db.primary, batchId).catch((e: unknown) =>
+          deps.logger.error({ err: String(e), batchId }, "unqueued batch not discarded"),
+        );
         throw new ApiError("service_unavailable", "Batches are not available right now.", {
           headers: { "Retry-After": "5" },
           cause: err,

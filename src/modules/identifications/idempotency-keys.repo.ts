@@ -67,3 +67,8 @@ export async function deleteExpiredIdempotencyKeys(db: Db, userId: string): Prom
     .where("expires_at", "<=", sql<Date>`now()`)
     .execute();
 }
+
+/** Forgets a stored answer whose request was undone (identifications.discard.ts): a retry starts afresh. */
+export async function deleteIdempotencyKey(db: Db, userId: string, key: string): Promise<void> {
+  await db.deleteFrom("idempotency_keys").where("user_id", "=", userId).where("key", "=", key).execute();
+}

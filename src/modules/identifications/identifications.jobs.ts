@@ -14,13 +14,13 @@ import { enqueue } from "../../infra/queues.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
 import { type AuditActor, auditActor, recordAudit } from "../audit/audit.record.ts";
 import {
-  failIdentification,
   type IdentificationRequest,
   insertQueuedIdentification,
   type QueuedIdentificationRow as QueuedRow,
 } from "../identification-batches/queued-identifications.repo.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { IdempotencyKeyTaken } from "./identifications.create.ts";
+import { discardUnqueued } from "./identifications.discard.ts";
 import { identificationPath, type MediaView } from "./identifications.dto.ts";
 import type { MediaRow, NewMedia } from "./identifications.repo.ts";
 import type { Identification } from "./identifications.schemas.ts";
@@ -34,7 +34,7 @@ export type QueueCaller = {
   traceparent?: string;
 };
 type AcceptDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock">;
-export type JobDeps = AcceptDeps & Pick<Deps, "providers">;
+export type JobDeps = AcceptDeps & Pick<Deps, "providers" | "breakers">;
 
 export type PendingStatus = "queued" | "processing" | "failed";
 
@@ -55,10 +55,16 @@ export function queueCallerOf(c: Context<AppEnv>): QueueCaller {
   };
 }
 
-/** Neither provider could answer: worth another attempt later (the lane's backoff). */
+/**
+ * Neither provider could answer: worth another run later. With `breakerOpen` (a breaker refused the call) the
+ * job waits for the breaker's retry time without spending an attempt; otherwise the lane's backoff applies.
+ */
 export class ProvidersUnavailableError extends Error {
   override readonly name = "ProvidersUnavailableError";
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    readonly breakerOpen = false,
+  ) {
     super(`neither identification provider is available (retry after ${retryAfterSeconds} s)`);
   }
 }
@@ -207,10 +213,7 @@ export async function acceptIdentification(
     );
   } catch (err) {
     deps.logger.error({ err: String(err), identificationId: prepared.id }, "identification.run not enqueued");
-    await failIdentification(deps.db.primary, prepared.id, {
-      code: "queue_unavailable",
-      message: "The job queue was not available.",
-    });
+    await discardUnqueued(deps, caller, [prepared], idempotency?.key);
     throw new ApiError("service_unavailable", "Background identification is not available right now.", {
       headers: { "Retry-After": "5" },
       cause: err,

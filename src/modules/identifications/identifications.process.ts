@@ -1,5 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { encodeForProviders } from "../../infra/images/image-pipeline.ts";
+import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
 import {
@@ -59,7 +60,14 @@ export async function processQueuedIdentification(
   });
   signal.throwIfAborted();
   const retryAfter = unavailableRetryAfter(outcome);
-  if (retryAfter !== undefined) throw new ProvidersUnavailableError(retryAfter);
+  if (retryAfter !== undefined) {
+    // Breakers open now (this run's failures may have opened them, or a half-open probe failed): the job waits
+    // for their retry time instead of spending an attempt on a call that cannot be made.
+    const openFor = allProvidersOpenFor(deps.breakers, deps.providers.isConfigured);
+    throw openFor !== undefined
+      ? new ProvidersUnavailableError(openFor, true)
+      : new ProvidersUnavailableError(retryAfter);
+  }
   const merged = mergedSuggestions(outcome);
   const speciesIds = await findSpeciesIdsByName(
     db,
@@ -90,7 +98,7 @@ export async function failQueuedIdentification(
   error: Error,
 ): Promise<boolean> {
   const failure =
-    error instanceof ProvidersUnavailableError
+    error instanceof ProvidersUnavailableError || error.cause instanceof ProvidersUnavailableError
       ? { code: "providers_unavailable", message: "Neither identification provider was available." }
       : error.name === "JobTimeoutError"
         ? { code: "timeout", message: "The identification took too long." }

@@ -7,7 +7,7 @@ import type { JobsService } from "./jobs.service.ts";
 
 export function jobsHandlers(service: JobsService) {
   const listFailed: RouteHandler<typeof listFailedJobsRoute, AppEnv> = async (c) => {
-    const page = await service.listFailed(c.req.valid("query"), c.var.clientKey, new URL(c.req.url));
+    const page = await service.listFailed(c.req.valid("query"), new URL(c.req.url));
     c.header("Cache-Control", "no-store");
     return c.json(page, 200);
   };

@@ -32,9 +32,10 @@ function toDto(row: FailedJobRow): FailedJob {
 
 export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" | "logger">) {
   return {
-    async listFailed(query: FailedJobQuery, clientKey: string, selfUrl: URL): Promise<FailedJobPage> {
+    async listFailed(query: FailedJobQuery, selfUrl: URL): Promise<FailedJobPage> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
-      const rows = await deps.db.read(clientKey, (db) =>
+      // Operators look at what others just did: the primary, not a replica that may not have it yet.
+      const rows = await deps.db.readCurrent((db) =>
         listOpenFailedJobs(db, {
           limit: query.limit + 1,
           afterId: after?.i,

@@ -44,6 +44,15 @@ export interface PgPairControl {
   resumeReplay(): Promise<void>;
   /** Waits until the standby has replayed everything the primary has written so far. */
   waitForCatchUp(timeoutMs?: number): Promise<void>;
+  /** Stops the primary immediately (a crash: clients see their connections drop and new ones refused). */
+  stopPrimary(): Promise<void>;
+  /** Starts the primary again (retrying for ~5 s) and waits until it accepts connections. */
+  startPrimary(): Promise<void>;
+  /**
+   * SIGSTOP (freeze) or SIGCONT (thaw) the primary's postmaster and every backend: a server that keeps its
+   * sockets open and answers nothing, like a host that hangs or a network that drops packets.
+   */
+  signalPrimary(signal: "SIGSTOP" | "SIGCONT"): Promise<void>;
 }
 
 export interface PgPair extends PgPairControl {
@@ -61,6 +70,11 @@ export interface StartPgPairOptions {
   maxConnections?: number;
   /** Deadline for the standby to stream after the start (each step also has its own timeout); default 30 s. */
   timeoutMs?: number;
+  /**
+   * Commits wait for their WAL to be written (synchronous_commit on), so a crash of the primary loses no
+   * acknowledged commit: what the fault drills need to count lost work. Off by default (faster tests).
+   */
+  durableCommits?: boolean;
 }
 
 const SHM_ROOT = "/dev/shm";
@@ -72,6 +86,23 @@ function urlFor(port: number): string {
 }
 
 function makeControl(ctl: ControlData): PgPairControl {
+  const startNode = async (node: typeof ctl.primary, label: string) => {
+    // After a crash-like stop, pg_ctl start can fail for a short while: retry for ~5 s.
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const res = await pgCtlStart(ctl, node);
+      if (res.code === 0) break;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `starting the ${label} failed (exit ${res.code}): ${res.stderr.trim()}\n${logTail(node.logFile)}`,
+        );
+      }
+      await Bun.sleep(150);
+    }
+    await waitFor(`the ${label} to accept connections`, 15_000, async () =>
+      (await psql(ctl, node.port, "select 1", 3_000)) === "1" ? true : undefined,
+    );
+  };
   const control: PgPairControl = {
     primaryUrl: urlFor(ctl.primary.port),
     replicaUrl: urlFor(ctl.replica.port),
@@ -103,6 +134,34 @@ function makeControl(ctl: ControlData): PgPairControl {
       );
     },
 
+    async stopPrimary() {
+      await stopNode(ctl, ctl.primary);
+      await waitFor("the primary to stop", 10_000, async () =>
+        postmasterPid(ctl.primary.dataDir) === undefined ? true : undefined,
+      );
+    },
+
+    startPrimary: () => startNode(ctl.primary, "primary"),
+
+    async signalPrimary(signal) {
+      const pid = postmasterPid(ctl.primary.dataDir);
+      if (pid === undefined) throw new Error("the primary is not running");
+      const children = Bun.spawnSync(["pgrep", "-P", String(pid)], { stdout: "pipe" })
+        .stdout.toString()
+        .split("\n")
+        .map(Number)
+        .filter((n) => Number.isInteger(n) && n > 0);
+      // The postmaster first when freezing (no new backends), last when thawing.
+      const order = signal === "SIGSTOP" ? [pid, ...children] : [...children, pid];
+      for (const p of order) {
+        try {
+          process.kill(p, signal);
+        } catch {
+          // a backend that just exited
+        }
+      }
+    },
+
     async pauseReplay() {
       await psql(ctl, ctl.replica.port, "select pg_wal_replay_pause()");
     },
@@ -112,7 +171,9 @@ function makeControl(ctl: ControlData): PgPairControl {
     },
 
     async waitForCatchUp(timeoutMs = 10_000) {
-      const lsn = await psql(ctl, ctl.primary.port, "select pg_current_wal_lsn()");
+      // The insert position: with synchronous_commit off a commit's record can still sit in the WAL buffers,
+      // behind the write position, and the API records insert positions after its writes (read-routing.ts).
+      const lsn = await psql(ctl, ctl.primary.port, "select pg_current_wal_insert_lsn()");
       await waitFor(`the replica to replay up to ${lsn}`, timeoutMs, async () =>
         (await psql(ctl, ctl.replica.port, `select pg_last_wal_replay_lsn() >= '${lsn}'::pg_lsn`, 3_000)) ===
         "t"
@@ -251,7 +312,7 @@ export async function startPgPair(opts: StartPgPairOptions = {}): Promise<PgPair
       wal_receiver_status_interval: "1s",
       wal_retrieve_retry_interval: "200ms",
       fsync: "off",
-      synchronous_commit: "off",
+      synchronous_commit: opts.durableCommits ? "on" : "off",
       full_page_writes: "off",
       timezone: "UTC",
       log_timezone: "UTC",
