@@ -82,6 +82,8 @@ const EnvSchema = z
     TRUST_PROXY_COUNT: z.coerce.number().int().min(0).default(0),
 
     JWT_SECRET: z.string().min(32, "at least 32 characters").optional(),
+    // Rotation: the old JWT_SECRET goes here (comma-separated) until its access tokens have expired.
+    JWT_PREVIOUS_SECRETS: csv.pipe(z.array(z.string().min(32, "at least 32 characters"))).optional(),
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).default(30),
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
@@ -168,6 +170,8 @@ export type Config = Readonly<{
   }>;
   auth: Readonly<{
     jwtSecret: string;
+    /** Retired signing secrets: their tokens still verify (by `kid`), new tokens never use them. */
+    jwtPreviousSecrets: readonly string[];
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     argon2: Readonly<{ memoryCost: number; timeCost: number }>;
@@ -232,6 +236,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       // Outside production a per-process secret is fine: tokens simply stop working after a restart.
       jwtSecret:
         e.JWT_SECRET ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
+      jwtPreviousSecrets: e.JWT_PREVIOUS_SECRETS ?? [],
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86_400,
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },

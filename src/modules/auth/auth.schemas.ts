@@ -1,8 +1,8 @@
 import { z } from "@hono/zod-openapi";
+import { text } from "../../http/text.ts";
 import { DisplayNameSchema, UserSchema } from "../users/users.schemas.ts";
 
-export const EmailSchema = z
-  .string()
+export const EmailSchema = text({ normalize: "NFKC" })
   .trim()
   .toLowerCase()
   .max(254)
@@ -23,15 +23,14 @@ export const RegisterSchema = z
 export const LoginSchema = z
   .object({
     email: EmailSchema,
-    password: z.string().min(1).max(128).openapi({ example: "correct horse battery staple" }),
+    password: text().min(1).max(128).openapi({ example: "correct horse battery staple" }),
   })
   .strict()
   .openapi("Login");
 
 export const RefreshSchema = z
   .object({
-    refreshToken: z
-      .string()
+    refreshToken: text()
       .min(1)
       .max(200)
       .openapi({ example: "q0xW3F1c2VyLXRva2VuLWV4YW1wbGUtb25seS0xMjM0NTY3OA" }),
