@@ -99,6 +99,20 @@ const EnvSchema = z
     RATE_LIMIT_IDENTIFY_PREMIUM: rate.prefault("1000/1h"),
     RATE_LIMIT_DEFAULT: rate.prefault("600/1m"),
     RATE_LIMIT_CSP_REPORT: rate.prefault("120/1m"),
+    // Sign-in throttling (src/modules/auth/login-throttle.ts): growing delays, never a hard lock.
+    LOGIN_THROTTLE_NETWORK_FREE: z.coerce.number().int().min(1).default(5),
+    LOGIN_THROTTLE_NETWORK_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(3600),
+    LOGIN_THROTTLE_ACCOUNT_FREE: z.coerce.number().int().min(1).default(20),
+    LOGIN_THROTTLE_ACCOUNT_MAX_DELAY_SECONDS: z.coerce.number().int().min(1).default(900),
+    LOGIN_THROTTLE_BASE_DELAY_SECONDS: z.coerce.number().int().min(1).default(60),
+    LOGIN_THROTTLE_FORGET_SECONDS: z.coerce.number().int().min(60).default(86_400),
+    LOGIN_CODE_TTL_SECONDS: z.coerce.number().int().min(60).default(900),
+    RATE_LIMIT_ACCOUNT_MAIL: rate.prefault("3/1h"),
+    EMAIL_VERIFY_TTL_HOURS: z.coerce.number().int().min(1).default(48),
+    PASSWORD_RESET_TTL_MINUTES: z.coerce.number().int().min(5).default(60),
+    UNVERIFIED_IDENTIFICATION_ALLOWANCE: z.coerce.number().int().min(0).default(3),
+    // Where the links in account e-mails point (the app's universal links); default PUBLIC_BASE_URL.
+    APP_LINK_BASE_URL: z.string().url().optional(),
     SEED_ON_START: z.boolean().or(bool).default(true),
     ...BackgroundEnvShape,
     ...IdentificationEnvShape,
@@ -178,6 +192,23 @@ export type Config = Readonly<{
     lockout: Readonly<{ threshold: number; windowSeconds: number; durationSeconds: number }>;
   }>;
   rateLimits: Readonly<Record<RateLimitName, RatePolicy>>;
+  accountSecurity: Readonly<{
+    throttle: Readonly<{
+      networkFree: number;
+      networkMaxDelaySeconds: number;
+      accountFree: number;
+      accountMaxDelaySeconds: number;
+      baseDelaySeconds: number;
+      forgetSeconds: number;
+    }>;
+    loginCodeTtlSeconds: number;
+    /** Account e-mails (verification, reset, sign-in codes) per account and per client IP. */
+    accountMail: RatePolicy;
+    emailVerifyTtlSeconds: number;
+    passwordResetTtlSeconds: number;
+    unverifiedIdentificationAllowance: number;
+    appLinkBaseUrl: string;
+  }>;
   seedOnStart: boolean;
 }> &
   BackgroundConfig &
@@ -257,6 +288,25 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       cspReport: e.RATE_LIMIT_CSP_REPORT,
     },
     seedOnStart: e.SEED_ON_START,
+    accountSecurity: {
+      throttle: {
+        networkFree: e.LOGIN_THROTTLE_NETWORK_FREE,
+        networkMaxDelaySeconds: e.LOGIN_THROTTLE_NETWORK_MAX_DELAY_SECONDS,
+        accountFree: e.LOGIN_THROTTLE_ACCOUNT_FREE,
+        accountMaxDelaySeconds: e.LOGIN_THROTTLE_ACCOUNT_MAX_DELAY_SECONDS,
+        baseDelaySeconds: e.LOGIN_THROTTLE_BASE_DELAY_SECONDS,
+        forgetSeconds: e.LOGIN_THROTTLE_FORGET_SECONDS,
+      },
+      loginCodeTtlSeconds: e.LOGIN_CODE_TTL_SECONDS,
+      accountMail: e.RATE_LIMIT_ACCOUNT_MAIL,
+      emailVerifyTtlSeconds: e.EMAIL_VERIFY_TTL_HOURS * 3600,
+      passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_MINUTES * 60,
+      unverifiedIdentificationAllowance: e.UNVERIFIED_IDENTIFICATION_ALLOWANCE,
+      appLinkBaseUrl: (e.APP_LINK_BASE_URL ?? e.PUBLIC_BASE_URL ?? `http://localhost:${e.PORT}`).replace(
+        /\/$/,
+        "",
+      ),
+    },
     ...backgroundConfig(e),
     ...identificationConfig(e),
     ...breakerConfig(e),

@@ -19,6 +19,10 @@ export const UserSchema = z
     email: z.string().email().openapi({ example: "ada@example.com" }),
     displayName: z.string().openapi({ example: "Ada" }),
     role: z.enum(["user", "premium", "admin"]).openapi({ example: "user" }),
+    emailVerified: z.boolean().openapi({
+      description:
+        "Whether the address was confirmed from the e-mailed link; unconfirmed accounts identify a few plants only.",
+    }),
     preferences: PreferencesSchema,
     createdAt: z.string().datetime({ offset: true }),
     updatedAt: z.string().datetime({ offset: true }),
