@@ -88,11 +88,7 @@ const EnvSchema = z
     REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).default(30),
     ARGON2_MEMORY_KIB: z.coerce.number().int().min(1024).default(19_456),
     ARGON2_TIME_COST: z.coerce.number().int().min(1).default(2),
-    LOCKOUT_THRESHOLD: z.coerce.number().int().min(1).default(10),
-    LOCKOUT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
-    LOCKOUT_DURATION_SECONDS: z.coerce.number().int().min(1).default(3600),
     RATE_LIMIT_LOGIN_IP: rate.prefault("5/15m"),
-    RATE_LIMIT_LOGIN_EMAIL: rate.prefault("5/15m"),
     RATE_LIMIT_REGISTER: rate.prefault("3/1h"),
     RATE_LIMIT_REFRESH: rate.prefault("30/1h"),
     RATE_LIMIT_IDENTIFY: rate.prefault("100/1h"),
@@ -134,7 +130,6 @@ export type Env = z.infer<typeof EnvSchema>;
 export type RatePolicy = Readonly<{ limit: number; windowSeconds: number }>;
 export type RateLimitName =
   | "loginIp"
-  | "loginEmail"
   | "register"
   | "refresh"
   | "identify"
@@ -189,7 +184,6 @@ export type Config = Readonly<{
     accessTokenTtlSeconds: number;
     refreshTokenTtlSeconds: number;
     argon2: Readonly<{ memoryCost: number; timeCost: number }>;
-    lockout: Readonly<{ threshold: number; windowSeconds: number; durationSeconds: number }>;
   }>;
   rateLimits: Readonly<Record<RateLimitName, RatePolicy>>;
   accountSecurity: Readonly<{
@@ -271,15 +265,9 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
       accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_DAYS * 86_400,
       argon2: { memoryCost: e.ARGON2_MEMORY_KIB, timeCost: e.ARGON2_TIME_COST },
-      lockout: {
-        threshold: e.LOCKOUT_THRESHOLD,
-        windowSeconds: e.LOCKOUT_WINDOW_SECONDS,
-        durationSeconds: e.LOCKOUT_DURATION_SECONDS,
-      },
     },
     rateLimits: {
       loginIp: e.RATE_LIMIT_LOGIN_IP,
-      loginEmail: e.RATE_LIMIT_LOGIN_EMAIL,
       register: e.RATE_LIMIT_REGISTER,
       refresh: e.RATE_LIMIT_REFRESH,
       identify: e.RATE_LIMIT_IDENTIFY,

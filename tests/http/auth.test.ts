@@ -220,3 +220,36 @@ describe("refresh token rotation", () => {
     expect((await post("/v1/auth/logout", { refreshToken: u.refreshToken })).status).toBe(204);
   });
 });
+
+describe("password strength (finding: twelve spaces were accepted; nothing checked common passwords)", () => {
+  const register = (password: string, email = uniqueEmail()) =>
+    post("/v1/auth/register", { email, password, displayName: "Ada Lovelace" });
+
+  test("twelve spaces are refused", async () => {
+    const problem = await expectProblem(await register(" ".repeat(12)), 400, "validation_failed");
+    expect(problem.errors).toEqual([{ path: "json.password", message: "must not be only spaces" }]);
+  });
+
+  test.each([
+    ["a common password", "password1234", "commonly used password"],
+    ["a keyboard pattern", "qwertyuiop123", "commonly used password"],
+    ["a repeated character", "aaaaaaaaaaaaaaaa", "Repeated characters"],
+    ["the person's own name", "Ada Lovelace!", "personal"],
+  ])("%s is refused with a problem listing why", async (_, password, why) => {
+    const email = uniqueEmail();
+    const problem = await expectProblem(await register(password, email), 400, "validation_failed");
+    expect(problem.errors!.length).toBeGreaterThan(0);
+    expect(problem.errors!.every((e) => e.path === "json.password")).toBe(true);
+    expect(problem.errors!.map((e) => e.message).join(" | ")).toContain(why);
+    const rows = await t.deps.db.primary
+      .selectFrom("users")
+      .select("id")
+      .where("email", "=", email)
+      .execute();
+    expect(rows).toHaveLength(0);
+  });
+
+  test("a long, uncommon passphrase is accepted", async () => {
+    expect((await register("violet kettle under the stairs")).status).toBe(202);
+  });
+});

@@ -23,7 +23,8 @@ export const createIdentificationRoute = createRoute({
     "Plant.id and PlantNet are asked in parallel (answers for the same photos are cached for 24 hours); their " +
     "suggestions are merged and ranked. The photos are validated before anything is stored or any provider is " +
     "called: at most 5 files, 10 MB each, 30 MB per request (413), JPEG/PNG/WebP by content (415), decodable " +
-    "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS).",
+    "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS). An account " +
+    "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`).",
   ...writer,
   middleware: [writer.middleware, verifiedEmail({ perRequest: 1 })] as const,
   request: {
