@@ -86,7 +86,11 @@ export function createAccountEmailService(deps: AccountDeps, throttle: LoginThro
       if (user) {
         await deps.db.markWrite(`user:${user.id}`);
         const { id, link } = await newLink(user.id, "verify_email", settings.emailVerifyTtlSeconds);
-        await sendAccountMail(deps, user.id, accountMail.verify(user.email, link, id));
+        await sendAccountMail(
+          deps,
+          user.id,
+          accountMail.verify(user.email, link, id, settings.emailVerifyTtlSeconds / 3600),
+        );
         return;
       }
       const owner = await findLiveUserByEmail(deps.db.primary, input.email);
@@ -126,7 +130,11 @@ export function createAccountEmailService(deps: AccountDeps, throttle: LoginThro
       const user = await findLiveUserById(deps.db.primary, userId);
       if (!user || user.email_verified_at || !(await mayMail(user.id))) return;
       const { id, link } = await newLink(user.id, "verify_email", settings.emailVerifyTtlSeconds);
-      await sendAccountMail(deps, user.id, accountMail.verify(user.email, link, id));
+      await sendAccountMail(
+        deps,
+        user.id,
+        accountMail.verify(user.email, link, id, settings.emailVerifyTtlSeconds / 3600),
+      );
     },
 
     async requestPasswordReset(email: string, actor: AuditActor): Promise<void> {
@@ -137,7 +145,11 @@ export function createAccountEmailService(deps: AccountDeps, throttle: LoginThro
       );
       if (!user || !(await mayMail(user.id))) return;
       const { id, link } = await newLink(user.id, "reset_password", settings.passwordResetTtlSeconds);
-      await sendAccountMail(deps, user.id, accountMail.reset(user.email, link, id));
+      await sendAccountMail(
+        deps,
+        user.id,
+        accountMail.reset(user.email, link, id, settings.passwordResetTtlSeconds / 60),
+      );
     },
 
     /**

@@ -10,11 +10,11 @@ export type AccountMail = { key: string; to: string; subject: string; text: stri
 const SIGNATURE = "\n\n— Plant Community\n";
 
 export const accountMail = {
-  verify: (to: string, link: string, tokenId: string): AccountMail => ({
+  verify: (to: string, link: string, tokenId: string, ttlHours: number): AccountMail => ({
     key: `verify-email:${tokenId}`,
     to,
     subject: "Confirm your e-mail address",
-    text: `Welcome to Plant Community.\n\nConfirm this address by opening:\n${link}\n\nThe link works once and expires in two days. If you did not sign up, ignore this message.${SIGNATURE}`,
+    text: `Welcome to Plant Community.\n\nConfirm this address by opening:\n${link}\n\nThe link works once and expires in ${ttlHours} hours. If you did not sign up, ignore this message.${SIGNATURE}`,
   }),
   alreadyRegistered: (to: string, resetLink: string, attemptId: string): AccountMail => ({
     key: `register-taken:${attemptId}`,
@@ -22,11 +22,11 @@ export const accountMail = {
     subject: "Someone tried to sign up with your address",
     text: `Someone (perhaps you) tried to create a Plant Community account with this address, which already has one. Nothing was changed.\n\nIf you forgot your password, reset it here:\n${resetLink}${SIGNATURE}`,
   }),
-  reset: (to: string, link: string, tokenId: string): AccountMail => ({
+  reset: (to: string, link: string, tokenId: string, ttlMinutes: number): AccountMail => ({
     key: `reset-password:${tokenId}`,
     to,
     subject: "Reset your password",
-    text: `Open this link to choose a new password:\n${link}\n\nThe link works once and expires in an hour. Resetting signs out every device. If you did not ask for this, ignore this message: your password stays as it is.${SIGNATURE}`,
+    text: `Open this link to choose a new password:\n${link}\n\nThe link works once and expires in ${ttlMinutes} minutes. Resetting signs out every device. If you did not ask for this, ignore this message: your password stays as it is.${SIGNATURE}`,
   }),
   underAttack: (to: string, day: string, userId: string): AccountMail => ({
     key: `login-attack:${userId}:${day}`,
@@ -34,11 +34,11 @@ export const accountMail = {
     subject: "Many failed sign-ins to your account",
     text: `Someone has been trying wrong passwords on your Plant Community account. We have slowed sign-ins down; your password was not accepted.\n\nIf you need to sign in now, ask the app for a sign-in code: it is sent here and lets you in with your password at once. If your password is short or used elsewhere, change it.${SIGNATURE}`,
   }),
-  loginCode: (to: string, code: string, codeId: string): AccountMail => ({
+  loginCode: (to: string, code: string, codeId: string, ttlMinutes: number): AccountMail => ({
     key: `login-code:${codeId}`,
     to,
     subject: `Your sign-in code: ${code}`,
-    text: `Your Plant Community sign-in code is ${code}.\n\nEnter it with your password. It works once and expires in 15 minutes. If you did not ask for it, someone may know your address; your password is still needed.${SIGNATURE}`,
+    text: `Your Plant Community sign-in code is ${code}.\n\nEnter it with your password. It works once and expires in ${ttlMinutes} minutes. If you did not ask for it, someone may know your address; your password is still needed.${SIGNATURE}`,
   }),
 };
 

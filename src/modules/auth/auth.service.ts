@@ -140,7 +140,16 @@ export function createAuthService(deps: AuthDeps) {
       const budget = await guarded(() => limiter.hit(mailPolicy, `user:${user.id}`));
       if (!budget.allowed) return;
       const code = await guarded(() => codes.issue(accountKey(email)));
-      await sendAccountMail(deps, user.id, accountMail.loginCode(user.email, code, Bun.randomUUIDv7()));
+      await sendAccountMail(
+        deps,
+        user.id,
+        accountMail.loginCode(
+          user.email,
+          code,
+          Bun.randomUUIDv7(),
+          Math.round(config.accountSecurity.loginCodeTtlSeconds / 60),
+        ),
+      );
     },
 
     /** Same 401 for a wrong password and an unknown email, with the same argon2 work done in both cases. */

@@ -16,7 +16,8 @@ export const createBatchRoute = createRoute({
   description:
     "Every photo becomes its own identification. The photos are validated and stored at once (the same checks " +
     "as `POST /v1/identifications`, the whole batch is refused if one fails them); the providers are asked in " +
-    "the background. Poll the batch (`Location`) for progress; a notification says when it is done.",
+    "the background. Poll the batch (`Location`) for progress; a notification says when it is done. Needs a " +
+    "confirmed e-mail address (403 `email_unverified`).",
   ...writer,
   middleware: [writer.middleware, verifiedEmail({ perRequest: Number.POSITIVE_INFINITY })] as const,
   request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
