@@ -16,8 +16,8 @@ const NewPasswordSchema = text()
   .openapi({
     example: "correct horse battery staple",
     description:
-      "12 to 128 characters, not only spaces, and hard to guess: common, guessable or personal passwords " +
-      "(the address, the name) are refused with the reasons in `errors[]`.",
+      "12 to 128 characters, not only spaces, and hard to guess (its first 32 characters are rated): " +
+      "common, guessable or personal passwords (the address, the name) are refused with the reasons in `errors[]`.",
   });
 
 export const RegisterSchema = z
