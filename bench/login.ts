@@ -56,7 +56,7 @@ export async function runLoginBench() {
     DATABASE_URL: databaseUrl,
     LOG_LEVEL: "silent",
     TRUST_PROXY_HEADER: "Fly-Client-IP",
-    RATE_LIMIT_LOGIN_EMAIL: "100000/1m",
+    // Every round from its own address and with the right password: sign-in throttling never engages.
     REDIS_KEY_PREFIX: `bench:${crypto.randomUUID()}:`,
   });
   const deps = await buildDeps(config, { logger: createLogger("silent") });
@@ -75,8 +75,9 @@ export async function runLoginBench() {
         body: JSON.stringify(body),
       });
     const reg = await post("/v1/auth/register", { email, password, displayName: "Bench" }, 0);
-    if (reg.status !== 201) throw new Error(`register answered ${reg.status}`);
-    const { accessToken } = (await reg.json()) as { accessToken: string };
+    if (reg.status !== 202) throw new Error(`register answered ${reg.status}`);
+    const first = await post("/v1/auth/login", { email, password }, 0);
+    const { accessToken } = (await first.json()) as { accessToken: string };
     const samples: number[] = [];
     for (let i = 1; i <= ROUNDS; i++) {
       const started = performance.now();

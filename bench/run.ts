@@ -9,6 +9,7 @@ const scenarios: [string, string, string][] = [
   ["outage", "./outage.ts", "runOutageBench"],
   ["queues", "./queues.ts", "runQueueBench"],
   ["fleet", "./fleet.ts", "runFleetBench"],
+  ["password", "./password.ts", "runPasswordBench"],
 ];
 let failed = false;
 for (const [name, file, fn] of scenarios) {

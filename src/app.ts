@@ -17,6 +17,7 @@ import { rateLimit } from "./http/middleware/rate-limit.ts";
 import { requestId } from "./http/middleware/request-id.ts";
 import { securityHeaders } from "./http/middleware/security-headers.ts";
 import { traceContext } from "./http/middleware/trace-context.ts";
+import { trailingSlashAnswer } from "./http/middleware/trailing-slash.ts";
 import {
   buildOpenApiDocument,
   docsAssetPath,
@@ -122,6 +123,8 @@ export function createApp(deps: Deps) {
 
   const allowedMethods = allowedMethodsLookup(app);
   app.notFound((c) => {
+    const canonical = trailingSlashAnswer(c, allowedMethods);
+    if (canonical) return canonical;
     const allow = allowedMethods(c.req.path);
     if (allow.length > 0) {
       return problem(

@@ -41,6 +41,18 @@ export interface UsersTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Date | null;
+  /** Null until the owner follows the link e-mailed at registration (or resets the password by e-mail). */
+  email_verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+
+export interface EmailTokensTable {
+  id: string;
+  user_id: string;
+  purpose: "verify_email" | "reset_password";
+  token_hash: string;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: Timestamp;
 }
 
 export interface IdentificationsTable {
@@ -135,6 +147,7 @@ export interface IdempotencyKeysTable {
 }
 
 export interface Database extends BackgroundTables, CspTables {
+  email_tokens: EmailTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   refresh_tokens: RefreshTokensTable;
   api_keys: ApiKeysTable;

@@ -27,6 +27,9 @@ export const ERROR_CODES = {
   internal_error: { status: 500, title: "An unexpected error occurred" },
   service_unavailable: { status: 503, title: "The service is temporarily unavailable" },
   providers_unavailable: { status: 503, title: "The identification providers are unavailable" },
+  invalid_email_token: { status: 400, title: "The link is not valid or has expired" },
+  email_unverified: { status: 403, title: "The e-mail address is not verified yet" },
+  login_throttled: { status: 429, title: "Sign-ins to this account are slowed down" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

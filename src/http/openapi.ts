@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { ERROR_CODES, type ErrorCode, PROBLEM_CONTENT_TYPE } from "./errors.ts";
+import { text } from "./text.ts";
 
 export const ProblemSchema = z
   .object({
@@ -76,8 +77,7 @@ export function pageQuery(defaultLimit = 20) {
         example: defaultLimit,
         description: `Page size, 1 to 100 (default ${defaultLimit}).`,
       }),
-    cursor: z
-      .string()
+    cursor: text()
       .max(512)
       .optional()
       .openapi({

@@ -49,4 +49,13 @@ export type AuthContext = {
   apiKeyId?: string;
   /** The refresh-token family of a user token (its sign-in session). */
   sessionId?: string;
+  /** Redis was unreachable, so whether the session was signed out is not known (see FAIL_CLOSED_SCOPES). */
+  revocationUnchecked?: true;
 };
+
+/**
+ * Routes needing one of these refuse (503) a token whose revocation could not be checked: a stolen token of a
+ * signed-out session must not create API keys, change the account or act as an admin while Redis is down.
+ * Other routes accept it (fail open): the token lives 15 minutes and the account's state is still checked.
+ */
+export const FAIL_CLOSED_SCOPES: readonly Scope[] = ["admin", "account:write"];

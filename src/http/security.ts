@@ -4,7 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { authenticateApiKey, authenticateBearer, invalidCredentials } from "../modules/auth/credentials.ts";
 import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
-import type { AuthContext, Scope } from "./scopes.ts";
+import { type AuthContext, FAIL_CLOSED_SCOPES, type Scope } from "./scopes.ts";
 
 export {
   type AuthContext,
@@ -73,6 +73,11 @@ export function requireScopes(scopes: readonly Scope[]): MiddlewareHandler<AppEn
           headers: { "WWW-Authenticate": CHALLENGE },
         },
       );
+    }
+    if (auth.revocationUnchecked && scopes.some((s) => FAIL_CLOSED_SCOPES.includes(s))) {
+      throw new ApiError("service_unavailable", "Sessions cannot be checked right now; retry shortly.", {
+        headers: { "Retry-After": "5" },
+      });
     }
     const missing = scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length > 0) {

@@ -217,8 +217,14 @@ describe("the production image", () => {
         displayName: "Img",
       }),
     });
-    expect(reg.status).toBe(201);
-    const session = SessionSchema.parse(await reg.json());
+    expect(reg.status).toBe(202);
+    const login = await fetch(`${apiUrl}/v1/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "fly-client-ip": ip },
+      body: JSON.stringify({ email: `img-${run_id}@example.com`, password: `pw-${run_id}-long` }),
+    });
+    expect(login.status).toBe(200);
+    const session = SessionSchema.parse(await login.json());
     const auth = { authorization: `Bearer ${session.accessToken}`, "fly-client-ip": ip };
 
     const submitted = await fetch(`${apiUrl}/v1/identifications`, {

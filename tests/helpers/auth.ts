@@ -37,12 +37,13 @@ export function jsonRequest(
 }
 
 /**
- * Registers through the API (each call from its own client IP, so the register limit never trips), then for
- * premium/admin sets the role directly in the database and signs in again so the tokens carry the role.
+ * Registers through the API (each call from its own client IP, so the register limit never trips), confirms the
+ * address in the database (as following the e-mailed link would; `verified: false` leaves it unconfirmed), sets
+ * premium/admin roles directly, then signs in so the tokens carry the role.
  */
 export async function registerUser(
   app: TestApp,
-  opts: { role?: Role; email?: string; password?: string } = {},
+  opts: { role?: Role; email?: string; password?: string; verified?: boolean } = {},
 ): Promise<TestUser> {
   const email = opts.email ?? uniqueEmail(opts.role ?? "user");
   const password = opts.password ?? `pw-${crypto.randomUUID()}`;
@@ -51,22 +52,22 @@ export async function registerUser(
     "/v1/auth/register",
     jsonRequest("POST", { email, password, displayName: "Test User" }, ipHeader(app, ip)),
   );
-  expect(res.status).toBe(201);
-  let session = SessionSchema.parse(await res.json());
-  if (opts.role && opts.role !== "user") {
-    await app.deps.db.primary
-      .updateTable("users")
-      .set({ role: opts.role })
-      .where("id", "=", session.user.id)
-      .execute();
-    await app.deps.cache.del("auth-user", session.user.id);
-    const login = await app.request(
-      "/v1/auth/login",
-      jsonRequest("POST", { email, password }, ipHeader(app, ip)),
-    );
-    expect(login.status).toBe(200);
-    session = SessionSchema.parse(await login.json());
-  }
+  expect(res.status).toBe(202);
+  await app.deps.db.primary
+    .updateTable("users")
+    .set({
+      ...(opts.role && opts.role !== "user" && { role: opts.role }),
+      email_verified_at: opts.verified === false ? null : new Date(),
+    })
+    .where("email", "=", email.toLowerCase())
+    .where("deleted_at", "is", null)
+    .execute();
+  const login = await app.request(
+    "/v1/auth/login",
+    jsonRequest("POST", { email, password }, ipHeader(app, ip)),
+  );
+  expect(login.status).toBe(200);
+  const session = SessionSchema.parse(await login.json());
   return {
     user: session.user,
     email,

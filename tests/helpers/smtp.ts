@@ -49,3 +49,17 @@ export function header(raw: string, name: string): string | undefined {
   const match = new RegExp(`^${name}:\\s*(.*(?:\\r?\\n[ \\t].*)*)`, "im").exec(head);
   return match?.[1]?.replace(/\r?\n[ \t]+/g, " ").trim();
 }
+
+/** The message's text with quoted-printable soft breaks and escapes undone (long links are wrapped on the wire). */
+export function bodyText(raw: string): string {
+  const body = raw
+    .split(/\r?\n\r?\n/)
+    .slice(1)
+    .join("\n\n");
+  const qp = /content-transfer-encoding:\s*quoted-printable/i.test(raw);
+  if (!qp) return body;
+  const bytes = body
+    .replace(/=\r?\n/g, "")
+    .replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return Buffer.from(bytes, "latin1").toString("utf8");
+}

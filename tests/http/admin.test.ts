@@ -106,19 +106,25 @@ describe("GET /v1/admin/audit", () => {
 
   test("never stores passwords or tokens in the changes", async () => {
     const ip = ipHeader(t, testIp());
+    const email = `audit-${crypto.randomUUID()}@example.test`;
     const res = await t.request(
       "/v1/auth/register",
       jsonRequest(
         "POST",
         {
-          email: `audit-${crypto.randomUUID()}@example.test`,
+          email,
           password: "secret horse battery",
           displayName: "S",
         },
         ip,
       ),
     );
-    const body = (await res.json()) as { user: { id: string }; refreshToken: string; accessToken: string };
+    expect(res.status).toBe(202);
+    const login = await t.request(
+      "/v1/auth/login",
+      jsonRequest("POST", { email, password: "secret horse battery" }, ip),
+    );
+    const body = (await login.json()) as { user: { id: string }; refreshToken: string; accessToken: string };
     // Another client's write: the admin's read may come from a replica that has not replayed it yet.
     const page = await waitFor(
       async () => {

@@ -116,8 +116,13 @@ describe("DELETE /v1/me", () => {
       "/v1/auth/register",
       jsonRequest("POST", { email: u.email, password: "a brand new password", displayName: "Again" }, ip),
     );
-    expect(again.status).toBe(201);
-    expect(SessionSchema.parse(await again.json()).user.id).not.toBe(u.user.id);
+    expect(again.status).toBe(202);
+    const login = await t.request(
+      "/v1/auth/login",
+      jsonRequest("POST", { email: u.email, password: "a brand new password" }, ip),
+    );
+    expect(login.status).toBe(200);
+    expect(SessionSchema.parse(await login.json()).user.id).not.toBe(u.user.id);
   });
 });
 

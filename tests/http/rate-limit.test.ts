@@ -44,7 +44,7 @@ describe("rate limits", () => {
           ip,
         ),
       );
-    for (let i = 0; i < 3; i++) expect((await register()).status).toBe(201);
+    for (let i = 0; i < 3; i++) expect((await register()).status).toBe(202);
     const refused = await register();
     await expectProblem(refused, 429, "rate_limited");
     // 3 used this window: room for one when the sliding estimate 3 * (1 - e/60) <= 2, i.e. 20 min into the next
@@ -56,7 +56,7 @@ describe("rate limits", () => {
     clock.advance(4_199_000);
     await expectProblem(await register(), 429, "rate_limited");
     clock.advance(1_000);
-    expect((await register()).status).toBe(201);
+    expect((await register()).status).toBe(202);
   });
 
   test("IPv6 clients in one /64 share a budget; another /64 has its own", async () => {

@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context.ts";
+import { problem } from "../error-handler.ts";
 import { ApiError } from "../errors.ts";
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
@@ -37,25 +38,37 @@ export function bodyGuards(opts: {
     if (declared > policy.maxBytes) {
       throw new ApiError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
     }
-    if (Number.isNaN(declared) && c.req.raw.body) {
-      // Chunked: count while reading, and stop reading at the limit.
-      c.req.raw = new Request(c.req.raw, {
-        body: limitStream(c.req.raw.body, policy.maxBytes),
-        duplex: "half",
-      } as RequestInit);
-    }
-    return next();
+    if (!Number.isNaN(declared) || !c.req.raw.body) return next();
+    // Chunked: count while reading, and stop reading at the limit. Whoever reads the body (the JSON validator,
+    // the multipart parser) sees a stream error and answers in its own words (400 malformed_body); the limit
+    // is what happened, so the answer becomes the 413 whatever the reader made of it.
+    const tooLarge = new ApiError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
+    let exceeded = false;
+    c.req.raw = new Request(c.req.raw, {
+      body: limitStream(c.req.raw.body, policy.maxBytes, tooLarge, () => {
+        exceeded = true;
+      }),
+      duplex: "half",
+    } as RequestInit);
+    await next();
+    if (exceeded && c.res.status !== 413) c.res = problem(c, tooLarge);
   });
 }
 
-function limitStream(body: ReadableStream<Uint8Array>, maxBytes: number): ReadableStream<Uint8Array> {
+function limitStream(
+  body: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  tooLarge: ApiError,
+  onExceeded: () => void,
+): ReadableStream<Uint8Array> {
   let seen = 0;
   return body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         seen += chunk.byteLength;
         if (seen > maxBytes) {
-          controller.error(new ApiError("payload_too_large", `The body may be at most ${maxBytes} bytes.`));
+          onExceeded();
+          controller.error(tooLarge);
           return;
         }
         controller.enqueue(chunk);

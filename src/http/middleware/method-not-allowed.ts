@@ -13,7 +13,7 @@ export function allowedMethodsLookup(app: Hono<any, any, any>): (path: string) =
         .split("/")
         .map((seg) => (seg.startsWith(":") ? "[^/]+" : seg.replace(/[.+?^${}()|[\]\\]/g, "\\$&")))
         .join("/");
-      p = { regex: new RegExp(`^${source}/?$`), methods: new Set() };
+      p = { regex: new RegExp(`^${source}$`), methods: new Set() };
       patterns.set(route.path, p);
     }
     p.methods.add(route.method);

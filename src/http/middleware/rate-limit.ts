@@ -18,7 +18,12 @@ import { groupIp } from "./client-identity.ts";
 type Choice = { policy: RatePolicy; identity: string; failClosed: boolean };
 
 /** Endpoints with their own policy; everything else gets `default` per endpoint and identity. */
-export function choosePolicy(limits: Config["rateLimits"], endpoint: string, c: Context<AppEnv>): Choice {
+export function choosePolicy(
+  limits: Config["rateLimits"],
+  endpoint: string,
+  c: Context<AppEnv>,
+  accountMail: RatePolicy = { name: "account-mail", limit: 3, windowSeconds: 3600 },
+): Choice {
   const ip = `ip:${groupIp(c.var.clientIp)}`;
   switch (endpoint) {
     case "POST /v1/auth/login":
@@ -31,6 +36,11 @@ export function choosePolicy(limits: Config["rateLimits"], endpoint: string, c: 
     case "POST /api/security/csp-report/":
     case "POST /api/security/csp-report":
       return { policy: { name: "csp-report", ...limits.cspReport }, identity: ip, failClosed: false };
+    // Each can make us send an e-mail: per IP here, per account in the service.
+    case "POST /v1/auth/password-reset":
+    case "POST /v1/auth/login-code":
+    case "POST /v1/auth/verify-email/resend":
+      return { policy: accountMail, identity: ip, failClosed: false };
     case "POST /v1/identifications": {
       const premium = c.var.auth?.role === "premium" || c.var.auth?.role === "admin";
       const policy = premium
@@ -66,7 +76,10 @@ export function rateLimit(deps: Pick<Deps, "config" | "redis" | "logger" | "cloc
       authError = err;
     }
     const endpoint = endpointOf(c);
-    const choice = choosePolicy(deps.config.rateLimits, endpoint, c);
+    const choice = choosePolicy(deps.config.rateLimits, endpoint, c, {
+      name: "account-mail",
+      ...deps.config.accountSecurity.accountMail,
+    });
     let decision: RateDecision;
     try {
       decision = await limiter.hit(choice.policy, `${endpoint}|${choice.identity}`);

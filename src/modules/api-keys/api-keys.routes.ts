@@ -25,7 +25,7 @@ export const createApiKeyRoute = createRoute({
       headers: { Location: { schema: { type: "string" } } },
       content: { "application/json": { schema: CreatedApiKeySchema } },
     },
-    ...errorResponses(400, 401, 403, 409, 415),
+    ...errorResponses(400, 401, 403, 409, 415, 503),
   },
 });
 
@@ -53,5 +53,5 @@ export const deleteApiKeyRoute = createRoute({
   description: "The key stops working at once. Another account's key, or one already revoked, answers 404.",
   ...protect("account:write"),
   request: { params: UuidParamSchema },
-  responses: { 204: { description: "Revoked." }, ...errorResponses(400, 401, 403, 404) },
+  responses: { 204: { description: "Revoked." }, ...errorResponses(400, 401, 403, 404, 503) },
 });

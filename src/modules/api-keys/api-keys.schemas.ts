@@ -1,12 +1,13 @@
 import { z } from "@hono/zod-openapi";
 import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 import { SCOPES } from "../../http/scopes.ts";
+import { text } from "../../http/text.ts";
 
 const ScopeSchema = z.enum(SCOPES).openapi({ example: "identifications:write" });
 
 export const CreateApiKeySchema = z
   .object({
-    name: z.string().trim().min(1).max(100).openapi({ example: "Garden-centre kiosk" }),
+    name: text({ normalize: "NFC" }).trim().min(1).max(100).openapi({ example: "Garden-centre kiosk" }),
     scopes: z
       .array(ScopeSchema)
       .min(1)

@@ -16,6 +16,6 @@ export const listAuditRoute = createRoute({
   request: { query: AuditQuerySchema },
   responses: {
     200: { description: "A page of entries.", content: { "application/json": { schema: AuditPageSchema } } },
-    ...errorResponses(400, 401, 403),
+    ...errorResponses(400, 401, 403, 503),
   },
 });

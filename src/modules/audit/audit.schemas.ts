@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
 import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
+import { text } from "../../http/text.ts";
 
 export const AuditEntrySchema = z
   .object({
@@ -40,19 +41,17 @@ export const AuditQuerySchema = pageQuery(50)
       .uuid()
       .optional()
       .openapi(q("actorId", { description: "User who acted (directly or with a key)." })),
-    action: z
-      .string()
+    action: text()
       .regex(/^[a-z_]+(\.[a-z_]+)*$/)
       .max(100)
       .optional()
       .openapi(q("action", { example: "user.role_change" })),
-    entityType: z
-      .string()
+    entityType: text()
       .regex(/^[a-z_]+$/)
       .max(50)
       .optional()
       .openapi(q("entityType", { example: "user" })),
-    entityId: z.string().max(100).optional().openapi(q("entityId")),
+    entityId: text().max(100).optional().openapi(q("entityId")),
     from: z
       .string()
       .datetime({ offset: true })

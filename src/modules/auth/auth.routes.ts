@@ -1,10 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses } from "../../http/openapi.ts";
 import type { SecurityRequirement } from "../../http/security.ts";
-import { LoginSchema, RefreshSchema, RegisterSchema, SessionSchema } from "./auth.schemas.ts";
+import { AcceptedSchema, LoginSchema, RefreshSchema, RegisterSchema, SessionSchema } from "./auth.schemas.ts";
 
-const PUBLIC: SecurityRequirement[] = [];
-const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+export const PUBLIC: SecurityRequirement[] = [];
+export const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const session = (description: string) => ({
   description,
   content: { "application/json": { schema: SessionSchema } },
@@ -15,13 +15,19 @@ export const registerRoute = createRoute({
   path: "/auth/register",
   operationId: "register",
   tags: ["Auth"],
-  summary: "Create an account and sign in",
+  summary: "Create an account (then confirm the address from the e-mail)",
   description:
-    "Password: 12 to 128 characters, not the email address. Email addresses are compared case-insensitively; " +
-    "one already in use answers 409 `email_unavailable`. Limited to 3 per hour per IP by default.",
+    "Answers 202 with the same body whether or not the address already has an account, so nobody learns who " +
+    "is registered: a new address gets a confirmation link by e-mail; the owner of a taken one gets a notice " +
+    "instead. Then sign in with `POST /v1/auth/login`; until the address is confirmed, an account can make a " +
+    "few identifications only (403 `email_unverified`). Password: 12 to 128 characters, not only spaces, not " +
+    "common, guessable or personal (400 lists why). Limited to 3 per hour per IP by default.",
   security: PUBLIC,
   request: { body: json(RegisterSchema) },
-  responses: { 201: session("Signed in as the new user."), ...errorResponses(400, 409, 415) },
+  responses: {
+    202: { description: "Accepted.", content: { "application/json": { schema: AcceptedSchema } } },
+    ...errorResponses(400, 415),
+  },
 });
 
 export const loginRoute = createRoute({
@@ -31,8 +37,11 @@ export const loginRoute = createRoute({
   tags: ["Auth"],
   summary: "Sign in with email and password",
   description:
-    "A wrong password and an unknown email answer the same 401 `invalid_credentials`. Limited per IP and per " +
-    "email (5 per 15 minutes by default); repeated failures lock the account (429 `account_locked`).",
+    "A wrong password and an unknown email answer the same 401 `invalid_credentials`. Failed attempts slow " +
+    "sign-ins down, never lock them: after 5 failures from one network each next attempt from it waits twice " +
+    "as long (1 minute up to 1 hour), and after 20 failures from anywhere the account waits up to 15 minutes " +
+    "(429 `login_throttled` with `Retry-After`). The owner is not held up: a device sending its current " +
+    "`refreshToken`, or a correct password with a `code` from `POST /v1/auth/login-code`, signs in at once.",
   security: PUBLIC,
   request: { body: json(LoginSchema) },
   responses: { 200: session("Signed in."), ...errorResponses(400, 401, 415, 503) },

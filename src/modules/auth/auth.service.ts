@@ -1,12 +1,16 @@
 import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
+import { groupIp } from "../../http/middleware/client-identity.ts";
 import { rateLimitHeaders } from "../../http/rate-limit-headers.ts";
 import { createRateLimiter, retryAfterSeconds } from "../../infra/rate-limiter.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { maskEmail } from "../users/users.dto.ts";
-import { findLiveUserByEmail, findLiveUserById, insertUser } from "../users/users.repo.ts";
-import type { LoginInput, RegisterInput, Session } from "./auth.schemas.ts";
-import { createLockout } from "./lockout.ts";
+import { findLiveUserByEmail, findLiveUserById } from "../users/users.repo.ts";
+import { createAccountEmailService } from "./account-email.service.ts";
+import { accountMail, sendAccountMail } from "./account-mail.ts";
+import type { LoginInput, Session } from "./auth.schemas.ts";
+import { createLoginCodes } from "./login-codes.ts";
+import { type Admission, accountKey, createLoginThrottle } from "./login-throttle.ts";
 import { createPasswords } from "./passwords.ts";
 import {
   findRefreshToken,
@@ -18,7 +22,7 @@ import { sha256Hex } from "./secrets.ts";
 import { issueSession } from "./session-issuer.ts";
 import { markSessionsRevoked } from "./sessions.ts";
 
-type AuthDeps = Pick<Deps, "config" | "db" | "redis" | "logger" | "clock">;
+type AuthDeps = Pick<Deps, "config" | "db" | "redis" | "logger" | "clock" | "queues" | "metrics">;
 
 export type AuthService = ReturnType<typeof createAuthService>;
 
@@ -26,10 +30,21 @@ export function createAuthService(deps: AuthDeps) {
   const { config, logger } = deps;
   const now = () => deps.clock.now();
   const passwords = createPasswords(config.auth.argon2);
-  const lockout = createLockout(deps.redis.cache, config.redis.keyPrefix, config.auth.lockout, now);
+  const throttle = createLoginThrottle(
+    deps.redis.cache,
+    config.redis.keyPrefix,
+    config.accountSecurity.throttle,
+    now,
+  );
+  const codes = createLoginCodes(
+    deps.redis.cache,
+    config.redis.keyPrefix,
+    config.accountSecurity.loginCodeTtlSeconds,
+  );
+  const accountEmail = createAccountEmailService(deps, throttle);
   const limiter = createRateLimiter(deps.redis.cache, config.redis.keyPrefix, now);
-  const emailPolicy = { name: "login-email", ...config.rateLimits.loginEmail };
   const refreshPolicy = { name: "refresh", ...config.rateLimits.refresh };
+  const mailPolicy = { name: "account-mail", ...config.accountSecurity.accountMail };
 
   /** Per user, not per IP: many phones behind one carrier NAT refresh all day. Fails open (nothing to guess). */
   async function limitRefresh(userId: string) {
@@ -47,95 +62,133 @@ export function createAuthService(deps: AuthDeps) {
     }
   }
 
-  function locked(ms: number) {
-    return new ApiError("account_locked", "Too many failed sign-ins: the account is locked for a while.", {
-      headers: { "Retry-After": String(Math.max(1, Math.ceil(ms / 1000))) },
-    });
+  function throttled(ms: number) {
+    return new ApiError(
+      "login_throttled",
+      "Too many failed sign-ins for this account: retry after the delay given, or ask for a sign-in code " +
+        "(POST /v1/auth/login-code) and send it with your password to sign in now.",
+      { headers: { "Retry-After": String(Math.max(1, Math.ceil(ms / 1000))) } },
+    );
   }
 
-  /** Redis holds the lockout state: without it we refuse sign-ins rather than allow unlimited guessing. */
+  /** Redis holds the throttle state: without it we refuse sign-ins rather than allow unlimited guessing. */
   async function guarded<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       if (err instanceof ApiError) throw err;
-      logger.error({ err: String(err) }, "login refused: lockout store unreachable");
+      logger.error({ err: String(err) }, "login refused: throttle store unreachable");
       throw new ApiError("service_unavailable", "Sign-in is briefly unavailable.", {
         headers: { "Retry-After": "5" },
       });
     }
   }
 
-  async function failLogin(account: string, email: string, reason: string, actor: AuditActor) {
-    const nowLocked = await guarded(() => lockout.recordFailure(account));
-    logger.info(
-      { emailHint: maskEmail(email), reason, ip: actor.ip, requestId: actor.requestId },
-      "login failed",
+  /**
+   * How the owner gets past throttling: a client holding the account's current refresh token (it is signed in
+   * on this device: its own bucket, none of the strangers' account-wide delays), or a valid e-mailed code.
+   */
+  async function ownerProof(
+    input: LoginInput,
+    account: string,
+  ): Promise<{ kind: "device"; subject: string } | { kind: "code" } | undefined> {
+    if (input.code && (await guarded(() => codes.matches(account, input.code!)))) return { kind: "code" };
+    if (input.refreshToken) {
+      const row = await findRefreshToken(deps.db.primary, sha256Hex(input.refreshToken));
+      const live = row && !row.revoked_at && !row.used_at && row.expires_at.getTime() > now();
+      const owner = live && (await findLiveUserById(deps.db.primary, row.user_id));
+      if (owner && owner.email.toLowerCase() === input.email)
+        return { kind: "device", subject: `device:${row.family_id}` };
+    }
+    return undefined;
+  }
+
+  /** The account just crossed into slowed-down sign-ins: record it and tell the owner (once a day). */
+  async function underAttack(email: string, actor: AuditActor) {
+    logger.warn(
+      { emailHint: maskEmail(email), requestId: actor.requestId },
+      "sign-ins slowed down after repeated failures",
     );
-    if (nowLocked) {
-      logger.warn(
-        { emailHint: maskEmail(email), requestId: actor.requestId },
-        "account locked after repeated failures",
-      );
-      await recordAudit(deps.db.primary, actor, {
-        action: "auth.account_locked",
-        entityType: "account",
-        entityId: account.slice(0, 16),
-        after: { email: maskEmail(email), lockedForSeconds: config.auth.lockout.durationSeconds },
-      });
+    const owner = await findLiveUserByEmail(deps.db.primary, email);
+    await recordAudit(deps.db.primary, actor, {
+      action: "auth.login_throttled",
+      entityType: "account",
+      entityId: accountKey(email).slice(0, 16),
+      after: { email: maskEmail(email), known: !!owner },
+    });
+    if (owner) {
+      const day = new Date(now()).toISOString().slice(0, 10);
+      await sendAccountMail(deps, owner.id, accountMail.underAttack(owner.email, day, owner.id));
     }
   }
 
   return {
-    async register(input: RegisterInput, actor: AuditActor): Promise<Session> {
-      const passwordHash = await passwords.hash(input.password);
-      const session = await deps.db.primary.transaction().execute(async (trx) => {
-        const user = await insertUser(trx, {
-          email: input.email,
-          passwordHash,
-          displayName: input.displayName,
-        });
-        if (!user) throw new ApiError("email_unavailable", "This email address cannot be used to register.");
-        await recordAudit(
-          trx,
-          { ...actor, kind: "user", userId: user.id },
-          {
-            action: "user.register",
-            entityType: "user",
-            entityId: user.id,
-            after: { email: maskEmail(user.email), displayName: user.display_name, role: user.role },
-          },
-        );
-        return issueSession(deps, trx, user);
-      });
-      await deps.db.markWrite(`user:${session.user.id}`);
-      return session;
+    register: accountEmail.register,
+    verifyEmail: accountEmail.verifyEmail,
+    resendVerification: accountEmail.resendVerification,
+    requestPasswordReset: accountEmail.requestPasswordReset,
+    confirmPasswordReset: accountEmail.confirmPasswordReset,
+
+    /** A code for a throttled owner: the same 202 whether or not the address has an account. */
+    async requestLoginCode(email: string, actor: AuditActor): Promise<void> {
+      const user = await findLiveUserByEmail(deps.db.primary, email);
+      logger.info(
+        { emailHint: maskEmail(email), requestId: actor.requestId, known: !!user },
+        "sign-in code asked",
+      );
+      if (!user) return;
+      const budget = await guarded(() => limiter.hit(mailPolicy, `user:${user.id}`));
+      if (!budget.allowed) return;
+      const code = await guarded(() => codes.issue(accountKey(email)));
+      await sendAccountMail(
+        deps,
+        user.id,
+        accountMail.loginCode(
+          user.email,
+          code,
+          Bun.randomUUIDv7(),
+          Math.round(config.accountSecurity.loginCodeTtlSeconds / 60),
+        ),
+      );
     },
 
     /** Same 401 for a wrong password and an unknown email, with the same argon2 work done in both cases. */
     async login(input: LoginInput, actor: AuditActor): Promise<Session> {
-      const account = sha256Hex(input.email);
-      const lockedMs = await guarded(() => lockout.lockedForMs(account));
-      if (lockedMs > 0) throw locked(lockedMs);
-      const perEmail = await guarded(() => limiter.hit(emailPolicy, account));
-      if (!perEmail.allowed) {
-        // A refused attempt still counts as a failed sign-in: hammering one account escalates to the lock.
-        await failLogin(account, input.email, "rate_limited", actor);
-        throw new ApiError("rate_limited", "Too many sign-in attempts for this account; retry later.", {
-          headers: { "Retry-After": String(retryAfterSeconds(perEmail)), ...rateLimitHeaders([perEmail]) },
-        });
+      const account = accountKey(input.email);
+      const proof = await ownerProof(input, account);
+      const subject = proof?.kind === "device" ? proof.subject : `net:${groupIp(actor.ip ?? "unknown")}`;
+      let admission: Admission | undefined;
+      if (proof?.kind !== "code") {
+        admission = await guarded(() => throttle.admit(account, subject, { account: !proof }));
+        if (!admission.allowed) throw throttled(admission.waitMs);
       }
       const user = await findLiveUserByEmail(deps.db.primary, input.email);
       const ok = user
         ? await passwords.verify(input.password, user.password_hash)
         : await passwords.verifyDummy(input.password);
       if (!user || !ok) {
-        await failLogin(account, input.email, user ? "wrong_password" : "unknown_email", actor);
+        if (proof?.kind === "code") await guarded(() => codes.spendTry(account));
+        logger.info(
+          {
+            emailHint: maskEmail(input.email),
+            reason: user ? "wrong_password" : "unknown_email",
+            ip: actor.ip,
+            requestId: actor.requestId,
+          },
+          "login failed",
+        );
+        if (!proof && admission?.accountAttempts === config.accountSecurity.throttle.accountFree) {
+          await underAttack(input.email, actor);
+        }
         throw new ApiError("invalid_credentials", "The email or password is not correct.");
       }
-      await guarded(() => lockout.clear(account));
+      if (proof?.kind === "code") await guarded(() => codes.consume(account));
+      else await guarded(() => throttle.succeeded(account, subject, { account: !proof }));
       const session = await issueSession(deps, deps.db.primary, user);
-      logger.info({ userId: user.id, requestId: actor.requestId }, "signed in");
+      logger.info(
+        { userId: user.id, requestId: actor.requestId, via: proof?.kind ?? "password" },
+        "signed in",
+      );
       return session;
     },
 

@@ -35,7 +35,7 @@ export async function forgetApiKeys(deps: Pick<Deps, "cache">, keyHashes: string
 }
 
 export async function authenticateBearer(deps: AuthDeps, token: string): Promise<AuthContext> {
-  const verified = await verifyAccessToken(deps.config.auth.jwtSecret, token, deps.clock.now());
+  const verified = await verifyAccessToken(deps.config.auth, token, deps.clock.now());
   if (!verified.ok) {
     throw invalidCredentials(
       verified.problem === "expired" ? "The access token has expired." : "The access token is not valid.",
@@ -47,13 +47,14 @@ export async function authenticateBearer(deps: AuthDeps, token: string): Promise
     isSessionRevoked(deps, claims.sessionId),
   ]);
   if (!state || state.deleted) throw invalidCredentials("The account no longer exists.");
-  if (revoked) throw invalidCredentials("The session has been signed out.");
+  if (revoked === true) throw invalidCredentials("The session has been signed out.");
   return {
     kind: "user",
     userId: claims.userId,
     role: state.role,
     scopes: grantedScopes(state.role, claims.scopes),
     sessionId: claims.sessionId,
+    ...(revoked === "unknown" && { revocationUnchecked: true }),
   };
 }
 

@@ -15,7 +15,7 @@ export async function issueSession(
   user: UserRow,
   familyId: string = crypto.randomUUID(),
 ): Promise<Session> {
-  const { accessTokenTtlSeconds, refreshTokenTtlSeconds, jwtSecret } = deps.config.auth;
+  const { accessTokenTtlSeconds, refreshTokenTtlSeconds } = deps.config.auth;
   const nowMs = deps.clock.now();
   const refresh = newRefreshToken();
   await insertRefreshToken(db, {
@@ -25,7 +25,7 @@ export async function issueSession(
     expiresAt: new Date(nowMs + refreshTokenTtlSeconds * 1000),
   });
   const accessToken = await signAccessToken(
-    jwtSecret,
+    deps.config.auth,
     { userId: user.id, role: user.role, scopes: [...ROLE_SCOPES[user.role]], sessionId: familyId },
     { ttlSeconds: accessTokenTtlSeconds, nowMs },
   );

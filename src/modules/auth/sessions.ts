@@ -27,12 +27,19 @@ export async function markSessionsRevoked(
   }
 }
 
-/** Fails open when Redis is unreachable: the access token is short-lived and the user state is still checked. */
-export async function isSessionRevoked(deps: Pick<Deps, "config" | "redis" | "logger">, sessionId: string) {
+/**
+ * "unknown" when Redis is unreachable. The caller decides per route (see FAIL_CLOSED_SCOPES): ordinary routes
+ * fail open (the access token is short-lived and the user's state is still checked), while admin and account
+ * changes fail closed, so a signed-out session cannot mint an API key or change roles during an outage.
+ */
+export async function isSessionRevoked(
+  deps: Pick<Deps, "config" | "redis" | "logger">,
+  sessionId: string,
+): Promise<boolean | "unknown"> {
   try {
     return (await deps.redis.cache.exists(key(deps, sessionId))) === 1;
   } catch (err) {
     deps.logger.warn({ err: String(err) }, "session revocation check skipped: redis unreachable");
-    return false;
+    return "unknown";
   }
 }

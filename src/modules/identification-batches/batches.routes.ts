@@ -1,9 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
+import { verifiedEmail } from "../auth/verified-email.ts";
 import { BatchSchema, BatchUploadDoc } from "./batches.schemas.ts";
 
 const tags = ["Identifications"];
+const writer = protect("identifications:write");
 
 export const createBatchRoute = createRoute({
   method: "post",
@@ -14,8 +16,10 @@ export const createBatchRoute = createRoute({
   description:
     "Every photo becomes its own identification. The photos are validated and stored at once (the same checks " +
     "as `POST /v1/identifications`, the whole batch is refused if one fails them); the providers are asked in " +
-    "the background. Poll the batch (`Location`) for progress; a notification says when it is done.",
-  ...protect("identifications:write"),
+    "the background. Poll the batch (`Location`) for progress; a notification says when it is done. Needs a " +
+    "confirmed e-mail address (403 `email_unverified`).",
+  ...writer,
+  middleware: [writer.middleware, verifiedEmail({ perRequest: Number.POSITIVE_INFINITY })] as const,
   request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
   responses: {
     202: {

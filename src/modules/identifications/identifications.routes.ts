@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
+import { verifiedEmail } from "../auth/verified-email.ts";
 import {
   IdempotencyHeaderSchema,
   IdentificationListQuerySchema,
@@ -10,6 +11,7 @@ import {
 } from "./identifications.schemas.ts";
 
 const tags = ["Identifications"];
+const writer = protect("identifications:write");
 
 export const createIdentificationRoute = createRoute({
   method: "post",
@@ -21,8 +23,10 @@ export const createIdentificationRoute = createRoute({
     "Plant.id and PlantNet are asked in parallel (answers for the same photos are cached for 24 hours); their " +
     "suggestions are merged and ranked. The photos are validated before anything is stored or any provider is " +
     "called: at most 5 files, 10 MB each, 30 MB per request (413), JPEG/PNG/WebP by content (415), decodable " +
-    "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS).",
-  ...protect("identifications:write"),
+    "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS). An account " +
+    "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`).",
+  ...writer,
+  middleware: [writer.middleware, verifiedEmail({ perRequest: 1 })] as const,
   request: {
     headers: IdempotencyHeaderSchema,
     // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body.

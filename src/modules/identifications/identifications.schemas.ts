@@ -1,5 +1,6 @@
 import { type RouteConfig, z } from "@hono/zod-openapi";
 import { LinksSchema, PageLinksSchema, pageQuery } from "../../http/openapi.ts";
+import { text } from "../../http/text.ts";
 
 export const ORGANS = ["leaf", "flower", "fruit", "bark", "auto"] as const;
 export type Organ = (typeof ORGANS)[number];
@@ -173,8 +174,7 @@ export const IdentificationListQuerySchema = pageQuery().extend({
 });
 
 export const IdempotencyHeaderSchema = z.object({
-  prefer: z
-    .string()
+  prefer: text()
     .max(200)
     .optional()
     .openapi({
@@ -184,8 +184,7 @@ export const IdempotencyHeaderSchema = z.object({
         "`respond-async` (RFC 7240): answer 202 at once and identify in the background; poll `Location`, and a " +
         "notification says when it is done.",
     }),
-  "idempotency-key": z
-    .string()
+  "idempotency-key": text()
     .min(1)
     .max(255)
     .regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces")

@@ -19,7 +19,7 @@ export const listFailedJobsRoute = createRoute({
       description: "A page of failed jobs.",
       content: { "application/json": { schema: FailedJobPageSchema } },
     },
-    ...errorResponses(400, 401, 403),
+    ...errorResponses(400, 401, 403, 503),
   },
 });
 

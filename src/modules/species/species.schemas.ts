@@ -1,15 +1,20 @@
 import { z } from "@hono/zod-openapi";
 import { LinksSchema, PageLinksSchema, pageQuery } from "../../http/openapi.ts";
+import { text } from "../../http/text.ts";
 
 export const CareInstructionsSchema = z
   .object({
-    watering: z.string().openapi({ example: "Water when the top 5 cm of soil are dry; less in winter." }),
-    light: z.string().openapi({ example: "Bright, indirect light; tolerates partial shade." }),
-    temperature: z.string().openapi({ example: "18–27 °C; keep above 12 °C." }),
-    humidity: z.string().openapi({ example: "Prefers 60% or more; mist or use a pebble tray." }),
-    soil: z.string().openapi({ example: "Chunky, well-draining aroid mix." }),
-    fertilizing: z.string().openapi({ example: "Balanced liquid fertiliser monthly in spring and summer." }),
-    toxicity: z.string().openapi({ example: "Toxic to cats and dogs (insoluble calcium oxalates)." }),
+    watering: text()
+      .max(2000)
+      .openapi({ example: "Water when the top 5 cm of soil are dry; less in winter." }),
+    light: text().max(2000).openapi({ example: "Bright, indirect light; tolerates partial shade." }),
+    temperature: text().max(2000).openapi({ example: "18–27 °C; keep above 12 °C." }),
+    humidity: text().max(2000).openapi({ example: "Prefers 60% or more; mist or use a pebble tray." }),
+    soil: text().max(2000).openapi({ example: "Chunky, well-draining aroid mix." }),
+    fertilizing: text()
+      .max(2000)
+      .openapi({ example: "Balanced liquid fertiliser monthly in spring and summer." }),
+    toxicity: text().max(2000).openapi({ example: "Toxic to cats and dogs (insoluble calcium oxalates)." }),
   })
   .openapi("CareInstructions");
 
@@ -36,16 +41,14 @@ export const SpeciesPageSchema = z
   })
   .openapi("SpeciesPage");
 
-const taxon = z
-  .string()
+const taxon = text()
   .trim()
   .min(1)
   .max(100)
   .regex(/^[A-Za-z][A-Za-z -]*$/, "letters, spaces and hyphens only");
 
 export const SpeciesListQuerySchema = pageQuery().extend({
-  q: z
-    .string()
+  q: text({ normalize: "NFC" })
     .trim()
     .min(1)
     .max(100)
@@ -63,8 +66,7 @@ export type Species = z.infer<typeof SpeciesSchema>;
 export type SpeciesPage = z.infer<typeof SpeciesPageSchema>;
 export type SpeciesListQuery = z.infer<typeof SpeciesListQuerySchema>;
 
-const scientificName = z
-  .string()
+const scientificName = text({ normalize: "NFC" })
   .trim()
   .min(3)
   .max(200)
@@ -73,12 +75,12 @@ const scientificName = z
 const speciesFields = {
   scientificName: scientificName.openapi({ example: "Monstera adansonii" }),
   commonNames: z
-    .array(z.string().trim().min(1).max(100))
+    .array(text({ normalize: "NFC" }).trim().min(1).max(100))
     .max(20)
     .openapi({ example: ["Swiss cheese vine"] }),
   family: taxon.openapi({ example: "Araceae" }),
   genus: taxon.openapi({ example: "Monstera" }),
-  category: z.string().trim().min(1).max(50).openapi({ example: "houseplant" }),
+  category: text().trim().min(1).max(50).openapi({ example: "houseplant" }),
   careInstructions: CareInstructionsSchema,
 };
 

@@ -2,11 +2,12 @@ import { z } from "zod";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { ApiError } from "../../http/errors.ts";
+import { text } from "../../http/text.ts";
 import { findSpeciesById, listSpecies, type SpeciesRow } from "./species.repo.ts";
 import type { Species, SpeciesListQuery, SpeciesPage } from "./species.schemas.ts";
 
 const CACHE = "species";
-const CursorSchema = z.object({ s: z.string(), i: z.string().uuid() });
+const CursorSchema = z.object({ s: text(), i: z.string().uuid() });
 
 export function toSpeciesDto(row: SpeciesRow): Species {
   return {

@@ -27,6 +27,6 @@ export const updateUserRoleRoute = createRoute({
       description: "The user with the new role.",
       content: { "application/json": { schema: UserSchema } },
     },
-    ...errorResponses(400, 401, 403, 404, 415),
+    ...errorResponses(400, 401, 403, 404, 415, 503),
   },
 });

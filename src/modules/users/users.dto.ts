@@ -7,6 +7,7 @@ export function toUserDto(row: UserRow): User {
     email: row.email,
     displayName: row.display_name,
     role: row.role,
+    emailVerified: row.email_verified_at !== null,
     preferences: row.preferences as User["preferences"],
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),

@@ -26,7 +26,7 @@ export const updateMeRoute = createRoute({
   summary: "Change the display name or preferences",
   ...protect("account:write"),
   request: { body: { required: true, content: { "application/json": { schema: UpdateMeSchema } } } },
-  responses: { 200: user("The updated account."), ...errorResponses(400, 401, 403, 415) },
+  responses: { 200: user("The updated account."), ...errorResponses(400, 401, 403, 415, 503) },
 });
 
 export const deleteMeRoute = createRoute({
@@ -39,5 +39,5 @@ export const deleteMeRoute = createRoute({
     "Soft delete: every session and API key is revoked at once, the account's data is no longer served, and the " +
     "email address may register again.",
   ...protect("account:write"),
-  responses: { 204: { description: "Deleted." }, ...errorResponses(401, 403) },
+  responses: { 204: { description: "Deleted." }, ...errorResponses(401, 403, 503) },
 });

@@ -1,10 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { LinksSchema } from "../../http/openapi.ts";
+import { text } from "../../http/text.ts";
 
-const preferenceValue = z.union([z.string().max(500), z.number(), z.boolean()]);
+const preferenceValue = z.union([text().max(500), z.number(), z.boolean()]);
+const preferenceKey = text().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/);
 
 export const PreferencesSchema = z
-  .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/), preferenceValue)
+  .record(preferenceKey, preferenceValue)
   .refine((p) => Object.keys(p).length <= 50, "at most 50 preferences")
   .openapi("Preferences", {
     description: "Free-form client settings: up to 50 keys, each a string (<= 500 chars), number or boolean.",
@@ -17,6 +19,10 @@ export const UserSchema = z
     email: z.string().email().openapi({ example: "ada@example.com" }),
     displayName: z.string().openapi({ example: "Ada" }),
     role: z.enum(["user", "premium", "admin"]).openapi({ example: "user" }),
+    emailVerified: z.boolean().openapi({
+      description:
+        "Whether the address was confirmed from the e-mailed link; unconfirmed accounts identify a few plants only.",
+    }),
     preferences: PreferencesSchema,
     createdAt: z.string().datetime({ offset: true }),
     updatedAt: z.string().datetime({ offset: true }),
@@ -24,13 +30,13 @@ export const UserSchema = z
   })
   .openapi("User");
 
-export const DisplayNameSchema = z.string().trim().min(1).max(80).openapi({ example: "Ada" });
+export const DisplayNameSchema = text({ normalize: "NFC" }).trim().min(1).max(80).openapi({ example: "Ada" });
 
 export const UpdateMeSchema = z
   .object({
     displayName: DisplayNameSchema.optional(),
     preferences: z
-      .record(z.string().regex(/^[a-zA-Z][a-zA-Z0-9_.-]{0,63}$/), preferenceValue.nullable())
+      .record(preferenceKey, preferenceValue.nullable())
       .optional()
       .openapi({ description: "Merged into the stored preferences; a key set to `null` is removed." }),
   })

@@ -1,0 +1,85 @@
+import { sql } from "kysely";
+import type { Db } from "../../db/connect.ts";
+import type { EmailTokensTable } from "../../db/schema.ts";
+
+export type EmailTokenPurpose = EmailTokensTable["purpose"];
+
+export async function insertEmailToken(
+  db: Db,
+  t: { userId: string; purpose: EmailTokenPurpose; tokenHash: string; expiresAt: Date },
+): Promise<string> {
+  const id = Bun.randomUUIDv7();
+  await db
+    .insertInto("email_tokens")
+    .values({ id, user_id: t.userId, purpose: t.purpose, token_hash: t.tokenHash, expires_at: t.expiresAt })
+    .execute();
+  return id;
+}
+
+/**
+ * Marks the token used and returns its user, in one statement: of two concurrent uses only one gets the row,
+ * and an expired or used token is never returned.
+ */
+export async function consumeEmailToken(
+  db: Db,
+  purpose: EmailTokenPurpose,
+  tokenHash: string,
+  now: Date,
+): Promise<string | undefined> {
+  const row = await db
+    .updateTable("email_tokens")
+    .set({ used_at: now })
+    .where("token_hash", "=", tokenHash)
+    .where("purpose", "=", purpose)
+    .where("used_at", "is", null)
+    .where("expires_at", ">", now)
+    .returning("user_id")
+    .executeTakeFirst();
+  return row?.user_id;
+}
+
+/** Older links of the same purpose stop working when a new one is sent or one is used. */
+export async function retireEmailTokens(db: Db, userId: string, purpose: EmailTokenPurpose, now: Date) {
+  await db
+    .updateTable("email_tokens")
+    .set({ used_at: now })
+    .where("user_id", "=", userId)
+    .where("purpose", "=", purpose)
+    .where("used_at", "is", null)
+    .execute();
+}
+
+export async function markEmailVerified(db: Db, userId: string): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ email_verified_at: sql`coalesce(email_verified_at, now())`, updated_at: sql`now()` })
+    .where("id", "=", userId)
+    .execute();
+}
+
+export async function setPasswordHash(db: Db, userId: string, passwordHash: string): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ password_hash: passwordHash, updated_at: sql`now()` })
+    .where("id", "=", userId)
+    .execute();
+}
+
+/** Identifications an account has made, deleted ones included (deleting must not refill the allowance). */
+export async function countIdentificationsEver(db: Db, userId: string): Promise<number> {
+  const row = await db
+    .selectFrom("identifications")
+    .select((eb) => eb.fn.countAll<string>().as("n"))
+    .where("user_id", "=", userId)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function findEmailVerifiedAt(db: Db, userId: string): Promise<Date | null | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .select("email_verified_at")
+    .where("id", "=", userId)
+    .executeTakeFirst();
+  return row?.email_verified_at;
+}

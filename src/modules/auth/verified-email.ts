@@ -1,0 +1,31 @@
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../../http/context.ts";
+import { ApiError } from "../../http/errors.ts";
+import { authOf } from "../../http/security.ts";
+import { countIdentificationsEver, findEmailVerifiedAt } from "./email-tokens.repo.ts";
+
+/**
+ * Route policy for spending provider money: an account whose address is not confirmed may make
+ * `UNVERIFIED_IDENTIFICATION_ALLOWANCE` identifications (`perRequest: 1`), or none for requests that can make
+ * many at once (batches: `perRequest: Infinity`). Put after `protect(...)` in the route's middleware.
+ */
+export function verifiedEmail(opts: { perRequest: number }) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const { userId } = authOf(c);
+    const deps = c.var.deps;
+    const db = deps.db.primary;
+    const verifiedAt = await findEmailVerifiedAt(db, userId);
+    if (verifiedAt === null) {
+      const allowance = deps.config.accountSecurity.unverifiedIdentificationAllowance;
+      const used = opts.perRequest <= allowance ? await countIdentificationsEver(db, userId) : allowance;
+      if (used + opts.perRequest > allowance) {
+        throw new ApiError(
+          "email_unverified",
+          `Confirm your e-mail address to identify more plants (unconfirmed accounts get ${allowance}). ` +
+            "Ask for a new link with POST /v1/auth/verify-email/resend.",
+        );
+      }
+    }
+    await next();
+  });
+}
