@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.ts";
+import type { ApiError } from "./errors.ts";
 import type { AuthContext } from "./scopes.ts";
 
 export type AppVariables = {
@@ -16,6 +17,8 @@ export type AppVariables = {
   authResolved?: boolean;
   /** The CSP nonce of an HTML answer (see http/csp.ts). */
   cspNonce?: string;
+  /** Why the credentials that came were refused; only protected routes answer with it (http/security.ts). */
+  authError?: ApiError;
 };
 
 export type AppEnv = { Variables: AppVariables };

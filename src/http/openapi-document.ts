@@ -14,7 +14,14 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
       version: "1.0.0",
       description:
         "Identify plants from photos, keep your history, and browse the species catalogue with care instructions. " +
-        "Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`.",
+        "Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`.\n\n" +
+        "**Credentials.** Send one credential: `Authorization: Bearer <accessToken>` or `X-API-Key`. When both " +
+        "come, the bearer token wins and `X-API-Key` is ignored (generated clients fill every scheme an " +
+        "operation lists). Operations that need no credential ignore any credential sent, valid or not. A " +
+        "protected operation answers 401 `token_expired` for an expired access token (refresh the session, " +
+        "then retry) and 401 `invalid_token` for a revoked, tampered or unknown credential (sign in again), " +
+        'both with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750); no credential at all is ' +
+        "401 `unauthenticated`.",
       contact: { name: "Plant Community", url: "https://plant.community" },
       license: { name: "Proprietary", url: "https://plant.community/terms" },
     },

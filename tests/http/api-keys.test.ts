@@ -92,7 +92,7 @@ describe("POST /v1/api-keys", () => {
       .execute();
     await t.deps.cache.del("auth-key", sha256Hex(key.key));
     const res = await t.request("/v1/me", { headers: key.headers });
-    const body = await expectProblem(res, 401, "unauthenticated");
+    const body = await expectProblem(res, 401, "invalid_token");
     expect(body.detail).toContain("expired");
   });
 
@@ -100,7 +100,7 @@ describe("POST /v1/api-keys", () => {
     await expectProblem(
       await t.request("/v1/me", { headers: { "x-api-key": "pc_live_short" } }),
       401,
-      "unauthenticated",
+      "invalid_token",
     );
   });
 });
@@ -129,7 +129,7 @@ describe("DELETE /v1/api-keys/{id}", () => {
     expect((await t.request("/v1/me", { headers: key.headers })).status).toBe(200);
     const res = await t.request(`/v1/api-keys/${key.id}`, { method: "DELETE", headers: u.headers });
     expect(res.status).toBe(204);
-    await expectProblem(await t.request("/v1/me", { headers: key.headers }), 401, "unauthenticated");
+    await expectProblem(await t.request("/v1/me", { headers: key.headers }), 401, "invalid_token");
     expect((await list(u)).data).toHaveLength(0);
     const audit = await t.deps.db.primary
       .selectFrom("audit_log")

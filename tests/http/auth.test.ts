@@ -158,7 +158,7 @@ describe("refresh token rotation", () => {
     await expectProblem(
       await t.request("/v1/me", { headers: bearer(rotated.accessToken) }),
       401,
-      "unauthenticated",
+      "invalid_token",
     );
     const family = await t.deps.db.primary
       .selectFrom("refresh_tokens")
@@ -194,7 +194,7 @@ describe("refresh token rotation", () => {
       401,
       "invalid_refresh_token",
     );
-    await expectProblem(await t.request("/v1/me", { headers: u.headers }), 401, "unauthenticated");
+    await expectProblem(await t.request("/v1/me", { headers: u.headers }), 401, "invalid_token");
     expect((await post("/v1/auth/logout", { refreshToken: u.refreshToken })).status).toBe(204);
   });
 });
