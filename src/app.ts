@@ -3,9 +3,11 @@ import type { Context } from "hono";
 import type { Deps } from "./deps.ts";
 import type { AppEnv } from "./http/context.ts";
 import { cspNonce, htmlPage } from "./http/csp.ts";
+import { conditionalGet } from "./http/cache-policy.ts";
 import { errorHandler, problem } from "./http/error-handler.ts";
 import { ApiError } from "./http/errors.ts";
 import { protectedMetricsHandler } from "./http/metrics-server.ts";
+import { absoluteUrls } from "./http/middleware/absolute-urls.ts";
 import { activeUsers } from "./http/middleware/active-users.ts";
 import { bodyGuards } from "./http/middleware/body-guards.ts";
 import { clientIdentity } from "./http/middleware/client-identity.ts";
@@ -74,6 +76,15 @@ export function createApp(deps: Deps) {
   });
   // Authenticates whatever credentials came (c.var.auth, clientKey = user:<id>), then the per-endpoint limit.
   app.use("/v1/*", rateLimit(deps));
+  // Outermost first: the ETag is computed on the final bytes, after URLs were made absolute.
+  app.use("/v1/*", conditionalGet);
+  app.use(
+    "/v1/*",
+    absoluteUrls({
+      publicBaseUrl: config.publicBaseUrl,
+      trustProxy: Boolean(config.http.trustProxyHeader) || config.http.trustProxyCount > 0,
+    }),
+  );
 
   app.route("/", systemRouter(deps));
   app.route("/v1", speciesRouter(deps));

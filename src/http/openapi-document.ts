@@ -3,11 +3,12 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Config } from "../config.ts";
+import { decorateDocument } from "./openapi-decorate.ts";
 import { registerSecuritySchemes } from "./security.ts";
 
 export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Config) {
   registerSecuritySchemes(app);
-  return app.getOpenAPI31Document({
+  const document = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
       title: "Plant Community API",
@@ -56,6 +57,8 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
       { name: "System", description: "Liveness and readiness probes." },
     ],
   });
+  decorateDocument(document as Parameters<typeof decorateDocument>[0]);
+  return document;
 }
 
 export const docsAssetPath = "/v1/docs/scalar.js";

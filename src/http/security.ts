@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { authenticateApiKey, authenticateBearer, invalidCredentials } from "../modules/auth/credentials.ts";
+import { CACHE_POLICY_EXTENSION, type CachePolicy, httpCache, PRIVATE } from "./cache-policy.ts";
 import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import type { AuthContext, Scope } from "./scopes.ts";
@@ -110,9 +111,19 @@ function requirement(scopes: readonly Scope[]): SecurityRequirement[] {
 /**
  * Spread into `createRoute({...})`: the document's `security` and the runtime check come from one list.
  * `protect("identifications:write")` -> 401 without credentials, 403 `insufficient_scope` without the scope.
+ * Every answer of a protected route carries a user's data: `Cache-Control: private, no-store`.
  */
 export function protect(...scopes: Scope[]) {
-  return { security: requirement(scopes), middleware: requireScopes(scopes) };
+  return protectWith(PRIVATE, ...scopes);
+}
+
+/** `protect()` with another private cache policy, e.g. PRIVATE_REVALIDATE for reads an app keeps a copy of. */
+export function protectWith(policy: CachePolicy, ...scopes: Scope[]) {
+  return {
+    security: requirement(scopes),
+    middleware: [requireScopes(scopes), httpCache(policy)],
+    [CACHE_POLICY_EXTENSION]: policy,
+  };
 }
 
 /**
@@ -121,7 +132,12 @@ export function protect(...scopes: Scope[]) {
  */
 export function optionalAuth() {
   const security: SecurityRequirement[] = [...requirement([]), {}];
-  return { security, middleware: authenticate as MiddlewareHandler<AppEnv> };
+  // What an admin sees differs from the public answer: never stored by a shared cache.
+  return {
+    security,
+    middleware: [authenticate as MiddlewareHandler<AppEnv>, httpCache(PRIVATE)],
+    [CACHE_POLICY_EXTENSION]: PRIVATE,
+  };
 }
 
 /** `c.var.auth` for handlers typed with the plain AppEnv; throws if the route was not protected. */

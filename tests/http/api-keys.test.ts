@@ -30,7 +30,7 @@ describe("POST /v1/api-keys", () => {
     const created = CreatedApiKeySchema.parse(await res.json());
     expect(created.key).toMatch(/^pc_live_[A-Za-z0-9_-]{43}$/);
     expect(created.key.startsWith(created.prefix)).toBe(true);
-    expect(res.headers.get("location")).toBe(`/v1/api-keys/${created.id}`);
+    expect(res.headers.get("location")).toBe(`http://localhost/v1/api-keys/${created.id}`);
 
     const row = await t.deps.db.primary
       .selectFrom("api_keys")
@@ -115,7 +115,7 @@ describe("GET /v1/api-keys", () => {
       ids.push((await createApiKey(t, u.accessToken, ["account:read"], { name: `k${i}` })).id);
     const first = await list(u, "?limit=2");
     expect(first.data.map((k) => k.id)).toEqual([ids[2]!, ids[1]!]);
-    expect(first.links.next).toBe(`/v1/api-keys?limit=2&cursor=${first.nextCursor}`);
+    expect(first.links.next).toBe(`http://localhost/v1/api-keys?limit=2&cursor=${first.nextCursor}`);
     const second = await list(u, `?limit=2&cursor=${first.nextCursor}`);
     expect(second.data.map((k) => k.id)).toEqual([ids[0]!]);
     expect(second.nextCursor).toBeNull();

@@ -18,7 +18,7 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
 async function session(res: Response, status: number) {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toStartWith("application/json");
-  expect(res.headers.get("cache-control")).toBe("no-store");
+  expect(res.headers.get("cache-control")).toBe("private, no-store");
   return SessionSchema.parse(await res.json());
 }
 

@@ -24,7 +24,7 @@ async function notify(user: TestUser, key: string, title = `About ${key}`): Prom
     kind: "identification.completed",
     title,
     body: "",
-    data: { key },
+    data: { identificationId: crypto.randomUUID(), speciesId: null },
   });
   const row = await t.deps.db.primary
     .selectFrom("notifications")
@@ -53,7 +53,7 @@ describe("GET /v1/notifications", () => {
 
     const first = await page(user, "?limit=2");
     expect(first.data.map((n) => n.id)).toEqual([ids[4]!, ids[3]!]);
-    expect(first.links.next).toBe(`/v1/notifications?limit=2&cursor=${first.nextCursor}`);
+    expect(first.links.next).toBe(`http://localhost/v1/notifications?limit=2&cursor=${first.nextCursor}`);
     const second = await page(user, `?limit=2&cursor=${first.nextCursor}`);
     const third = await page(user, `?limit=2&cursor=${second.nextCursor}`);
     expect([...first.data, ...second.data, ...third.data].map((n) => n.id)).toEqual([...ids].reverse());
@@ -62,7 +62,7 @@ describe("GET /v1/notifications", () => {
     expect(first.data[0]).toMatchObject({
       kind: "identification.completed",
       title: "About e",
-      data: { key: "e" },
+      data: { speciesId: null },
       readAt: null,
     });
   });

@@ -1,9 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { PRIVATE, publicRoute } from "../../http/cache-policy.ts";
 import { errorResponses } from "../../http/openapi.ts";
-import type { SecurityRequirement } from "../../http/security.ts";
 import { LoginSchema, RefreshSchema, RegisterSchema, SessionSchema } from "./auth.schemas.ts";
 
-const PUBLIC: SecurityRequirement[] = [];
+// Public, but the answers carry tokens: private, no-store (issue #18).
+const PUBLIC = publicRoute(PRIVATE);
 const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const session = (description: string) => ({
   description,
@@ -19,7 +20,7 @@ export const registerRoute = createRoute({
   description:
     "Password: 12 to 128 characters, not the email address. Email addresses are compared case-insensitively; " +
     "one already in use answers 409 `email_unavailable`. Limited to 3 per hour per IP by default.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(RegisterSchema) },
   responses: { 201: session("Signed in as the new user."), ...errorResponses(400, 409, 415) },
 });
@@ -33,7 +34,7 @@ export const loginRoute = createRoute({
   description:
     "A wrong password and an unknown email answer the same 401 `invalid_credentials`. Limited per IP and per " +
     "email (5 per 15 minutes by default); repeated failures lock the account (429 `account_locked`).",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(LoginSchema) },
   responses: { 200: session("Signed in."), ...errorResponses(400, 401, 415, 503) },
 });
@@ -47,7 +48,7 @@ export const refreshRoute = createRoute({
   description:
     "Refresh tokens are single use: the answer carries a new one. Presenting a used token again signs the whole " +
     "session out (its refresh and access tokens) and answers 401 `invalid_refresh_token`.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(RefreshSchema) },
   responses: { 200: session("New tokens for the same session."), ...errorResponses(400, 401, 415) },
 });
@@ -59,7 +60,7 @@ export const logoutRoute = createRoute({
   tags: ["Auth"],
   summary: "Sign the session out",
   description: "Revokes the refresh token's session, including its access tokens. Idempotent.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(RefreshSchema) },
   responses: { 204: { description: "Signed out." }, ...errorResponses(400, 415) },
 });

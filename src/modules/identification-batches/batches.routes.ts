@@ -33,6 +33,8 @@ export const getBatchRoute = createRoute({
   operationId: "getIdentificationBatch",
   tags,
   summary: "One of your batches, with each photo's status and the progress",
+  description:
+    "Poll it until `status` is `completed` or `failed`; each item links to its identification. Another user's batch answers 404.",
   ...protect("identifications:read"),
   request: { params: UuidParamSchema },
   responses: {

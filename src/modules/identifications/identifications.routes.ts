@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { PRIVATE_REVALIDATE } from "../../http/cache-policy.ts";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
-import { protect } from "../../http/security.ts";
+import { protect, protectWith } from "../../http/security.ts";
 import {
   IdempotencyHeaderSchema,
   IdentificationListQuerySchema,
@@ -60,7 +61,10 @@ export const listIdentificationsRoute = createRoute({
   operationId: "listIdentifications",
   tags,
   summary: "Your identification history, newest first",
-  ...protect("identifications:read"),
+  description:
+    "Filter by time, confidence or species; follow `links.next` for older pages. Private (`no-store`), with an " +
+    "`ETag` an app keeping its own copy can revalidate with `If-None-Match`.",
+  ...protectWith(PRIVATE_REVALIDATE, "identifications:read"),
   request: { query: IdentificationListQuerySchema },
   responses: {
     200: {
@@ -77,7 +81,10 @@ export const getIdentificationRoute = createRoute({
   operationId: "getIdentification",
   tags,
   summary: "One of your identifications",
-  ...protect("identifications:read"),
+  description:
+    "Poll it after `Prefer: respond-async` until `status` is `completed` or `failed`. Another user's " +
+    "identification answers 404. Revalidate with `If-None-Match` (304 when unchanged).",
+  ...protectWith(PRIVATE_REVALIDATE, "identifications:read"),
   request: { params: UuidParamSchema },
   responses: {
     200: {
