@@ -33,6 +33,7 @@ import { cspReportBodyPolicy, cspReportsRouter, legacyCspReportRouter } from "./
 import { batchBodyPolicy, identificationBatchesRouter } from "./modules/identification-batches/index.ts";
 import { identificationBodyPolicy, identificationsRouter } from "./modules/identifications/index.ts";
 import { jobsRouter } from "./modules/jobs/index.ts";
+import { legacyRouter } from "./modules/legacy/index.ts";
 import { notificationsRouter } from "./modules/notifications/index.ts";
 import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
@@ -52,6 +53,8 @@ export function createApp(deps: Deps) {
   app.use(clientIdentity(config.http.trustProxyHeader, config.http.trustProxyCount));
   // Before the /api redirect: the old CSP report path is answered in place (browsers do not follow redirects).
   app.route("/", legacyCspReportRouter(deps));
+  // Served in place (old shapes, no redirect) before the redirect below catches the other /api paths.
+  app.route("/", legacyRouter(deps));
   app.use(
     "/api/*",
     legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }),

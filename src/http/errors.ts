@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, title: "The request conflicts with the current state" },
   email_unavailable: { status: 409, title: "This email address cannot be used" },
   idempotency_key_in_use: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
+  endpoint_retired: { status: 410, title: "This endpoint was retired; use its successor" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The content type is not supported" },
   idempotency_key_reused: { status: 422, title: "The Idempotency-Key was used for a different request" },

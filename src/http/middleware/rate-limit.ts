@@ -53,14 +53,18 @@ function endpointOf(c: Context<AppEnv>): string {
  * shared by every instance through Redis. Runs after authentication so the identity is known; a request with
  * bad credentials spends its IP's quota (and gets its 401 from the protected route it called).
  */
-export function rateLimit(deps: Pick<Deps, "config" | "redis" | "logger" | "clock" | "metrics">) {
+export function rateLimit(
+  deps: Pick<Deps, "config" | "redis" | "logger" | "clock" | "metrics">,
+  /** Counts an endpoint as another, sharing its policy and budget (legacy paths as their /v1 successors). */
+  alias: (endpoint: string) => string = (endpoint) => endpoint,
+) {
   const limiter = createRateLimiter(deps.redis.cache, deps.config.redis.keyPrefix, () => deps.clock.now());
   let lastOutageLog = 0;
 
   return createMiddleware<AppEnv>(async (c, next) => {
     // Refused credentials count against the client IP; protected routes answer 401 (http/security.ts).
     await resolveAuth(c);
-    const endpoint = endpointOf(c);
+    const endpoint = alias(endpointOf(c));
     const choice = choosePolicy(deps.config.rateLimits, endpoint, c);
     let decision: RateDecision;
     try {

@@ -220,7 +220,8 @@ export const IdentificationUploadDoc: BodySchema = {
       type: "array",
       maxItems: 5,
       items: { type: "string", enum: [...ORGANS] },
-      description: "None, or exactly one per image in the same order (default `auto`); other counts are a 400.",
+      description:
+        "None, or exactly one per image in the same order (default `auto`); other counts are a 400.",
     },
     latitude: { type: "number", minimum: -90, maximum: 90, example: 50.08 },
     longitude: { type: "number", minimum: -180, maximum: 180, example: 14.42 },
