@@ -10,6 +10,7 @@ import { PROBLEM_CONTENT_TYPE } from "./errors.ts";
 type Json = Record<string, unknown>;
 type Response = { description: string; headers?: Json; content?: Record<string, { schema?: Json }> };
 type Operation = {
+  security?: Record<string, string[]>[];
   parameters?: Json[];
   requestBody?: Json;
   responses: Record<string, Response>;
@@ -81,6 +82,8 @@ function decorateOperation(path: string, method: string, op: Operation) {
     };
   }
   const policy = op[CACHE_POLICY_EXTENSION];
+  const needsCredentials =
+    (op.security ?? []).length > 0 && op.security!.every((r) => Object.keys(r).length > 0);
   if (policy?.etag && method === "get") {
     op.parameters = [...(op.parameters ?? []), IF_NONE_MATCH];
     op.responses["304"] = { description: "Not modified: the copy you hold (`If-None-Match`) is current." };
@@ -95,7 +98,8 @@ function decorateOperation(path: string, method: string, op: Operation) {
     // Absolute: PUBLIC_BASE_URL, else the request's origin (http/middleware/absolute-urls.ts).
     if (location?.schema) location.schema = { ...location.schema, format: "uri" };
     if (status === "429" || status === "503") headers["Retry-After"] = ref("RetryAfter");
-    if (status === "401") headers["WWW-Authenticate"] = ref("WWWAuthenticate");
+    // A refused credential is challenged; a wrong password or refresh token (public operations) is not.
+    if (status === "401" && needsCredentials) headers["WWW-Authenticate"] = ref("WWWAuthenticate");
     const ok = status.startsWith("2") || status === "304";
     if (policy && ok) {
       headers["Cache-Control"] = {
