@@ -22,7 +22,13 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
         "protected operation answers 401 `token_expired` for an expired access token (refresh the session, " +
         "then retry) and 401 `invalid_token` for a revoked, tampered or unknown credential (sign in again), " +
         'both with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750); no credential at all is ' +
-        "401 `unauthenticated`.",
+        "401 `unauthenticated`.\n\n" +
+        "**Open enums.** Enumerations in responses are written `anyOf: [{enum: [...]}, {type: string}]` " +
+        "(`x-open-enum: true`): values may be added, and clients must accept ones they do not know. " +
+        "Enumerations in requests are closed.\n\n" +
+        "**Legacy paths.** The `/api/...` paths of earlier app builds are served in place until the sunset, " +
+        "outside this document, each answer carrying `Deprecation` (RFC 9745), `Sunset` (RFC 8594) and " +
+        '`Link: <successor>; rel="successor-version"`; after the sunset they answer 410 `endpoint_retired`.',
       contact: { name: "Plant Community", url: "https://plant.community" },
       license: { name: "Proprietary", url: "https://plant.community/terms" },
     },
