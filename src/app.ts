@@ -1,9 +1,9 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import type { Deps } from "./deps.ts";
+import { conditionalGet } from "./http/cache-policy.ts";
 import type { AppEnv } from "./http/context.ts";
 import { cspNonce, htmlPage } from "./http/csp.ts";
-import { conditionalGet } from "./http/cache-policy.ts";
 import { errorHandler, problem } from "./http/error-handler.ts";
 import { ApiError } from "./http/errors.ts";
 import { protectedMetricsHandler } from "./http/metrics-server.ts";
