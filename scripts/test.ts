@@ -15,6 +15,7 @@ import { connect } from "node:net";
 import { dirname, join } from "node:path";
 import { findPgBin, type PgPair, startPgPair } from "../tests/helpers/servers/pg-pair.ts";
 import { type S3Server, startS3Server } from "../tests/helpers/servers/s3.ts";
+import { generateSdk } from "./sdk.ts";
 
 const ROOT = dirname(import.meta.dir);
 const BUN_TEST_TIMEOUT_MS = 30_000;
@@ -191,6 +192,22 @@ async function main(): Promise<never> {
   } catch (err) {
     process.stderr.write(`[test] ${(err as Error).message}\n`);
     finish(0, 1, 1);
+  }
+
+  // The mobile journey (tests/sdk/) is written against the SDK generated from the live document: make it first.
+  const selected = process.argv.slice(2).filter((a) => !a.startsWith("-"));
+  if (
+    selected.length === 0 ||
+    selected.some((a) => a.startsWith("tests/sdk") || /^(\.\/)?tests\/?$/.test(a))
+  ) {
+    try {
+      const t = Date.now();
+      await generateSdk();
+      log(`SDK generated in ${((Date.now() - t) / 1000).toFixed(2)} s`);
+    } catch (err) {
+      process.stderr.write(`[test] could not generate the SDK: ${(err as Error).message}\n`);
+      finish(0, 1, 1);
+    }
   }
 
   const startedAt = Date.now();

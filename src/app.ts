@@ -1,11 +1,13 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import type { Deps } from "./deps.ts";
+import { conditionalGet } from "./http/cache-policy.ts";
 import type { AppEnv } from "./http/context.ts";
 import { cspNonce, htmlPage } from "./http/csp.ts";
 import { errorHandler, problem } from "./http/error-handler.ts";
 import { ApiError } from "./http/errors.ts";
 import { protectedMetricsHandler } from "./http/metrics-server.ts";
+import { absoluteUrls } from "./http/middleware/absolute-urls.ts";
 import { activeUsers } from "./http/middleware/active-users.ts";
 import { bodyGuards } from "./http/middleware/body-guards.ts";
 import { clientIdentity } from "./http/middleware/client-identity.ts";
@@ -32,6 +34,7 @@ import { cspReportBodyPolicy, cspReportsRouter, legacyCspReportRouter } from "./
 import { batchBodyPolicy, identificationBatchesRouter } from "./modules/identification-batches/index.ts";
 import { identificationBodyPolicy, identificationsRouter } from "./modules/identifications/index.ts";
 import { jobsRouter } from "./modules/jobs/index.ts";
+import { legacyRouter } from "./modules/legacy/index.ts";
 import { notificationsRouter } from "./modules/notifications/index.ts";
 import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
@@ -51,6 +54,8 @@ export function createApp(deps: Deps) {
   app.use(clientIdentity(config.http.trustProxyHeader, config.http.trustProxyCount));
   // Before the /api redirect: the old CSP report path is answered in place (browsers do not follow redirects).
   app.route("/", legacyCspReportRouter(deps));
+  // Served in place (old shapes, no redirect) before the redirect below catches the other /api paths.
+  app.route("/", legacyRouter(deps));
   app.use(
     "/api/*",
     legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }),
@@ -75,6 +80,15 @@ export function createApp(deps: Deps) {
   });
   // Authenticates whatever credentials came (c.var.auth, clientKey = user:<id>), then the per-endpoint limit.
   app.use("/v1/*", rateLimit(deps));
+  // Outermost first: the ETag is computed on the final bytes, after URLs were made absolute.
+  app.use("/v1/*", conditionalGet);
+  app.use(
+    "/v1/*",
+    absoluteUrls({
+      publicBaseUrl: config.publicBaseUrl,
+      trustProxy: Boolean(config.http.trustProxyHeader) || config.http.trustProxyCount > 0,
+    }),
+  );
 
   app.route("/", systemRouter(deps));
   app.route("/v1", speciesRouter(deps));

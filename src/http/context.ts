@@ -1,4 +1,6 @@
 import type { Deps } from "../deps.ts";
+import type { CachePolicy } from "./cache-policy.ts";
+import type { ApiError } from "./errors.ts";
 import type { AuthContext } from "./scopes.ts";
 
 export type AppVariables = {
@@ -16,6 +18,10 @@ export type AppVariables = {
   authResolved?: boolean;
   /** The CSP nonce of an HTML answer (see http/csp.ts). */
   cspNonce?: string;
+  /** Why the credentials that came were refused; only protected routes answer with it (http/security.ts). */
+  authError?: ApiError;
+  /** The route contract's cache policy (http/cache-policy.ts), applied by the global `conditionalGet`. */
+  cachePolicy?: CachePolicy;
 };
 
 export type AppEnv = { Variables: AppVariables };

@@ -3,13 +3,15 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 /** Every error the API can answer with. The code is part of the public contract: never rename one. */
 export const ERROR_CODES = {
   validation_failed: { status: 400, title: "The request is not valid" },
-  invalid_id: { status: 400, title: "The identifier is not valid" },
   invalid_cursor: { status: 400, title: "The cursor is not valid" },
   malformed_body: { status: 400, title: "The request body could not be parsed" },
   invalid_image: { status: 400, title: "The image could not be decoded" },
   image_too_small: { status: 400, title: "The image is too small" },
   image_too_many_pixels: { status: 400, title: "The image has too many pixels" },
   unauthenticated: { status: 401, title: "Authentication is required" },
+  // Two codes so a client knows what to do: refresh the session, or sign in again (issue #12).
+  token_expired: { status: 401, title: "The access token has expired; refresh the session" },
+  invalid_token: { status: 401, title: "The credentials are not valid; sign in again" },
   invalid_credentials: { status: 401, title: "The email or password is not correct" },
   invalid_refresh_token: { status: 401, title: "The refresh token is not valid" },
   insufficient_scope: { status: 403, title: "The credentials lack a required scope" },
@@ -19,6 +21,7 @@ export const ERROR_CODES = {
   conflict: { status: 409, title: "The request conflicts with the current state" },
   email_unavailable: { status: 409, title: "This email address cannot be used" },
   idempotency_key_in_use: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
+  endpoint_retired: { status: 410, title: "This endpoint was retired; use its successor" },
   payload_too_large: { status: 413, title: "The request body is too large" },
   unsupported_media_type: { status: 415, title: "The content type is not supported" },
   idempotency_key_reused: { status: 422, title: "The Idempotency-Key was used for a different request" },

@@ -3,18 +3,32 @@ import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Config } from "../config.ts";
+import { decorateDocument } from "./openapi-decorate.ts";
 import { registerSecuritySchemes } from "./security.ts";
 
 export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Config) {
   registerSecuritySchemes(app);
-  return app.getOpenAPI31Document({
+  const document = app.getOpenAPI31Document({
     openapi: "3.1.0",
     info: {
       title: "Plant Community API",
       version: "1.0.0",
       description:
         "Identify plants from photos, keep your history, and browse the species catalogue with care instructions. " +
-        "Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`.",
+        "Errors are RFC 9457 problem documents (`application/problem+json`) with a stable `code`.\n\n" +
+        "**Credentials.** Send one credential: `Authorization: Bearer <accessToken>` or `X-API-Key`. When both " +
+        "come, the bearer token wins and `X-API-Key` is ignored (generated clients fill every scheme an " +
+        "operation lists). Operations that need no credential ignore any credential sent, valid or not. A " +
+        "protected operation answers 401 `token_expired` for an expired access token (refresh the session, " +
+        "then retry) and 401 `invalid_token` for a revoked, tampered or unknown credential (sign in again), " +
+        'both with `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750); no credential at all is ' +
+        "401 `unauthenticated`.\n\n" +
+        "**Open enums.** Enumerations in responses are written `anyOf: [{enum: [...]}, {type: string}]` " +
+        "(`x-open-enum: true`): values may be added, and clients must accept ones they do not know. " +
+        "Enumerations in requests are closed.\n\n" +
+        "**Legacy paths.** The `/api/...` paths of earlier app builds are served in place until the sunset, " +
+        "outside this document, each answer carrying `Deprecation` (RFC 9745), `Sunset` (RFC 8594) and " +
+        '`Link: <successor>; rel="successor-version"`; after the sunset they answer 410 `endpoint_retired`.',
       contact: { name: "Plant Community", url: "https://plant.community" },
       license: { name: "Proprietary", url: "https://plant.community/terms" },
     },
@@ -49,6 +63,8 @@ export function buildOpenApiDocument(app: OpenAPIHono<any, any, any>, config: Co
       { name: "System", description: "Liveness and readiness probes." },
     ],
   });
+  decorateDocument(document as Parameters<typeof decorateDocument>[0]);
+  return document;
 }
 
 export const docsAssetPath = "/v1/docs/scalar.js";

@@ -12,7 +12,17 @@ export const ProblemSchema = z
     code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({ example: "not_found" }),
     requestId: z.string().openapi({ example: "req_01J9Z3W4" }),
     errors: z
-      .array(z.object({ path: z.string(), message: z.string() }))
+      .array(
+        z.object({
+          path: z.string().openapi({
+            example: "json.email",
+            description:
+              "`<where>.<field>`: `json.` for a JSON body, `form.` for a multipart form, `query.`, `param.` " +
+              "(path) or `header.`; nested fields by dots (`json.careInstructions.light`).",
+          }),
+          message: z.string(),
+        }),
+      )
       .optional()
       .openapi({ description: "Per-field messages, present on validation failures." }),
   })
@@ -50,10 +60,13 @@ export function errorResponses<S extends DescribedStatus>(...statuses: S[]) {
   >;
 }
 
-export const LinksSchema = z.object({ self: z.string() }).openapi("Links");
+/** Absolute (PUBLIC_BASE_URL, else the request's origin): see http/middleware/absolute-urls.ts. */
+const AbsoluteUrl = z.string().url();
+
+export const LinksSchema = z.object({ self: AbsoluteUrl }).openapi("Links");
 
 export const PageLinksSchema = z
-  .object({ self: z.string(), next: z.string().nullable() })
+  .object({ self: AbsoluteUrl, next: AbsoluteUrl.nullable() })
   .openapi("PageLinks");
 
 export const UuidParamSchema = z.object({
@@ -85,4 +98,20 @@ export function pageQuery(defaultLimit = 20) {
         description: "The `nextCursor` of the previous page.",
       }),
   });
+}
+
+/**
+ * A query flag documented as a real boolean (`?unread=true`): generators then type it `boolean`. Only the
+ * words `true` and `false` are accepted.
+ */
+export function queryBoolean() {
+  return z
+    .preprocess((v) => (v === "true" ? true : v === "false" ? false : v), z.boolean())
+    .optional()
+    .openapi({ type: "boolean" });
+}
+
+/** A query number documented as `number` (z.coerce would document `number | null`, and orval sends `null`). */
+export function queryNumber(minimum: number, maximum: number) {
+  return z.coerce.number().min(minimum).max(maximum).openapi({ type: "number", minimum, maximum });
 }

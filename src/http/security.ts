@@ -2,6 +2,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import { authenticateApiKey, authenticateBearer, invalidCredentials } from "../modules/auth/credentials.ts";
+import { CACHE_POLICY_EXTENSION, type CachePolicy, httpCache, PRIVATE } from "./cache-policy.ts";
 import type { AppEnv } from "./context.ts";
 import { ApiError } from "./errors.ts";
 import { type AuthContext, FAIL_CLOSED_SCOPES, type Scope } from "./scopes.ts";
@@ -26,30 +27,46 @@ export type SecurityRequirement = Record<string, string[]>;
 // Only Bearer is a registered HTTP auth scheme; the API-key alternative is documented in the OpenAPI document.
 const CHALLENGE = `Bearer realm="plant-community"`;
 
+/** The credential a request carries. One per request: a bearer token wins and `X-API-Key` is then ignored. */
+type Credential = { kind: "bearer"; token: string | undefined } | { kind: "apiKey"; key: string };
+
+function credentialOf(c: Context<AppEnv>): Credential | undefined {
+  // Generators (e.g. @hey-api's `auth` callback) fill every scheme an operation lists, so an app sends its
+  // access token in both headers: the bearer is what the user signed in with, the key header is then noise.
+  const authorization = c.req.header("authorization");
+  if (authorization !== undefined) {
+    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization);
+    return { kind: "bearer", token: match?.[1] };
+  }
+  const apiKey = c.req.header(API_KEY_HEADER);
+  return apiKey === undefined ? undefined : { kind: "apiKey", key: apiKey.trim() };
+}
+
 /**
  * Reads the credentials once per request (memoised on the context) and sets `c.var.auth`; the rate limit and
- * read-after-write then follow the identity (`user:<id>`) instead of the IP. Invalid credentials are a 401
- * even on public routes: a client sending a broken token should learn about it, not be served anonymously.
+ * read-after-write then follow the identity (`user:<id>`) instead of the IP. Never throws for a refused
+ * credential: it is kept in `c.var.authError` and only protected routes answer with it. A public operation
+ * ignores a stale token, so an app that attaches its token to every request can still refresh and log out.
  */
 export async function resolveAuth(c: Context<AppEnv>): Promise<AuthContext | undefined> {
   if (c.var.authResolved) return c.var.auth;
   c.set("authResolved", true);
-  const deps = c.var.deps;
-  const apiKey = c.req.header(API_KEY_HEADER);
-  const authorization = c.req.header("authorization");
-  let auth: AuthContext | undefined;
-  if (apiKey !== undefined) {
-    auth = await authenticateApiKey(deps, apiKey.trim());
-  } else if (authorization !== undefined) {
-    const match = /^Bearer +([A-Za-z0-9._~+/-]+=*)\s*$/i.exec(authorization);
-    if (!match?.[1]) throw invalidCredentials("Send the access token as `Authorization: Bearer <token>`.");
-    auth = await authenticateBearer(deps, match[1]);
-  }
-  if (auth) {
+  const credential = credentialOf(c);
+  if (!credential) return undefined;
+  try {
+    let auth: AuthContext;
+    if (credential.kind === "apiKey") auth = await authenticateApiKey(c.var.deps, credential.key);
+    else if (!credential.token)
+      throw invalidCredentials("Send the access token as `Authorization: Bearer <token>`.");
+    else auth = await authenticateBearer(c.var.deps, credential.token);
     c.set("auth", auth);
     c.set("clientKey", `user:${auth.userId}`);
+    return auth;
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    c.set("authError", err);
+    return undefined;
   }
-  return auth;
 }
 
 /** Global: authenticates whatever credentials a request carries, without requiring any. */
@@ -65,6 +82,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 export function requireScopes(scopes: readonly Scope[]): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async (c, next) => {
     const auth = await resolveAuth(c);
+    if (c.var.authError) throw c.var.authError;
     if (!auth) {
       throw new ApiError(
         "unauthenticated",
@@ -98,15 +116,33 @@ function requirement(scopes: readonly Scope[]): SecurityRequirement[] {
 /**
  * Spread into `createRoute({...})`: the document's `security` and the runtime check come from one list.
  * `protect("identifications:write")` -> 401 without credentials, 403 `insufficient_scope` without the scope.
+ * Every answer of a protected route carries a user's data: `Cache-Control: private, no-store`.
  */
 export function protect(...scopes: Scope[]) {
-  return { security: requirement(scopes), middleware: requireScopes(scopes) };
+  return protectWith(PRIVATE, ...scopes);
 }
 
-/** For public routes that show more to some callers: credentials optional, `c.var.auth` set when present. */
+/** `protect()` with another private cache policy, e.g. PRIVATE_REVALIDATE for reads an app keeps a copy of. */
+export function protectWith(policy: CachePolicy, ...scopes: Scope[]) {
+  return {
+    security: requirement(scopes),
+    middleware: [requireScopes(scopes), httpCache(policy)],
+    [CACHE_POLICY_EXTENSION]: policy,
+  };
+}
+
+/**
+ * For public routes that show more to some callers: credentials optional, `c.var.auth` set when valid; a
+ * refused credential is ignored like on any public route (the caller is served as anonymous).
+ */
 export function optionalAuth() {
   const security: SecurityRequirement[] = [...requirement([]), {}];
-  return { security, middleware: authenticate as MiddlewareHandler<AppEnv> };
+  // What an admin sees differs from the public answer: never stored by a shared cache.
+  return {
+    security,
+    middleware: [authenticate as MiddlewareHandler<AppEnv>, httpCache(PRIVATE)],
+    [CACHE_POLICY_EXTENSION]: PRIVATE,
+  };
 }
 
 /** `c.var.auth` for handlers typed with the plain AppEnv; throws if the route was not protected. */
@@ -123,7 +159,9 @@ export function registerSecuritySchemes(app: Pick<OpenAPIHono, "openAPIRegistry"
     type: "http",
     scheme: "bearer",
     bearerFormat: "JWT",
-    description: "Access token from `POST /v1/auth/login`, `/register` or `/refresh` (15 minutes).",
+    description:
+      "Access token from `POST /v1/auth/login`, `/register` or `/refresh` (15 minutes). When sent, `X-API-Key` " +
+      "is ignored.",
   });
   app.openAPIRegistry.registerComponent("securitySchemes", API_KEY_SCHEME, {
     type: "apiKey",

@@ -209,5 +209,11 @@ export function createMetrics() {
       labelNames: ["format"] as const,
       registers: [registry],
     }),
+    legacyRequests: new Counter({
+      name: "legacy_requests_total",
+      help: "Requests to the paths old app builds call (served in place until LEGACY_SUNSET), by route.",
+      labelNames: ["route"] as const,
+      registers: [registry],
+    }),
   };
 }

@@ -135,7 +135,7 @@ describe("a fleet of two API instances behind haproxy", () => {
       async () => {
         const res = await fetch(`${api(0)}/v1/notifications`, { headers: user.headers });
         return NotificationPageSchema.parse(await res.json()).data.some(
-          (n) => n.data.identificationId === asyncId,
+          (n) => n.kind === "identification.completed" && n.data.identificationId === asyncId,
         );
       },
       { timeoutMs: 15_000, what: "the notification" },

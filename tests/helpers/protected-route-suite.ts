@@ -92,21 +92,22 @@ export function describeProtectedRoute(getApp: () => TestApp, name: string, rout
       });
     }
 
-    test("an expired access token is refused with 401", async () => {
+    test("an expired access token is refused with 401 token_expired (refresh) and an RFC 6750 challenge", async () => {
       const app = getApp();
       const caller = await registerUser(app, { role });
       const res = await call(app, route, caller, bearer(await expiredAccessToken(app, caller)));
-      const body = await expectProblem(res, 401, "unauthenticated");
+      const body = await expectProblem(res, 401, "token_expired");
       expect(body.detail).toContain("expired");
+      expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
     });
 
-    test("a tampered access token is refused with 401", async () => {
+    test("a tampered access token is refused with 401 invalid_token (sign in again)", async () => {
       const app = getApp();
       const caller = await registerUser(app, { role });
       await expectProblem(
         await call(app, route, caller, bearer(tamperedToken(caller.accessToken))),
         401,
-        "unauthenticated",
+        "invalid_token",
       );
     });
 
@@ -116,7 +117,7 @@ export function describeProtectedRoute(getApp: () => TestApp, name: string, rout
       const path = await route.path({ app, caller });
       const deleted = await app.request("/v1/me", { method: "DELETE", headers: caller.headers });
       expect(deleted.status).toBe(204);
-      await expectProblem(await call(app, route, caller, caller.headers, path), 401, "unauthenticated");
+      await expectProblem(await call(app, route, caller, caller.headers, path), 401, "invalid_token");
     });
   });
 }

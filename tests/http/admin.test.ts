@@ -72,7 +72,7 @@ describe("GET /v1/admin/audit", () => {
     expect(first.data[0]!.ip).toBe("192.0.2.44");
     expect(first.data[0]!.requestId).toBeString();
     expect(first.links.next).toContain("cursor=");
-    const second = await audit(first.links.next!.replace("/v1/admin/audit", ""));
+    const second = await audit(first.links.next!.replace("http://localhost/v1/admin/audit", ""));
     expect(second.data.map((e) => e.entity.id)).toEqual([keys[0]!.id]);
     expect(second.nextCursor).toBeNull();
     expect(JSON.stringify([first, second])).not.toContain(keys[0]!.key);

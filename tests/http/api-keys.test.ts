@@ -30,7 +30,7 @@ describe("POST /v1/api-keys", () => {
     const created = CreatedApiKeySchema.parse(await res.json());
     expect(created.key).toMatch(/^pc_live_[A-Za-z0-9_-]{43}$/);
     expect(created.key.startsWith(created.prefix)).toBe(true);
-    expect(res.headers.get("location")).toBe(`/v1/api-keys/${created.id}`);
+    expect(res.headers.get("location")).toBe(`http://localhost/v1/api-keys/${created.id}`);
 
     const row = await t.deps.db.primary
       .selectFrom("api_keys")
@@ -92,7 +92,7 @@ describe("POST /v1/api-keys", () => {
       .execute();
     await t.deps.cache.del("auth-key", sha256Hex(key.key));
     const res = await t.request("/v1/me", { headers: key.headers });
-    const body = await expectProblem(res, 401, "unauthenticated");
+    const body = await expectProblem(res, 401, "invalid_token");
     expect(body.detail).toContain("expired");
   });
 
@@ -100,7 +100,7 @@ describe("POST /v1/api-keys", () => {
     await expectProblem(
       await t.request("/v1/me", { headers: { "x-api-key": "pc_live_short" } }),
       401,
-      "unauthenticated",
+      "invalid_token",
     );
   });
 });
@@ -115,7 +115,7 @@ describe("GET /v1/api-keys", () => {
       ids.push((await createApiKey(t, u.accessToken, ["account:read"], { name: `k${i}` })).id);
     const first = await list(u, "?limit=2");
     expect(first.data.map((k) => k.id)).toEqual([ids[2]!, ids[1]!]);
-    expect(first.links.next).toBe(`/v1/api-keys?limit=2&cursor=${first.nextCursor}`);
+    expect(first.links.next).toBe(`http://localhost/v1/api-keys?limit=2&cursor=${first.nextCursor}`);
     const second = await list(u, `?limit=2&cursor=${first.nextCursor}`);
     expect(second.data.map((k) => k.id)).toEqual([ids[0]!]);
     expect(second.nextCursor).toBeNull();
@@ -129,7 +129,7 @@ describe("DELETE /v1/api-keys/{id}", () => {
     expect((await t.request("/v1/me", { headers: key.headers })).status).toBe(200);
     const res = await t.request(`/v1/api-keys/${key.id}`, { method: "DELETE", headers: u.headers });
     expect(res.status).toBe(204);
-    await expectProblem(await t.request("/v1/me", { headers: key.headers }), 401, "unauthenticated");
+    await expectProblem(await t.request("/v1/me", { headers: key.headers }), 401, "invalid_token");
     expect((await list(u)).data).toHaveLength(0);
     const audit = await t.deps.db.primary
       .selectFrom("audit_log")

@@ -18,7 +18,7 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
 async function session(res: Response, status: number) {
   expect(res.status).toBe(status);
   expect(res.headers.get("content-type")).toStartWith("application/json");
-  expect(res.headers.get("cache-control")).toBe("no-store");
+  expect(res.headers.get("cache-control")).toBe("private, no-store");
   return SessionSchema.parse(await res.json());
 }
 
@@ -180,7 +180,7 @@ describe("refresh token rotation", () => {
     await expectProblem(
       await t.request("/v1/me", { headers: bearer(rotated.accessToken) }),
       401,
-      "unauthenticated",
+      "invalid_token",
     );
     const family = await t.deps.db.primary
       .selectFrom("refresh_tokens")
@@ -216,7 +216,7 @@ describe("refresh token rotation", () => {
       401,
       "invalid_refresh_token",
     );
-    await expectProblem(await t.request("/v1/me", { headers: u.headers }), 401, "unauthenticated");
+    await expectProblem(await t.request("/v1/me", { headers: u.headers }), 401, "invalid_token");
     expect((await post("/v1/auth/logout", { refreshToken: u.refreshToken })).status).toBe(204);
   });
 });

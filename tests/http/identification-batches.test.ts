@@ -56,7 +56,7 @@ async function createBatch(user: TestUser, n = 2) {
   expect(res.status).toBe(202);
   expect(res.headers.get("content-type")).toStartWith("application/json");
   const body = BatchSchema.parse(await res.json());
-  expect(res.headers.get("location")).toBe(`/v1/identification-batches/${body.id}`);
+  expect(res.headers.get("location")).toBe(`http://localhost/v1/identification-batches/${body.id}`);
   return body;
 }
 
@@ -94,7 +94,7 @@ describe("POST /v1/identification-batches", () => {
   test("21 photos are refused with 400 and nothing is kept", async () => {
     const user = await registerUser(t);
     const body = await expectProblem(await post(user, await photos(21)), 400, "validation_failed");
-    expect(body.errors?.[0]?.path).toBe("images");
+    expect(body.errors?.[0]?.path).toBe("form.images");
     expect(await identificationRowsOf(t, user.user.id)).toHaveLength(0);
   });
 

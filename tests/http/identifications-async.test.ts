@@ -50,7 +50,7 @@ async function accepted(res: Response) {
   expect(res.headers.get("content-type")).toStartWith("application/json");
   expect(res.headers.get("preference-applied")).toBe("respond-async");
   const body = IdentificationSchema.parse(await res.json());
-  expect(res.headers.get("location")).toBe(`/v1/identifications/${body.id}`);
+  expect(res.headers.get("location")).toBe(`http://localhost/v1/identifications/${body.id}`);
   return body;
 }
 

@@ -85,7 +85,7 @@ describe("GET /v1/identifications", () => {
         expect(p.links.next).toBeNull();
         break;
       }
-      expect(p.links.next).toBe(`/v1/identifications?limit=2&cursor=${p.nextCursor}`);
+      expect(p.links.next).toBe(`http://localhost/v1/identifications?limit=2&cursor=${p.nextCursor}`);
       query = `?limit=2&cursor=${p.nextCursor}`;
     }
     expect(seen).toEqual(mine.map((m) => m.id).reverse());

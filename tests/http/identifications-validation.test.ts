@@ -87,13 +87,13 @@ function streamingUpload(opts: { files: number; fileBytes: number }) {
 describe("uploads are refused before anything is stored or any provider is called", () => {
   test("a request without an images part is a 400 naming the field", async () => {
     const body = await refused([], { organs: "leaf" }, 400, "validation_failed");
-    expect(body.errors?.[0]?.path).toBe("images");
+    expect(body.errors?.[0]?.path).toBe("form.images");
   });
 
   test("six images are a 400: at most five per identification", async () => {
     const photo = await jpeg({ width: 120, height: 120 });
     const body = await refused([photo, photo, photo, photo, photo, photo], {}, 400, "validation_failed");
-    expect(body.errors).toEqual([{ path: "images", message: "at most 5 images per identification" }]);
+    expect(body.errors).toEqual([{ path: "form.images", message: "at most 5 images per identification" }]);
   });
 
   test("an images part sent as a text field is a 400", async () => {
@@ -150,7 +150,7 @@ describe("uploads are refused before anything is stored or any provider is calle
   test("organs must be valid and one per image", async () => {
     const photo = await jpeg({ width: 120, height: 120 });
     const wrongCount = await refused([photo, photo], { organs: "leaf" }, 400, "validation_failed");
-    expect(wrongCount.errors?.[0]?.path).toBe("organs");
+    expect(wrongCount.errors?.[0]?.path).toBe("form.organs");
     const wrongValue = await refused([photo], { organs: "root" }, 400, "validation_failed");
     expect(wrongValue.errors?.[0]?.message).toContain("leaf, flower, fruit, bark, auto");
   });
@@ -158,14 +158,16 @@ describe("uploads are refused before anything is stored or any provider is calle
   test("a latitude without a longitude, or out of range, is a 400 naming the field", async () => {
     const photo = await jpeg({ width: 120, height: 120 });
     const alone = await refused([photo], { latitude: "50" }, 400, "validation_failed");
-    expect(alone.errors).toEqual([{ path: "longitude", message: "send latitude and longitude together" }]);
+    expect(alone.errors).toEqual([
+      { path: "form.longitude", message: "send latitude and longitude together" },
+    ]);
     const outOfRange = await refused([photo], { latitude: "91", longitude: "10" }, 400, "validation_failed");
-    expect(outOfRange.errors?.[0]?.path).toBe("latitude");
+    expect(outOfRange.errors?.[0]?.path).toBe("form.latitude");
   });
 
   test("an unknown form field is a 400 rather than silently ignored", async () => {
     const body = await refused([await jpeg()], { lat: "50" }, 400, "validation_failed");
-    expect(body.errors).toEqual([{ path: "lat", message: "is not a field of this form" }]);
+    expect(body.errors).toEqual([{ path: "form.lat", message: "is not a field of this form" }]);
   });
 
   test("a JSON body is a 415: the route takes multipart/form-data", async () => {

@@ -17,7 +17,7 @@ async function created(res: Response) {
   expect(res.status).toBe(201);
   expect(res.headers.get("content-type")).toStartWith("application/json");
   const body = IdentificationSchema.parse(await res.json());
-  expect(res.headers.get("location")).toBe(`/v1/identifications/${body.id}`);
+  expect(res.headers.get("location")).toBe(`http://localhost/v1/identifications/${body.id}`);
   return body;
 }
 
@@ -84,8 +84,8 @@ describe("POST /v1/identifications", () => {
     );
     expect(body.images).toEqual([
       {
-        url: `/v1/media/${media[0]!.storage_key}`,
-        thumbnailUrl: `/v1/media/${media[0]!.thumbnail_key}`,
+        url: `http://localhost/v1/media/${media[0]!.storage_key}`,
+        thumbnailUrl: `http://localhost/v1/media/${media[0]!.thumbnail_key}`,
         width: 640,
         height: 480,
       },

@@ -24,7 +24,7 @@ async function notify(user: TestUser, key: string, title = `About ${key}`): Prom
     kind: "identification.completed",
     title,
     body: "",
-    data: { key },
+    data: { identificationId: crypto.randomUUID(), speciesId: null },
   });
   // As the worker that delivers notifications does (workers/owner-write.ts): the owner's reads see it at once.
   await t.deps.db.markWrite(`user:${user.user.id}`);
@@ -55,7 +55,7 @@ describe("GET /v1/notifications", () => {
 
     const first = await page(user, "?limit=2");
     expect(first.data.map((n) => n.id)).toEqual([ids[4]!, ids[3]!]);
-    expect(first.links.next).toBe(`/v1/notifications?limit=2&cursor=${first.nextCursor}`);
+    expect(first.links.next).toBe(`http://localhost/v1/notifications?limit=2&cursor=${first.nextCursor}`);
     const second = await page(user, `?limit=2&cursor=${first.nextCursor}`);
     const third = await page(user, `?limit=2&cursor=${second.nextCursor}`);
     expect([...first.data, ...second.data, ...third.data].map((n) => n.id)).toEqual([...ids].reverse());
@@ -64,7 +64,7 @@ describe("GET /v1/notifications", () => {
     expect(first.data[0]).toMatchObject({
       kind: "identification.completed",
       title: "About e",
-      data: { key: "e" },
+      data: { speciesId: null },
       readAt: null,
     });
   });

@@ -84,8 +84,8 @@ describe("rate limits", () => {
   test("requests with bad credentials still spend the IP's budget", async () => {
     const t = await app({ RATE_LIMIT_DEFAULT: "2/1m" });
     const bad = { "fly-client-ip": "203.0.113.78", authorization: "Bearer not.a.token" };
-    await expectProblem(await t.request("/v1/me", { headers: bad }), 401, "unauthenticated");
-    await expectProblem(await t.request("/v1/me", { headers: bad }), 401, "unauthenticated");
+    await expectProblem(await t.request("/v1/me", { headers: bad }), 401, "invalid_token");
+    await expectProblem(await t.request("/v1/me", { headers: bad }), 401, "invalid_token");
     await expectProblem(await t.request("/v1/me", { headers: bad }), 429, "rate_limited");
   });
 

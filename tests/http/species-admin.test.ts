@@ -45,7 +45,7 @@ async function create(body = newSpecies()) {
 describe("POST /v1/species", () => {
   test("an admin's new species is readable at once by the same client (read-after-write)", async () => {
     const { res, species } = await create();
-    expect(res.headers.get("location")).toBe(`/v1/species/${species.id}`);
+    expect(res.headers.get("location")).toBe(`http://localhost/v1/species/${species.id}`);
     expect(species.family).toBe("Araceae");
     const read = await t.request(`/v1/species/${species.id}`, { headers: admin.headers });
     expect(read.status).toBe(200);

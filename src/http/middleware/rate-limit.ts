@@ -61,21 +61,20 @@ function endpointOf(c: Context<AppEnv>): string {
 /**
  * Per endpoint and per identity (user or API key owner when authenticated, else the client IP, IPv6 by /64),
  * shared by every instance through Redis. Runs after authentication so the identity is known; a request with
- * bad credentials still spends its IP's quota before it gets its 401.
+ * bad credentials spends its IP's quota (and gets its 401 from the protected route it called).
  */
-export function rateLimit(deps: Pick<Deps, "config" | "redis" | "logger" | "clock" | "metrics">) {
+export function rateLimit(
+  deps: Pick<Deps, "config" | "redis" | "logger" | "clock" | "metrics">,
+  /** Counts an endpoint as another, sharing its policy and budget (legacy paths as their /v1 successors). */
+  alias: (endpoint: string) => string = (endpoint) => endpoint,
+) {
   const limiter = createRateLimiter(deps.redis.cache, deps.config.redis.keyPrefix, () => deps.clock.now());
   let lastOutageLog = 0;
 
   return createMiddleware<AppEnv>(async (c, next) => {
-    let authError: ApiError | undefined;
-    try {
-      await resolveAuth(c);
-    } catch (err) {
-      if (!(err instanceof ApiError) || err.status !== 401) throw err;
-      authError = err;
-    }
-    const endpoint = endpointOf(c);
+    // Refused credentials count against the client IP; protected routes answer 401 (http/security.ts).
+    await resolveAuth(c);
+    const endpoint = alias(endpointOf(c));
     const choice = choosePolicy(deps.config.rateLimits, endpoint, c, {
       name: "account-mail",
       ...deps.config.accountSecurity.accountMail,
@@ -97,7 +96,6 @@ export function rateLimit(deps: Pick<Deps, "config" | "redis" | "logger" | "cloc
           headers: { "Retry-After": "5" },
         });
       }
-      if (authError) throw authError;
       return next();
     }
     const headers = rateLimitHeaders([decision]);
@@ -111,8 +109,6 @@ export function rateLimit(deps: Pick<Deps, "config" | "redis" | "logger" | "cloc
         },
       );
     }
-    if (authError)
-      throw new ApiError(authError.code, authError.detail, { headers: { ...authError.headers, ...headers } });
     await next();
     // Set after the handler, so error answers carry them too; a handler's own (stricter) policy is kept.
     if (!c.res.headers.has("RateLimit"))

@@ -16,7 +16,7 @@ export const verifyEmailRoute = createRoute({
   tags,
   summary: "Confirm the address with the token from the e-mailed link",
   description: "Single use; the link expires after 48 hours (400 `invalid_email_token`).",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(VerifyEmailSchema) },
   responses: { 204: { description: "The address is confirmed." }, ...errorResponses(400, 415) },
 });
@@ -41,7 +41,7 @@ export const passwordResetRequestRoute = createRoute({
   description:
     "Always 202 with the same body: only an address with an account gets a message (a single-use link, valid " +
     "for an hour). At most 3 account e-mails per account per hour.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(EmailOnlySchema) },
   responses: { ...accepted, ...errorResponses(400, 415) },
 });
@@ -55,7 +55,7 @@ export const passwordResetConfirmRoute = createRoute({
   description:
     "Signs out every session of the account and confirms its address. The password rules are those of " +
     "registration (400 lists why a password is refused).",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(PasswordResetSchema) },
   responses: { 204: { description: "The password is changed." }, ...errorResponses(400, 415) },
 });
@@ -69,7 +69,7 @@ export const loginCodeRoute = createRoute({
   description:
     "For an owner whose sign-ins are slowed down by someone else's failed attempts: send the 8-digit code with " +
     "the password to `POST /v1/auth/login`. Always 202 with the same body; valid 15 minutes, 5 tries.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(EmailOnlySchema) },
   responses: { ...accepted, ...errorResponses(400, 415) },
 });

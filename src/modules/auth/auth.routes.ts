@@ -1,9 +1,10 @@
 import { createRoute } from "@hono/zod-openapi";
+import { PRIVATE, publicRoute } from "../../http/cache-policy.ts";
 import { errorResponses } from "../../http/openapi.ts";
-import type { SecurityRequirement } from "../../http/security.ts";
 import { AcceptedSchema, LoginSchema, RefreshSchema, RegisterSchema, SessionSchema } from "./auth.schemas.ts";
 
-export const PUBLIC: SecurityRequirement[] = [];
+// Public, but the answers carry tokens: private, no-store (issue #18).
+export const PUBLIC = publicRoute(PRIVATE);
 export const json = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 const session = (description: string) => ({
   description,
@@ -22,7 +23,7 @@ export const registerRoute = createRoute({
     "instead. Then sign in with `POST /v1/auth/login`; until the address is confirmed, an account can make a " +
     "few identifications only (403 `email_unverified`). Password: 12 to 128 characters, not only spaces, not " +
     "common, guessable or personal (400 lists why). Limited to 3 per hour per IP by default.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(RegisterSchema) },
   responses: {
     202: { description: "Accepted.", content: { "application/json": { schema: AcceptedSchema } } },
@@ -42,7 +43,7 @@ export const loginRoute = createRoute({
     "as long (1 minute up to 1 hour), and after 20 failures from anywhere the account waits up to 15 minutes " +
     "(429 `login_throttled` with `Retry-After`). The owner is not held up: a device sending its current " +
     "`refreshToken`, or a correct password with a `code` from `POST /v1/auth/login-code`, signs in at once.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(LoginSchema) },
   responses: { 200: session("Signed in."), ...errorResponses(400, 401, 415, 503) },
 });
@@ -56,7 +57,7 @@ export const refreshRoute = createRoute({
   description:
     "Refresh tokens are single use: the answer carries a new one. Presenting a used token again signs the whole " +
     "session out (its refresh and access tokens) and answers 401 `invalid_refresh_token`.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(RefreshSchema) },
   responses: { 200: session("New tokens for the same session."), ...errorResponses(400, 401, 415) },
 });
@@ -68,7 +69,7 @@ export const logoutRoute = createRoute({
   tags: ["Auth"],
   summary: "Sign the session out",
   description: "Revokes the refresh token's session, including its access tokens. Idempotent.",
-  security: PUBLIC,
+  ...PUBLIC,
   request: { body: json(RefreshSchema) },
   responses: { 204: { description: "Signed out." }, ...errorResponses(400, 415) },
 });

@@ -13,9 +13,19 @@ const STATE_TTL_SECONDS = 30;
 const USER_CACHE = "auth-user";
 const KEY_CACHE = "auth-key";
 
-export function invalidCredentials(detail: string): ApiError {
-  return new ApiError("unauthenticated", detail, {
-    headers: { "WWW-Authenticate": `Bearer realm="plant-community", error="invalid_token"` },
+/**
+ * RFC 6750 `invalid_token`. `token_expired` tells a client to refresh its session; `invalid_token` (revoked,
+ * tampered, account gone, API key unknown or expired) to sign in again: nothing a refresh would fix.
+ */
+export function invalidCredentials(
+  detail: string,
+  code: "invalid_token" | "token_expired" = "invalid_token",
+) {
+  const description = detail.replaceAll('"', "'");
+  return new ApiError(code, detail, {
+    headers: {
+      "WWW-Authenticate": `Bearer realm="plant-community", error="invalid_token", error_description="${description}"`,
+    },
   });
 }
 
@@ -37,9 +47,9 @@ export async function forgetApiKeys(deps: Pick<Deps, "cache">, keyHashes: string
 export async function authenticateBearer(deps: AuthDeps, token: string): Promise<AuthContext> {
   const verified = await verifyAccessToken(deps.config.auth, token, deps.clock.now());
   if (!verified.ok) {
-    throw invalidCredentials(
-      verified.problem === "expired" ? "The access token has expired." : "The access token is not valid.",
-    );
+    throw verified.problem === "expired"
+      ? invalidCredentials("The access token has expired; refresh the session.", "token_expired")
+      : invalidCredentials("The access token is not valid; sign in again.");
   }
   const { claims } = verified;
   const [state, revoked] = await Promise.all([

@@ -19,7 +19,7 @@ export const createBatchRoute = createRoute({
     "the background. Poll the batch (`Location`) for progress; a notification says when it is done. Needs a " +
     "confirmed e-mail address (403 `email_unverified`).",
   ...writer,
-  middleware: [writer.middleware, verifiedEmail({ perRequest: Number.POSITIVE_INFINITY })] as const,
+  middleware: [...writer.middleware, verifiedEmail({ perRequest: Number.POSITIVE_INFINITY })] as const,
   request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
   responses: {
     202: {
@@ -37,6 +37,8 @@ export const getBatchRoute = createRoute({
   operationId: "getIdentificationBatch",
   tags,
   summary: "One of your batches, with each photo's status and the progress",
+  description:
+    "Poll it until `status` is `completed` or `failed`; each item links to its identification. Another user's batch answers 404.",
   ...protect("identifications:read"),
   request: { params: UuidParamSchema },
   responses: {

@@ -41,13 +41,11 @@ export function identificationHandlers(
 
   const list: RouteHandler<typeof listIdentificationsRoute, AppEnv> = async (c) => {
     const page = await service.list(callerOf(c), c.req.valid("query"), new URL(c.req.url));
-    c.header("Cache-Control", "private, no-store");
     return c.json(page, 200);
   };
 
   const get: RouteHandler<typeof getIdentificationRoute, AppEnv> = async (c) => {
     const identification = await service.get(callerOf(c), c.req.valid("param").id);
-    c.header("Cache-Control", "private, no-store");
     return c.json(identification, 200);
   };
 

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { PRIVATE_REVALIDATE } from "../../http/cache-policy.ts";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
-import { protect } from "../../http/security.ts";
+import { protect, protectWith } from "../../http/security.ts";
 import { verifiedEmail } from "../auth/verified-email.ts";
 import {
   IdempotencyHeaderSchema,
@@ -26,7 +27,7 @@ export const createIdentificationRoute = createRoute({
     "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS). An account " +
     "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`).",
   ...writer,
-  middleware: [writer.middleware, verifiedEmail({ perRequest: 1 })] as const,
+  middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 })] as const,
   request: {
     headers: IdempotencyHeaderSchema,
     // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body.
@@ -64,7 +65,10 @@ export const listIdentificationsRoute = createRoute({
   operationId: "listIdentifications",
   tags,
   summary: "Your identification history, newest first",
-  ...protect("identifications:read"),
+  description:
+    "Filter by time, confidence or species; follow `links.next` for older pages. Private (`no-store`), with an " +
+    "`ETag` an app keeping its own copy can revalidate with `If-None-Match`.",
+  ...protectWith(PRIVATE_REVALIDATE, "identifications:read"),
   request: { query: IdentificationListQuerySchema },
   responses: {
     200: {
@@ -81,7 +85,10 @@ export const getIdentificationRoute = createRoute({
   operationId: "getIdentification",
   tags,
   summary: "One of your identifications",
-  ...protect("identifications:read"),
+  description:
+    "Poll it after `Prefer: respond-async` until `status` is `completed` or `failed`. Another user's " +
+    "identification answers 404. Revalidate with `If-None-Match` (304 when unchanged).",
+  ...protectWith(PRIVATE_REVALIDATE, "identifications:read"),
   request: { params: UuidParamSchema },
   responses: {
     200: {

@@ -1,5 +1,5 @@
 import { type RouteConfig, z } from "@hono/zod-openapi";
-import { LinksSchema, PageLinksSchema, pageQuery } from "../../http/openapi.ts";
+import { LinksSchema, PageLinksSchema, pageQuery, queryNumber } from "../../http/openapi.ts";
 import { text } from "../../http/text.ts";
 
 export const ORGANS = ["leaf", "flower", "fruit", "bark", "auto"] as const;
@@ -10,11 +10,11 @@ const uuid = z.string().uuid();
 
 export const IdentificationImageSchema = z
   .object({
-    url: z.string().openapi({
+    url: z.string().url().openapi({
       example:
         "https://media.plant.community/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ab/0190f5a2-7b1c-7d3e-8f00-1234567890ac.jpg",
     }),
-    thumbnailUrl: z.string().openapi({
+    thumbnailUrl: z.string().url().openapi({
       example:
         "https://media.plant.community/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ab/0190f5a2-7b1c-7d3e-8f00-1234567890ac.thumb.jpg",
     }),
@@ -157,10 +157,7 @@ export const IdentificationListQuerySchema = pageQuery().extend({
       example: "2026-12-01T00:00:00Z",
       description: "Created before.",
     }),
-  minConfidence: z.coerce
-    .number()
-    .min(0)
-    .max(1)
+  minConfidence: queryNumber(0, 1)
     .optional()
     .openapi({
       param: { name: "minConfidence", in: "query" },
@@ -207,6 +204,8 @@ type BodySchema = Extract<
 export const IdentificationUploadDoc: BodySchema = {
   type: "object",
   required: ["images"],
+  // JSON Schema 2020-12 (OpenAPI 3.1): a position is both coordinates or neither.
+  dependentRequired: { latitude: ["longitude"], longitude: ["latitude"] },
   properties: {
     images: {
       type: "array",
@@ -218,8 +217,10 @@ export const IdentificationUploadDoc: BodySchema = {
     },
     organs: {
       type: "array",
+      maxItems: 5,
       items: { type: "string", enum: [...ORGANS] },
-      description: "One per image, in the same order (default `auto`).",
+      description:
+        "None, or exactly one per image in the same order (default `auto`); other counts are a 400.",
     },
     latitude: { type: "number", minimum: -90, maximum: 90, example: 50.08 },
     longitude: { type: "number", minimum: -180, maximum: 180, example: 14.42 },

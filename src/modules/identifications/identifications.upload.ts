@@ -24,8 +24,11 @@ type UploadLimits = Config["uploads"];
 
 const TEXT_FIELDS = new Set(["organs", "latitude", "longitude", "includeHealth"]);
 const MAX_TEXT_BYTES = 64;
+// Paths follow the validation hook's `<target>.<field>` convention (`json.email`, `query.limit`): `form.organs`.
 const invalid = (errors: FieldError[]) =>
-  new ApiError("validation_failed", "One or more fields are invalid.", { errors });
+  new ApiError("validation_failed", "One or more fields are invalid.", {
+    errors: errors.map((e) => ({ ...e, path: e.path ? `form.${e.path}` : "form" })),
+  });
 
 /**
  * Reads the multipart body as it streams in, refusing as early as it can: a file or body over its limit (413)
@@ -94,8 +97,7 @@ function toApiError(err: unknown, limits: UploadLimits): unknown {
       `The request may carry at most ${limits.maxRequestBytes} bytes.`,
     );
   }
-  if (err instanceof MaxPartsExceededError)
-    return invalid([{ path: "(body)", message: "too many form parts" }]);
+  if (err instanceof MaxPartsExceededError) return invalid([{ path: "", message: "too many form parts" }]);
   if (err instanceof MultipartParseError)
     return new ApiError("malformed_body", "The multipart body could not be parsed.");
   // The body guard's counting stream fails the read with its own 413.

@@ -8,16 +8,19 @@ import type { Notification, NotificationPage, NotificationQuery } from "./notifi
 
 const CursorSchema = z.object({ i: z.string().uuid() });
 
+/** Rows are written by our own workers with one `data` shape per kind (see NotificationSchema). */
 function toDto(row: NotificationRow): Notification {
+  const data =
+    row.kind === "identification.completed" ? { speciesId: null, ...row.data } : (row.data as object);
   return {
     id: row.id,
     kind: row.kind,
     title: row.title,
     body: row.body,
-    data: row.data,
+    data,
     readAt: row.read_at?.toISOString() ?? null,
     createdAt: row.created_at.toISOString(),
-  };
+  } as Notification;
 }
 
 export type Reader = { userId: string; clientKey: string };

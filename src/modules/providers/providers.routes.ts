@@ -18,6 +18,7 @@ export const listProvidersRoute = createRoute({
       description: "Every provider.",
       content: { "application/json": { schema: ProviderStatusListSchema } },
     },
-    ...errorResponses(401),
+    // Credentials are optional and a refused one is ignored (served as anonymous): no 401.
+    ...errorResponses(),
   },
 });

@@ -1,4 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
+import { PUBLIC_CATALOGUE, publicRoute } from "../../http/cache-policy.ts";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
 import {
@@ -17,7 +18,7 @@ export const listSpeciesRoute = createRoute({
   summary: "Browse and search the species catalogue",
   description:
     "Ordered by scientific name, then id. Follow `links.next` (or pass `nextCursor`) for the next page.",
-  security: [],
+  ...publicRoute(PUBLIC_CATALOGUE),
   request: { query: SpeciesListQuerySchema },
   responses: {
     200: {
@@ -34,7 +35,9 @@ export const getSpeciesRoute = createRoute({
   operationId: "getSpecies",
   tags: ["Species"],
   summary: "One species with its care instructions",
-  security: [],
+  description:
+    "Public and cacheable for 5 minutes; revalidate with the `ETag` in `If-None-Match` (304 when unchanged).",
+  ...publicRoute(PUBLIC_CATALOGUE),
   request: { params: UuidParamSchema },
   responses: {
     200: { description: "The species.", content: { "application/json": { schema: SpeciesSchema } } },
@@ -48,6 +51,7 @@ export const createSpeciesRoute = createRoute({
   operationId: "createSpecies",
   tags: ["Species"],
   summary: "Add a species to the catalogue (admin)",
+  description: "Scientific names are unique (409 `conflict`). The new species is readable at once.",
   ...protect("species:write"),
   request: { body: { required: true, content: { "application/json": { schema: CreateSpeciesSchema } } } },
   responses: {

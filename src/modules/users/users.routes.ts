@@ -14,6 +14,7 @@ export const getMeRoute = createRoute({
   operationId: "getMe",
   tags: ["Account"],
   summary: "The signed-in account",
+  description: "The account behind the access token or API key, with its role and preferences.",
   ...protect("account:read"),
   responses: { 200: user("The account."), ...errorResponses(401, 403) },
 });
@@ -24,6 +25,7 @@ export const updateMeRoute = createRoute({
   operationId: "updateMe",
   tags: ["Account"],
   summary: "Change the display name or preferences",
+  description: "Only the fields sent change; preferences merge key by key (at most 50).",
   ...protect("account:write"),
   request: { body: { required: true, content: { "application/json": { schema: UpdateMeSchema } } } },
   responses: { 200: user("The updated account."), ...errorResponses(400, 401, 403, 415, 503) },

@@ -1,0 +1,43 @@
+import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
+import type { AppEnv } from "../context.ts";
+
+/** Behind a proxy we trust (TRUST_PROXY_HEADER or TRUST_PROXY_COUNT), it tells us the origin the client used. */
+export type OriginOptions = { publicBaseUrl: string | undefined; trustProxy: boolean };
+
+const HOST = /^(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** PUBLIC_BASE_URL when set; else the request's own origin, as the trusted proxy saw it. */
+export function requestOrigin(c: Context<AppEnv>, opts: OriginOptions): string {
+  if (opts.publicBaseUrl) return opts.publicBaseUrl.replace(/\/+$/, "");
+  const url = new URL(c.req.url);
+  if (!opts.trustProxy) return url.origin;
+  const proto = c.req.header("x-forwarded-proto")?.split(",")[0]?.trim().toLowerCase();
+  const host = c.req.header("x-forwarded-host")?.split(",")[0]?.trim() ?? c.req.header("host");
+  const scheme = proto === "https" || proto === "http" ? proto : url.protocol.slice(0, -1);
+  return host && HOST.test(host) ? `${scheme}://${host}` : `${scheme}://${url.host}`;
+}
+
+// The URL-valued fields of our JSON answers (links, image URLs); services write them as paths (`/v1/...`).
+const RELATIVE_URL_FIELD = /"(url|thumbnailUrl|urlSmall|self|next)":"\//g;
+
+/**
+ * Services know paths, the transport knows the origin: native image loaders and generated clients need
+ * absolute URLs, so `Location` and the URL fields of JSON answers are made absolute here, in one place.
+ */
+export function absoluteUrls(opts: OriginOptions) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    await next();
+    const origin = requestOrigin(c, opts);
+    const location = c.res.headers.get("location");
+    if (location?.startsWith("/")) c.res.headers.set("location", `${origin}${location}`);
+    if (c.res.headers.get("content-type")?.split(";")[0] !== "application/json" || !c.res.body) return;
+    const text = await c.res.text();
+    const rewritten = text.replace(RELATIVE_URL_FIELD, (_, field) => `"${field}":"${origin}/`);
+    const headers = new Headers(c.res.headers);
+    headers.delete("content-length");
+    const { status } = c.res;
+    c.res = undefined;
+    c.res = new Response(rewritten, { status, headers });
+  });
+}

@@ -1,0 +1,95 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppEnv } from "../../http/context.ts";
+import { ApiError, ERROR_CODES } from "../../http/errors.ts";
+import { requireScopes } from "../../http/security.ts";
+import { auditActor } from "../audit/audit.record.ts";
+import type { Identification } from "../identifications/identifications.schemas.ts";
+import type { IdentificationsService } from "../identifications/identifications.service.ts";
+import type { Species } from "../species/species.schemas.ts";
+import type { SpeciesService } from "../species/species.service.ts";
+
+type CareInstructions = Species["careInstructions"];
+
+/** The old answer (plant_identification app): one photo in, the best match and its care out. */
+export function toLegacyIdentification(i: Identification, care: CareInstructions | null) {
+  const [top] = i.suggestions;
+  if (!top || i.isPlant === false)
+    return { success: false as const, error: "No plant was recognised in the photo." };
+  const name = (s: { commonNames: string[]; scientificName: string }) => s.commonNames[0] ?? s.scientificName;
+  return {
+    success: true as const,
+    plant_name: name(top),
+    scientific_name: top.scientificName,
+    confidence: top.probability,
+    suggestions: i.suggestions.map((s) => ({
+      plant_name: name(s),
+      scientific_name: s.scientificName,
+      probability: s.probability,
+      common_names: s.commonNames,
+      source: s.sources.length > 1 ? "combined" : (s.sources[0] ?? "combined"),
+    })),
+    care_instructions: care,
+    disease_detection: i.health
+      ? {
+          is_healthy: i.health.isHealthy,
+          probability: i.health.probability,
+          diseases: i.health.diseases.map((d) => ({
+            name: d.name,
+            probability: d.probability,
+            description: d.description,
+            treatment: d.treatment,
+          })),
+        }
+      : null,
+    summary: `${name(top)} (${top.scientificName}), ${Math.round(top.probability * 100)}% confidence.`,
+  };
+}
+
+const requireIdentify = requireScopes(["identifications:write"]);
+
+export function legacyIdentifyHandler(identifications: IdentificationsService, species: SpeciesService) {
+  async function careOf(speciesId: string | undefined, clientKey: string): Promise<CareInstructions | null> {
+    if (!speciesId) return null;
+    const json = await species.getSpeciesJson(speciesId, clientKey).catch(() => undefined);
+    return json ? (JSON.parse(json) as Species).careInstructions : null;
+  }
+
+  async function identify(c: Context<AppEnv>) {
+    await requireIdentify(c, async () => {});
+    const form = await c.req.raw.formData().catch(() => {
+      throw new ApiError("malformed_body", "Send the photo as multipart/form-data.");
+    });
+    const image = form.get("image");
+    if (!(image instanceof File)) {
+      throw new ApiError("validation_failed", "Send one photo in the `image` field.", {
+        errors: [{ path: "form.image", message: "must be a file" }],
+      });
+    }
+    // The /v1 upload reader validates the photo (type by content, size, pixels); `image_url` is ignored.
+    const body = new FormData();
+    body.append("images", image, image.name || "photo");
+    const request = new Request("http://legacy.invalid/v1/identifications", { method: "POST", body });
+    const userId = c.var.auth!.userId;
+    const { identification } = await identifications.create(
+      { userId, actor: auditActor(c), clientKey: c.var.clientKey },
+      request,
+      undefined,
+    );
+    const care = await careOf(identification.suggestions[0]?.speciesId, c.var.clientKey);
+    return c.json(toLegacyIdentification(identification, care), 200);
+  }
+
+  /** Old apps read `{success: false, error}`; the status is the right one now (400 for a bad photo, not 500). */
+  return async (c: Context<AppEnv>) => {
+    try {
+      return await identify(c);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      // As in problem documents: a 5xx says what happened in our words, never an internal message.
+      const title = ERROR_CODES[err.code].title;
+      const error = err.status >= 500 ? title : (err.detail ?? title);
+      return c.json({ success: false, error }, err.status as ContentfulStatusCode, err.headers);
+    }
+  };
+}
