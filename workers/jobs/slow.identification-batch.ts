@@ -1,4 +1,3 @@
-import { enqueue } from "../../src/infra/queues.ts";
 import {
   findBatchForJob,
   listBatchItems,
@@ -9,6 +8,7 @@ import {
   failQueuedIdentification,
   processQueuedIdentification,
 } from "../../src/modules/identifications/identifications.process.ts";
+import { deliverNotification } from "../../src/modules/notifications/notifications.deliver.ts";
 import { JobDeferred } from "../defer-job.ts";
 import type { JobDefinition } from "../job-types.ts";
 
@@ -49,19 +49,14 @@ export const identificationBatch: JobDefinition<"identification.batch"> = {
     const items = await listBatchItems(db, batchId);
     const completed = items.filter((i) => i.status === "completed").length;
     await setBatchStatus(db, batchId, "completed");
-    await enqueue(
-      deps,
-      "notification.send",
-      {
-        userId,
-        key: `batch.completed:${batchId}`,
-        kind: "batch.completed",
-        title: "Your batch of photos is identified",
-        body: `${completed} of ${items.length} photos identified.`,
-        data: { batchId, completed, total: items.length },
-      },
-      { groupId: `user:${userId}`, traceparent: ctx.traceparent },
-    );
+    await deliverNotification(deps, {
+      userId,
+      key: `batch.completed:${batchId}`,
+      kind: "batch.completed",
+      title: "Your batch of photos is identified",
+      body: `${completed} of ${items.length} photos identified.`,
+      data: { batchId, completed, total: items.length },
+    });
     return { completed, total: items.length };
   },
 
@@ -70,18 +65,13 @@ export const identificationBatch: JobDefinition<"identification.batch"> = {
       if (!DONE.has(item.status)) await failQueuedIdentification(deps, item.identificationId, error);
     }
     await setBatchStatus(deps.db.primary, batchId, "failed");
-    await enqueue(
-      deps,
-      "notification.send",
-      {
-        userId,
-        key: `batch.failed:${batchId}`,
-        kind: "batch.failed",
-        title: "Your batch of photos could not be finished",
-        body: "Photos identified before the problem keep their results.",
-        data: { batchId },
-      },
-      { groupId: `user:${userId}` },
-    );
+    await deliverNotification(deps, {
+      userId,
+      key: `batch.failed:${batchId}`,
+      kind: "batch.failed",
+      title: "Your batch of photos could not be finished",
+      body: "Photos identified before the problem keep their results.",
+      data: { batchId },
+    });
   },
 };
