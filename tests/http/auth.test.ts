@@ -26,7 +26,7 @@ describe("POST /v1/auth/register", () => {
   async function accepted(res: Response) {
     expect(res.status).toBe(202);
     expect(res.headers.get("content-type")).toStartWith("application/json");
-    expect(res.headers.get("cache-control")).toBe("no-store");
+    expect(res.headers.get("cache-control")).toBe("private, no-store");
     return AcceptedSchema.parse(await res.json());
   }
 

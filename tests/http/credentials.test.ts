@@ -61,7 +61,7 @@ describe("a public operation ignores whatever credential came", () => {
       { email: uniqueEmail(), password: "a long enough password", displayName: "New" },
       bearer(token),
     );
-    expect(register.status).toBe(201);
+    expect(register.status).toBe(202);
   });
 
   test.each([["/v1/species?limit=1"], ["/v1/providers"], ["/v1/openapi.json"]])(

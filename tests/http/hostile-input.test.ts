@@ -247,10 +247,11 @@ describe("trailing slashes: one rule (finding: /v1/species/ answered 405)", () =
   test("GET and HEAD on a route spelled with a trailing slash redirect (308) to the route, keeping the query", async () => {
     const res = await t.request("/v1/species/?limit=2");
     expect(res.status).toBe(308);
-    expect(res.headers.get("location")).toBe("/v1/species?limit=2");
+    // Location is absolute (issue #12): the origin the client called.
+    expect(res.headers.get("location")).toBe("http://localhost/v1/species?limit=2");
     const head = await t.request(`/v1/species/${crypto.randomUUID()}/`, { method: "HEAD" });
     expect(head.status).toBe(308);
-    expect(head.headers.get("location")).toMatch(/^\/v1\/species\/[0-9a-f-]{36}$/);
+    expect(head.headers.get("location")).toMatch(/^http:\/\/localhost\/v1\/species\/[0-9a-f-]{36}$/);
   });
 
   test("other methods on a trailing-slash spelling are a 404 problem, not a 405", async () => {

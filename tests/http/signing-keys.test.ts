@@ -48,13 +48,13 @@ describe("signing keys by kid (finding: no rotation without signing everyone out
     await expectProblem(
       await before.request("/v1/me", { headers: bearer(accessToken) }),
       401,
-      "unauthenticated",
+      "invalid_token",
     );
   });
 
   test("once the previous secret is retired, its tokens are refused", async () => {
     const retired = await app({ JWT_SECRET: NEW });
-    await expectProblem(await retired.request("/v1/me", { headers: u.headers }), 401, "unauthenticated");
+    await expectProblem(await retired.request("/v1/me", { headers: u.headers }), 401, "invalid_token");
   });
 
   test("a token from before keys had ids (no kid) is checked against every configured key", async () => {
@@ -85,7 +85,7 @@ describe("revocation checks while Redis is down: open for ordinary routes, close
       jsonRequest("POST", { refreshToken: admin.refreshToken }, { "fly-client-ip": testIp() }),
     );
     expect(logout.status).toBe(204);
-    await expectProblem(await before.request("/v1/me", { headers: admin.headers }), 401, "unauthenticated");
+    await expectProblem(await before.request("/v1/me", { headers: admin.headers }), 401, "invalid_token");
 
     const port = await freePort();
     // Nothing listens on the port: Redis is down for this app (its keys need no clean-up, so deps.close()).
@@ -130,7 +130,7 @@ describe("revocation checks while Redis is down: open for ordinary routes, close
     await expectProblem(
       await before.request("/v1/admin/audit", { headers: bearer(forged) }),
       401,
-      "unauthenticated",
+      "invalid_token",
     );
   });
 });

@@ -139,7 +139,7 @@ describe("password reset by e-mailed single-use link", () => {
     expect((await post("/v1/auth/password-reset/confirm", { token, password: newPassword })).status).toBe(
       204,
     );
-    await expectProblem(await app.request("/v1/me", { headers: u.headers }), 401, "unauthenticated");
+    await expectProblem(await app.request("/v1/me", { headers: u.headers }), 401, "invalid_token");
     await expectProblem(
       await post("/v1/auth/refresh", { refreshToken: u.refreshToken }),
       401,

@@ -123,6 +123,9 @@ export function createAccountEmailService(deps: AccountDeps, throttle: LoginThro
         { ...actor, kind: "user", userId },
         { action: "user.email_verified", entityType: "user", entityId: userId, after: { verified: true } },
       );
+      // The link is followed without a session, but the write is the account's: its next reads (on any device)
+      // must see the confirmed address, not a replica that has not replayed it yet.
+      await deps.db.markWrite(`user:${userId}`);
     },
 
     /** Sends a new verification link to a signed-in, unverified account. */
@@ -197,6 +200,7 @@ export function createAccountEmailService(deps: AccountDeps, throttle: LoginThro
         return revoked;
       });
       await markSessionsRevoked(deps, families);
+      await deps.db.markWrite(`user:${pending.id}`);
       await throttle.forgetAccount(pending.email);
     },
   };
