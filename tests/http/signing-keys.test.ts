@@ -12,8 +12,11 @@ const OLD = `old-secret-${"o".repeat(32)}`;
 const NEW = `new-secret-${"n".repeat(32)}`;
 
 const apps: TestApp[] = [];
+// The instances of one deployment share Redis (one key prefix), as before and after a rolling restart: a
+// write made through one is read back from the primary through the others (read-your-writes markers).
+const REDIS_KEY_PREFIX = `test:${crypto.randomUUID()}:`;
 async function app(env: Record<string, string>) {
-  const a = await createTestApp(env);
+  const a = await createTestApp({ REDIS_KEY_PREFIX, ...env });
   apps.push(a);
   return a;
 }
