@@ -29,18 +29,31 @@ export type Load = {
   stop(): Promise<void>;
 };
 
+/** Registration answers 202 whether or not the address is taken (issue #18); the session comes from signing in. */
+export async function registerAndSignIn(
+  apiUrl: string,
+  account: { email: string; password: string },
+): Promise<{ accessToken: string; user: { id: string } }> {
+  const post = (path: string, body: object) =>
+    fetch(`${apiUrl}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+  const res = await post("/v1/auth/register", { ...account, displayName: "Drill" });
+  if (res.status !== 202) throw new Error(`register answered ${res.status}: ${await res.text()}`);
+  const login = await post("/v1/auth/login", account);
+  if (login.status !== 200) throw new Error(`login answered ${login.status}: ${await login.text()}`);
+  return (await login.json()) as { accessToken: string; user: { id: string } };
+}
+
 export async function prepareUsers(apiUrl: string, n: number): Promise<{ users: User[]; speciesId: string }> {
   const users: User[] = [];
   for (let i = 0; i < n; i++) {
     const email = `drill-${crypto.randomUUID()}@example.test`;
     const password = `pw-${crypto.randomUUID()}`;
-    const res = await fetch(`${apiUrl}/v1/auth/register`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ email, password, displayName: "Drill" }),
-    });
-    if (res.status !== 201) throw new Error(`register answered ${res.status}: ${await res.text()}`);
-    users.push({ email, password, token: ((await res.json()) as { accessToken: string }).accessToken });
+    const { accessToken } = await registerAndSignIn(apiUrl, { email, password });
+    users.push({ email, password, token: accessToken });
   }
   const list = await fetch(`${apiUrl}/v1/species?limit=1`, {
     headers: { authorization: `Bearer ${users[0]!.token}` },
@@ -267,4 +280,18 @@ export async function printLosses(stack: FaultStack, accepted: string[], timeout
       )}; lost ${lost}; notified ${notes.size}, twice ${doubled} (checked ${waitedS} s after the load)`,
   );
   return { lost, doubled };
+}
+
+/**
+ * The common opening of a single-API drill: the API, one worker for the default, fast and slow lanes, 8 signed-in
+ * users sending mixed load, and 3 s of that load before the fault (the "before" phase). `t0` starts the report.
+ */
+export async function startSteadyLoad(stack: FaultStack) {
+  const api = await stack.startApi();
+  const worker = await stack.startWorker("default,fast,slow");
+  const { users, speciesId } = await prepareUsers(api.url, 8);
+  const load = await startLoad({ target: () => api.url, users, speciesId });
+  const t0 = Date.now();
+  await Bun.sleep(3_000);
+  return { api, worker, load, t0 };
 }

@@ -4,6 +4,7 @@
  * simulator, the API and (when asked) workers as real processes, all on loopback, all stopped by PID.
  * Files starting with `_` are not drills (scripts/drill.ts skips them).
  */
+
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ import { freePort } from "../../tests/helpers/servers/free-port.ts";
 import type { PgPair } from "../../tests/helpers/servers/pg-pair.ts";
 import { startMigratedPgPair } from "../../tests/helpers/servers/private-pg.ts";
 import { DEFAULT_PLANT_ID_KEY, DEFAULT_PLANTNET_KEY } from "../../tests/simulators/provider-simulator.ts";
+import { registerAndSignIn } from "./_load.ts";
 
 const ROOT = join(import.meta.dir, "../..");
 
@@ -133,6 +135,9 @@ export async function startDrillStack(
       RATE_LIMIT_IDENTIFY: "1000000/1m",
       RATE_LIMIT_REGISTER: "100000/1m",
       RATE_LIMIT_DEFAULT: "1000000/1m",
+      RATE_LIMIT_LOGIN_IP: "100000/1m",
+      // Drill users do not confirm their address (the verification flow has its own tests).
+      UNVERIFIED_IDENTIFICATION_ALLOWANCE: "100000000",
       ...opts.env,
     };
     spawn("api", [process.execPath, "src/main.ts"], {
@@ -170,17 +175,10 @@ export async function startDrillStack(
         if (!res.ok) throw new Error(`simulator control answered ${res.status}`);
       },
       async register() {
-        const res = await fetch(`${apiUrl}/v1/auth/register`, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify({
-            email: `drill-${crypto.randomUUID()}@example.test`,
-            password: `pw-${crypto.randomUUID()}`,
-            displayName: "Drill",
-          }),
+        const body = await registerAndSignIn(apiUrl, {
+          email: `drill-${crypto.randomUUID()}@example.test`,
+          password: `pw-${crypto.randomUUID()}`,
         });
-        if (res.status !== 201) throw new Error(`register answered ${res.status}: ${await res.text()}`);
-        const body = (await res.json()) as { accessToken: string; user: { id: string } };
         return { token: body.accessToken, userId: body.user.id };
       },
       stop,

@@ -5,26 +5,14 @@
  */
 import { startRedis } from "../../tests/helpers/servers/redis.ts";
 import { startFaultStack } from "./_fault-stack.ts";
-import {
-  prepareUsers,
-  printLogSummary,
-  printLosses,
-  printPhase,
-  recoverySeconds,
-  startLoad,
-} from "./_load.ts";
+import { printLogSummary, printLosses, printPhase, recoverySeconds, startSteadyLoad } from "./_load.ts";
 
 export default async function drill(args: string[]) {
   const downSeconds = Number(args[0] ?? 10);
   const redis = await startRedis();
   const stack = await startFaultStack({ redisEnv: { REDIS_URL: redis.url } });
   try {
-    const api = await stack.startApi();
-    await stack.startWorker("default,fast,slow");
-    const { users, speciesId } = await prepareUsers(api.url, 8);
-    const load = await startLoad({ target: () => api.url, users, speciesId });
-    const t0 = Date.now();
-    await Bun.sleep(3_000);
+    const { load, t0 } = await startSteadyLoad(stack);
     const killedAt = Date.now();
     await redis.kill();
     await Bun.sleep(downSeconds * 1_000);

@@ -8,12 +8,11 @@ import { startSentinelGroup } from "../../tests/helpers/servers/redis.ts";
 import { startFaultStack } from "./_fault-stack.ts";
 import {
   firstSuccessSeconds,
-  prepareUsers,
   printLogSummary,
   printLosses,
   printPhase,
   recoverySeconds,
-  startLoad,
+  startSteadyLoad,
 } from "./_load.ts";
 
 export default async function drill() {
@@ -30,12 +29,7 @@ export default async function drill() {
     },
   });
   try {
-    const api = await stack.startApi();
-    await stack.startWorker("default,fast,slow");
-    const { users, speciesId } = await prepareUsers(api.url, 8);
-    const load = await startLoad({ target: () => api.url, users, speciesId });
-    const t0 = Date.now();
-    await Bun.sleep(3_000);
+    const { load, t0 } = await startSteadyLoad(stack);
     const killedAt = Date.now();
     const promotedMs = await group.killMasterAndAwaitFailover();
     const promotedAt = killedAt + promotedMs;

@@ -7,24 +7,18 @@ import { startRedis } from "../../tests/helpers/servers/redis.ts";
 import { startFaultStack } from "./_fault-stack.ts";
 import {
   firstSuccessSeconds,
-  prepareUsers,
   printLogSummary,
   printLosses,
   printPhase,
   recoverySeconds,
-  startLoad,
+  startSteadyLoad,
 } from "./_load.ts";
 
 export default async function drill() {
   const redis = await startRedis();
   const stack = await startFaultStack({ redisEnv: { REDIS_URL: redis.url } });
   try {
-    const api = await stack.startApi();
-    const worker = await stack.startWorker("default,fast,slow");
-    const { users, speciesId } = await prepareUsers(api.url, 8);
-    const load = await startLoad({ target: () => api.url, users, speciesId });
-    const t0 = Date.now();
-    await Bun.sleep(3_000);
+    const { api, worker, load, t0 } = await startSteadyLoad(stack);
     const killedAt = Date.now();
     await redis.restart(); // kill -9, then start again, empty
     const backAt = Date.now();
