@@ -42,6 +42,8 @@ function pgrepPids(pattern: string): Map<number, string> {
 const SYSTEM_TOOLS: { bin: string; pkg: string }[] = [
   { bin: "prometheus", pkg: "prometheus" },
   { bin: "promtool", pkg: "prometheus" },
+  // ops/alertmanager/alertmanager.yml is checked with amtool (tests/observability/ops-files.test.ts, CI)
+  { bin: "amtool", pkg: "prometheus-alertmanager" },
   // the production image (tests/deploy/image.test.ts): built with buildah, run with podman on runc
   { bin: "buildah", pkg: "buildah" },
   { bin: "podman", pkg: "podman" },

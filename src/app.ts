@@ -18,7 +18,7 @@ import { allowedMethodsLookup } from "./http/middleware/method-not-allowed.ts";
 import { rateLimit } from "./http/middleware/rate-limit.ts";
 import { requestId } from "./http/middleware/request-id.ts";
 import { securityHeaders } from "./http/middleware/security-headers.ts";
-import { traceContext } from "./http/middleware/trace-context.ts";
+import { requestTrace } from "./http/middleware/trace-context.ts";
 import { trailingSlashAnswer } from "./http/middleware/trailing-slash.ts";
 import {
   buildOpenApiDocument,
@@ -46,7 +46,7 @@ export function createApp(deps: Deps) {
   const app = createRouter();
 
   app.use(requestId);
-  app.use(traceContext);
+  app.use(requestTrace(deps.telemetry.tracing.tracer));
   app.use(requestLogging(logger));
   app.use(securityHeaders(config.http.hstsMaxAgeSeconds));
   app.use(httpMetrics(deps.metrics));
@@ -151,7 +151,7 @@ export function createApp(deps: Deps) {
     return problem(c, new ApiError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
   });
 
-  app.onError(errorHandler(logger));
+  app.onError(errorHandler(logger, deps.telemetry.errors));
 
   return { app, document };
 }

@@ -7,6 +7,11 @@ import {
   IdentificationEnvShape,
   identificationConfig,
 } from "./config-identification.ts";
+import {
+  type ObservabilityConfig,
+  ObservabilityEnvShape,
+  observabilityConfig,
+} from "./config-observability.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
 
 const bool = z
@@ -122,6 +127,7 @@ const EnvSchema = z
     ...IdentificationEnvShape,
     ...BreakerEnvShape,
     ...CspEnvShape,
+    ...ObservabilityEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
@@ -220,7 +226,8 @@ export type Config = Readonly<{
   BackgroundConfig &
   IdentificationConfig &
   BreakerConfig &
-  CspConfig;
+  CspConfig &
+  ObservabilityConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -319,6 +326,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...identificationConfig(e),
     ...breakerConfig(e),
     ...cspConfig(e),
+    ...observabilityConfig(e),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
+import pkg from "../package.json" with { type: "json" };
 import type { Config } from "./config.ts";
 import { closeSql, connectSql, createDb } from "./db/connect.ts";
 import { DbGate } from "./db/db-gate.ts";
@@ -8,6 +9,7 @@ import { watchActiveUsers } from "./infra/active-users.ts";
 import { breakerHooks } from "./infra/breaker-metrics.ts";
 import { type Cache, createCache } from "./infra/cache.ts";
 import { type Clock, systemClock } from "./infra/clock.ts";
+import { createErrorTracker, type ErrorTracker } from "./infra/error-tracking.ts";
 import { createLogger, type Logger } from "./infra/logger.ts";
 import { createMetrics, type Metrics } from "./infra/metrics.ts";
 import { breakerGates, createProviderBreakers, type ProviderBreakers } from "./infra/providers/breakers.ts";
@@ -18,6 +20,8 @@ import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
 import { closeRedis, createRedis } from "./infra/redis.ts";
 import { guardRedis, type RedisGuard } from "./infra/redis-guard.ts";
 import { type BlobStore, createBlobStore } from "./infra/storage/index.ts";
+import { traceRedis } from "./infra/tracing/traced-redis.ts";
+import { createTracing, type Tracing } from "./infra/tracing/tracing.ts";
 
 export type Deps = {
   config: Config;
@@ -37,6 +41,8 @@ export type Deps = {
   breakers: ProviderBreakers;
   /** Plant.id and PlantNet, each call through its gate (circuit breaker), with cache and quotas. */
   providers: Providers;
+  /** Spans over OTLP (tracer undefined when off) and unexpected errors to Sentry (src/infra/tracing/). */
+  telemetry: { tracing: Tracing; errors: ErrorTracker };
   /** Releases every connection; safe to call once at shutdown. */
   close(): Promise<void>;
   /** Set on SIGTERM: /health answers 503 so the proxy stops routing here while in-flight requests finish. */
@@ -57,6 +63,16 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const metrics = overrides.metrics ?? createMetrics();
   const clock = overrides.clock ?? systemClock;
   const application = overrides.application ?? "plant-community-api";
+  const serviceName = application.split(":")[0] ?? application;
+  const telemetry = {
+    tracing: createTracing(
+      config.tracing,
+      { name: serviceName, version: pkg.version, environment: config.env },
+      logger,
+    ),
+    errors: createErrorTracker(config.errorTracking, application, logger),
+  };
+  const traced = telemetry.tracing.tracer !== undefined;
 
   const connectOptions = {
     max: config.db.poolMax,
@@ -82,6 +98,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const replicaGate = replicaSql ? gateFor("replica") : undefined;
   const cacheRedis = createRedis(config.redis, "cache");
   cacheRedis.on("error", (err) => logger.warn({ err: err.message }, "redis cache connection error"));
+  if (traced) traceRedis(cacheRedis, "cache");
   // Real time, not the injected clock: the probe interval is about a real outage.
   const redisGuard = guardRedis(cacheRedis, {
     settings: config.redis.breaker,
@@ -97,12 +114,14 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         timing: { metrics, target: "primary" },
         deadlines: config.db.deadlines,
         gate: primaryGate,
+        traced,
       }),
       replica: replicaSql
         ? createDb(replicaSql, {
             timing: { metrics, target: "replica" },
             deadlines: config.db.deadlines,
             gate: replicaGate,
+            traced,
           })
         : undefined,
       primarySql,
@@ -161,6 +180,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       logger,
     }),
     lifecycle: { draining: false },
+    telemetry,
     async close() {
       if (closed) return;
       closed = true;
@@ -172,6 +192,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         closeRedis(cacheRedis),
         closeRedis(breakerSubscriber),
         queues.close(),
+        telemetry.tracing.shutdown(),
+        telemetry.errors.flush(),
       ]);
       logger.flush?.();
     },

@@ -10,6 +10,13 @@ import {
   parseEnvelope,
 } from "../src/infra/queues.ts";
 import { childTraceparent, runWithTraceparent, traceIdOf } from "../src/infra/trace-context.ts";
+import {
+  failSpan,
+  runInSpan,
+  SpanKind,
+  spanTraceparent,
+  startEntrySpan,
+} from "../src/infra/tracing/spans.ts";
 import { recordDeadLetter } from "./dead-letters.ts";
 import { deferJob, JobDeferralExpiredError, JobDeferred } from "./defer-job.ts";
 import type { JobContext, JobRegistry, WorkerDeps } from "./job-types.ts";
@@ -45,6 +52,11 @@ function databaseOutage(deps: WorkerDeps, err: unknown): boolean {
 /** A promise that never settles: groupmq then neither completes nor retries a job we handed back. */
 const handedBack = () => new Promise<never>(() => {});
 
+/** The user a job works for, when its payload names one (their id only). */
+const ownerOf = (payload: unknown) => {
+  const id = payload && typeof payload === "object" ? (payload as { userId?: unknown }).userId : undefined;
+  return typeof id === "string" ? id : undefined;
+};
 const toError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
 const nameOf = (data: unknown) =>
   String((data && typeof data === "object" && (data as { name?: unknown }).name) || "(unknown)");
@@ -133,7 +145,18 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       laneConfig.timeLimitMs,
     );
     // The run continues the trace of whoever enqueued the job: provider calls and follow-up jobs join it.
-    const traceparent = childTraceparent(envelope.traceparent);
+    // With tracing on it is a consumer span, child of the enqueue's producer span (in the request's trace).
+    const { tracer } = deps.telemetry.tracing;
+    const span = tracer
+      ? startEntrySpan(tracer, `job ${envelope.name}`, SpanKind.CONSUMER, envelope.traceparent, {
+          "messaging.system": "groupmq",
+          "messaging.destination.name": lane,
+          "messaging.message.id": job.id,
+          "plant.job.name": envelope.name,
+          "plant.job.attempt": attempt,
+        })
+      : undefined;
+    const traceparent = span ? spanTraceparent(span) : childTraceparent(envelope.traceparent);
     const ctx: JobContext = {
       signal: controller.signal,
       attempt,
@@ -148,10 +171,12 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     );
     aborted.catch(() => {});
     try {
-      const work = runWithTraceparent(traceparent, () => definition.run(deps, payload as never, ctx));
+      const run = () => definition.run(deps, payload as never, ctx);
+      const work = span && tracer ? runInSpan(tracer, span, run) : runWithTraceparent(traceparent, run);
       const result = await Promise.race([work, aborted]);
       void markOwnersWrite(deps, payload);
       metrics.finished.inc({ lane, job: envelope.name, outcome: "completed" });
+      span?.setAttribute("plant.job.outcome", "completed");
       ctx.logger.debug({ ms: Date.now() - started }, "job completed");
       return result ?? null;
     } catch (caught) {
@@ -167,7 +192,12 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       const outcome = final ? "failed" : error instanceof JobTimeoutError ? "timeout" : "retry";
       metrics.finished.inc({ lane, job: envelope.name, outcome });
       ctx.logger[final ? "error" : "warn"]({ err: error.message, errName: error.name, final }, "job failed");
+      if (span) failSpan(span, error);
+      span?.setAttribute("plant.job.outcome", outcome);
       if (final) {
+        // A job that used all its attempts is a failure someone must look at (earlier attempts may be
+        // transient: a provider timeout that the retry absorbs).
+        reportFailure(error, envelope.name, payload, ctx);
         await deadLetter(job, error, attempt);
         await definition.onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
           ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
@@ -176,12 +206,23 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       }
       throw error; // groupmq retries with our backoff, or drops it after the last attempt (kept above)
     } finally {
+      span?.end();
       clearTimeout(timer);
       running.delete(job.id);
       metrics.inFlight.dec({ lane });
       metrics.runSeconds.observe({ lane, job: envelope.name }, (Date.now() - started) / 1000);
       if (running.size === 0) onIdle?.();
     }
+  }
+
+  /** A job that used all its attempts (or its deferral cap) goes to error tracking with its trace and owner. */
+  function reportFailure(error: Error, name: string, payload: unknown, ctx: JobContext) {
+    deps.telemetry.errors.capture(error, {
+      traceId: traceIdOf(ctx.traceparent),
+      spanId: ctx.traceparent?.slice(36, 52),
+      userId: ownerOf(payload),
+      job: { name, lane, id: ctx.jobId, attempt: ctx.attempt },
+    });
   }
 
   /**
@@ -212,6 +253,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     if (result.kind === "lost") return null;
     const error = new JobDeferralExpiredError(deferred.reason, result.waitedMs, { cause: deferred.cause });
     metrics.finished.inc({ lane, job: name, outcome: "failed" });
+    reportFailure(error, name, payload, ctx);
     ctx.logger.error({ err: error.message, errName: error.name, final: true }, "job failed");
     await deadLetter(job, error, ctx.attempt);
     await registry[name].onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {

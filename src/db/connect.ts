@@ -1,6 +1,7 @@
 import { Kysely } from "kysely";
 import postgres, { type Sql } from "postgres";
 import type { Metrics } from "../infra/metrics.ts";
+import { tracedDialect } from "../infra/tracing/traced-dialect.ts";
 import type { DbGate } from "./db-gate.ts";
 import type { Deadlines } from "./deadline.ts";
 import { PostgresJsDialect } from "./postgres-dialect.ts";
@@ -59,6 +60,8 @@ export type DbOptions = {
   timing?: { metrics: Metrics; target: "primary" | "replica" };
   deadlines?: Deadlines;
   gate?: DbGate;
+  /** A span per statement (tracing on), named by `timing.target`. */
+  traced?: boolean;
 };
 
 export function createDb(sql: Sql, opts: DbOptions = {}): Db {
@@ -66,8 +69,9 @@ export function createDb(sql: Sql, opts: DbOptions = {}): Db {
   const onQuery = timing
     ? (seconds: number) => timing.metrics.dbQueryDuration.observe({ target: timing.target }, seconds)
     : undefined;
+  const dialect = new PostgresJsDialect(sql, { onQuery, deadlines: opts.deadlines, gate: opts.gate });
   return new Kysely<Database>({
-    dialect: new PostgresJsDialect(sql, { onQuery, deadlines: opts.deadlines, gate: opts.gate }),
+    dialect: opts.traced ? tracedDialect(dialect, timing?.target ?? "primary") : dialect,
   });
 }
 

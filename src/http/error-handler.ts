@@ -1,23 +1,25 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { isConnectionError } from "../db/errors.ts";
+import type { ErrorTracker } from "../infra/error-tracking.ts";
 import type { Logger } from "../infra/logger.ts";
 import type { AppEnv } from "./context.ts";
 import { ApiError, problemResponse } from "./errors.ts";
+import { matchedRoute } from "./middleware/logging.ts";
 
-/** Every error answer goes out here, as a problem document carrying the request id. */
+/** Every error answer goes out here, as a problem document carrying the request id and trace id. */
 export function problem(c: Context<AppEnv>, err: ApiError): Response {
   const requestId = c.get("requestId") ?? "unknown";
-  const res = problemResponse(err, c.req.path, requestId);
+  const res = problemResponse(err, c.req.path, requestId, c.get("traceId"));
   res.headers.set("X-Request-Id", requestId);
   return res;
 }
 
-export function errorHandler(logger: Logger) {
-  return (err: Error, c: Context<AppEnv>) => problem(c, toApiError(err, c, logger));
+export function errorHandler(logger: Logger, errors?: ErrorTracker) {
+  return (err: Error, c: Context<AppEnv>) => problem(c, toApiError(err, c, logger, errors));
 }
 
-function toApiError(err: unknown, c: Context<AppEnv>, logger: Logger): ApiError {
+function toApiError(err: unknown, c: Context<AppEnv>, logger: Logger, errors?: ErrorTracker): ApiError {
   if (err instanceof ApiError) return err;
   const cause = (err as { cause?: unknown })?.cause;
   if (cause instanceof ApiError) return cause;
@@ -40,5 +42,14 @@ function toApiError(err: unknown, c: Context<AppEnv>, logger: Logger): ApiError 
     return new ApiError("service_unavailable", undefined, { headers: { "Retry-After": "5" }, cause: err });
   }
   logger.error(line, "unhandled error");
+  // Only errors nobody expected reach error tracking; problems answered on purpose above do not.
+  errors?.capture(err, {
+    requestId: c.get("requestId"),
+    method: c.req.method,
+    route: matchedRoute(c),
+    userId: c.get("auth")?.userId,
+    traceId: c.get("traceId"),
+    spanId: c.get("traceparent")?.slice(36, 52),
+  });
   return new ApiError("internal_error", undefined, { cause: err });
 }

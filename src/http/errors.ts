@@ -72,10 +72,12 @@ export type Problem = {
   instance: string;
   code: ErrorCode;
   requestId: string;
+  /** The W3C trace id of the request: the same as in our logs and exported traces. */
+  traceId?: string;
   errors?: FieldError[];
 };
 
-export function toProblem(err: ApiError, instance: string, requestId: string): Problem {
+export function toProblem(err: ApiError, instance: string, requestId: string, traceId?: string): Problem {
   const { title, status } = ERROR_CODES[err.code];
   const problem: Problem = {
     type: `${PROBLEM_TYPE_BASE}${err.code.replaceAll("_", "-")}`,
@@ -87,13 +89,22 @@ export function toProblem(err: ApiError, instance: string, requestId: string): P
     code: err.code,
     requestId,
   };
+  if (traceId) problem.traceId = traceId;
   if (err.errors) problem.errors = err.errors;
   return problem;
 }
 
-export function problemResponse(err: ApiError, instance: string, requestId: string): Response {
+export function problemResponse(
+  err: ApiError,
+  instance: string,
+  requestId: string,
+  traceId?: string,
+): Response {
   const headers = new Headers(err.headers);
   headers.set("content-type", PROBLEM_CONTENT_TYPE);
   headers.set("cache-control", "no-store");
-  return new Response(JSON.stringify(toProblem(err, instance, requestId)), { status: err.status, headers });
+  return new Response(JSON.stringify(toProblem(err, instance, requestId, traceId)), {
+    status: err.status,
+    headers,
+  });
 }

@@ -11,6 +11,14 @@ export const ProblemSchema = z
     instance: z.string().openapi({ example: "/v1/species/0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
     code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]).openapi({ example: "not_found" }),
     requestId: z.string().openapi({ example: "req_01J9Z3W4" }),
+    traceId: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/)
+      .optional()
+      .openapi({
+        example: "4bf92f3577b34da6a3ce929d0e0e4736",
+        description: "W3C trace id of the request (as in its `traceparent` response header), for support.",
+      }),
     errors: z
       .array(
         z.object({

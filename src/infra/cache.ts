@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import type { Metrics } from "./metrics.ts";
+import { startChildSpan } from "./tracing/spans.ts";
 
 const RELEASE_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
 const MAX_WAIT_ERRORS = 3;
@@ -73,62 +74,75 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
       metrics.cacheErrors.inc({ cache: name });
       return !waited || ++errors >= MAX_WAIT_ERRORS || Date.now() >= deadline;
     };
-    for (;;) {
-      let raw: string | null;
-      try {
-        raw = await redis.get(valueKey);
-        errors = 0;
-      } catch {
-        if (givesUp()) return loader();
-        await Bun.sleep(backoffMs);
-        continue;
-      }
-      if (raw !== null) {
-        metrics.cacheHits.inc({ cache: name });
-        return JSON.parse(raw) as T;
-      }
-      const token = crypto.randomUUID();
-      let locked: string | null;
-      try {
-        locked = await redis.set(lockKey, token, "PX", lockTtlMs, "NX");
-      } catch {
-        if (givesUp()) return loader();
-        await Bun.sleep(backoffMs);
-        continue;
-      }
-      if (locked === "OK") {
-        const renew = setInterval(
-          () => {
-            redis.eval(RENEW_LOCK, 1, lockKey, token, lockTtlMs).catch(() => {});
-          },
-          Math.max(50, Math.floor(lockTtlMs / 3)),
-        );
+    // Tracing on: a span from the first wait on another caller's fill to the end of this call.
+    let waitSpan: ReturnType<typeof startChildSpan>;
+    try {
+      return await fill();
+    } finally {
+      waitSpan?.end();
+    }
+
+    async function fill(): Promise<T> {
+      for (;;) {
+        let raw: string | null;
         try {
-          // The previous holder may have stored the value and released the lock between our read and our SET:
-          // look again, or a stampede would reach the loader twice.
-          const filled = await redis.get(valueKey).catch(() => null);
-          if (filled !== null) {
-            metrics.cacheHits.inc({ cache: name });
-            return JSON.parse(filled) as T;
-          }
-          metrics.cacheMisses.inc({ cache: name });
-          const value = await loader();
-          if (value !== undefined) await set(name, key, value, ttlSeconds);
-          return value;
-        } finally {
-          clearInterval(renew);
-          await redis.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => {});
+          raw = await redis.get(valueKey);
+          errors = 0;
+        } catch {
+          if (givesUp()) return loader();
+          await Bun.sleep(backoffMs);
+          continue;
         }
+        if (raw !== null) {
+          metrics.cacheHits.inc({ cache: name });
+          return JSON.parse(raw) as T;
+        }
+        const token = crypto.randomUUID();
+        let locked: string | null;
+        try {
+          locked = await redis.set(lockKey, token, "PX", lockTtlMs, "NX");
+        } catch {
+          if (givesUp()) return loader();
+          await Bun.sleep(backoffMs);
+          continue;
+        }
+        if (locked === "OK") {
+          const renew = setInterval(
+            () => {
+              redis.eval(RENEW_LOCK, 1, lockKey, token, lockTtlMs).catch(() => {});
+            },
+            Math.max(50, Math.floor(lockTtlMs / 3)),
+          );
+          try {
+            // The previous holder may have stored the value and released the lock between our read and our SET:
+            // look again, or a stampede would reach the loader twice.
+            const filled = await redis.get(valueKey).catch(() => null);
+            if (filled !== null) {
+              metrics.cacheHits.inc({ cache: name });
+              return JSON.parse(filled) as T;
+            }
+            metrics.cacheMisses.inc({ cache: name });
+            const value = await loader();
+            if (value !== undefined) await set(name, key, value, ttlSeconds);
+            return value;
+          } finally {
+            clearInterval(renew);
+            await redis.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => {});
+          }
+        }
+        if (!waited) {
+          metrics.cacheLockWaits.inc({ cache: name });
+          waitSpan = startChildSpan("cache wait", { "plant.cache.name": name });
+        }
+        waited = true;
+        if (Date.now() >= deadline) {
+          metrics.cacheLockTimeouts.inc({ cache: name });
+          metrics.cacheMisses.inc({ cache: name });
+          return loader();
+        }
+        await Bun.sleep(Math.min(backoffMs, Math.max(1, deadline - Date.now())));
+        backoffMs = Math.min(backoffMs * 2, 100);
       }
-      if (!waited) metrics.cacheLockWaits.inc({ cache: name });
-      waited = true;
-      if (Date.now() >= deadline) {
-        metrics.cacheLockTimeouts.inc({ cache: name });
-        metrics.cacheMisses.inc({ cache: name });
-        return loader();
-      }
-      await Bun.sleep(Math.min(backoffMs, Math.max(1, deadline - Date.now())));
-      backoffMs = Math.min(backoffMs * 2, 100);
     }
   }
 

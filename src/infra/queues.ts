@@ -18,6 +18,7 @@ import {
 } from "./queue-payloads.ts";
 import { closeRedis, createRedis } from "./redis.ts";
 import { outgoingTraceparent } from "./trace-context.ts";
+import { SpanKind, withSpan } from "./tracing/spans.ts";
 
 export { LANES, type Lane, type LaneConfig };
 
@@ -215,11 +216,20 @@ export async function enqueue<N extends JobName>(
   opts: EnqueueOptions,
 ): Promise<EnqueuedJob> {
   const valid = parsePayload(name, payload);
-  const envelope: JobEnvelope = { name, payload: valid, enqueuedAt: Date.now() };
-  // Inside a request or a job, the new job joins its trace without every caller passing it along.
-  const traceparent = opts.traceparent ?? outgoingTraceparent();
-  if (traceparent) envelope.traceparent = traceparent;
-  return addToLane(deps, laneFor(name, opts.userRole), envelope, opts);
+  const lane = laneFor(name, opts.userRole);
+  // With tracing on, the enqueue is a producer span and the job's run (in a worker) a child of it.
+  return withSpan(
+    `enqueue ${name}`,
+    { "messaging.system": "groupmq", "messaging.destination.name": lane, "plant.job.name": name },
+    async () => {
+      const envelope: JobEnvelope = { name, payload: valid, enqueuedAt: Date.now() };
+      // Inside a request or a job, the new job joins its trace without every caller passing it along.
+      const traceparent = opts.traceparent ?? outgoingTraceparent();
+      if (traceparent) envelope.traceparent = traceparent;
+      return addToLane(deps, lane, envelope, opts);
+    },
+    SpanKind.PRODUCER,
+  );
 }
 
 /**

@@ -1,10 +1,13 @@
 /**
  * W3C Trace Context (`traceparent`: version-traceid-parentid-flags).
  *
- * We record no spans; the trace id exists so one user action can be followed through the request log line,
- * the provider calls it made (their `traceparent` header) and the jobs it enqueued (their log lines).
+ * The trace id lets one user action be followed through the request log line, the provider calls it made
+ * (their `traceparent` header) and the jobs it enqueued (their log lines). When tracing is on
+ * (OTEL_EXPORTER_OTLP_ENDPOINT, src/infra/tracing/), the scope below also carries the current span, and the
+ * traceparents handed out are those of real, exported spans.
  */
 import { AsyncLocalStorage } from "node:async_hooks";
+import type { Span, Tracer } from "@opentelemetry/api";
 
 export type TraceContext = Readonly<{ traceId: string; parentId: string; flags: string }>;
 
@@ -62,17 +65,36 @@ export function traceIdOf(traceparent: string | null | undefined): string | unde
  * (provider-fetch.ts) and the code that enqueues (queues.ts) can propagate it without every function in
  * between passing it along.
  */
-const current = new AsyncLocalStorage<string>();
+export type TraceScope = Readonly<{
+  /** Our position in the trace: the current span's own traceparent when there is a span. */
+  traceparent: string;
+  /** The span being recorded, and the tracer that records its children (tracing on only). */
+  span?: Span;
+  tracer?: Tracer;
+}>;
+
+const current = new AsyncLocalStorage<TraceScope>();
 
 /** Runs `fn` as part of the trace `traceparent` (the HTTP middleware does it per request; workers per job). */
 export function runWithTraceparent<T>(traceparent: string, fn: () => T): T {
-  return current.run(traceparent, fn);
+  return current.run({ traceparent }, fn);
+}
+
+/** Runs `fn` inside `scope` (src/infra/tracing/spans.ts opens one per span). */
+export function runInScope<T>(scope: TraceScope, fn: () => T): T {
+  return current.run(scope, fn);
+}
+
+export function currentScope(): TraceScope | undefined {
+  return current.getStore();
 }
 
 /** The `traceparent` for an outgoing call or an enqueued job from here; undefined outside any trace. */
 export function outgoingTraceparent(): string | undefined {
-  const traceparent = current.getStore();
-  return traceparent ? childTraceparent(traceparent) : undefined;
+  const scope = current.getStore();
+  if (!scope) return undefined;
+  // A recorded span is the receiver's parent as it is (the provider call's or the enqueue's own span).
+  return scope.span ? scope.traceparent : childTraceparent(scope.traceparent);
 }
 
 /** `headers` plus a `traceparent` header when running inside a trace; unchanged otherwise. */

@@ -1,4 +1,5 @@
 import sharp, { type Metadata, type Sharp } from "sharp";
+import { withSpan } from "../tracing/spans.ts";
 import { withImageSlot } from "./image-slots.ts";
 import type { ImageFormat } from "./magic-bytes.ts";
 
@@ -66,13 +67,15 @@ export async function readImageHeader(
 
 async function encode(pipeline: Sharp, maxSide: number, quality: number): Promise<EncodedImage> {
   try {
-    const { data, info } = await withImageSlot(() =>
-      pipeline
-        .resize(maxSide, maxSide, { fit: "inside", withoutEnlargement: true })
-        // White behind transparent PNG/WebP areas; JPEG has no alpha. No metadata is copied (no EXIF, no GPS).
-        .flatten({ background: "#ffffff" })
-        .jpeg({ quality, optimiseCoding: false })
-        .toBuffer({ resolveWithObject: true }),
+    const { data, info } = await withSpan("image encode", { "plant.image.max_side": maxSide }, () =>
+      withImageSlot(() =>
+        pipeline
+          .resize(maxSide, maxSide, { fit: "inside", withoutEnlargement: true })
+          // White behind transparent PNG/WebP areas; JPEG has no alpha. No metadata is copied (no EXIF, no GPS).
+          .flatten({ background: "#ffffff" })
+          .jpeg({ quality, optimiseCoding: false })
+          .toBuffer({ resolveWithObject: true }),
+      ),
     );
     return {
       bytes: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),

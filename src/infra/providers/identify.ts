@@ -1,5 +1,6 @@
 import type { Cache } from "../cache.ts";
 import type { Logger } from "../logger.ts";
+import { withSpan } from "../tracing/spans.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
 import type { ProviderName } from "./provider-error.ts";
@@ -78,7 +79,15 @@ type CallPlan<T> = {
  * cache when it can; otherwise exactly one caller in the fleet spends quota and calls through the provider's gate.
  */
 export function createIdentifier(deps: IdentifyDeps) {
-  async function run<T>(plan: CallPlan<T>, input: IdentifyInput): Promise<ProviderAnswer<T>> {
+  /** One span per provider answer (tracing on): which provider, how it answered, and whether from the cache. */
+  const run = <T>(plan: CallPlan<T>, input: IdentifyInput): Promise<ProviderAnswer<T>> =>
+    withSpan(`identify ${plan.provider}`, { "plant.provider": plan.provider }, async (span) => {
+      const answer = await answerFor(plan, input);
+      span?.setAttributes({ "plant.provider.status": answer.status, "plant.cache.hit": answer.cached });
+      return answer;
+    });
+
+  async function answerFor<T>(plan: CallPlan<T>, input: IdentifyInput): Promise<ProviderAnswer<T>> {
     const call = plan.call;
     if (!call) return { status: "skipped", cached: false, reason: "not_configured" };
     let refused: ProviderAnswer<T> | undefined;

@@ -1,5 +1,7 @@
+import { SpanStatusCode } from "@opentelemetry/api";
 import type { z } from "zod";
 import { withTraceparent } from "../trace-context.ts";
+import { SpanKind, withSpan } from "../tracing/spans.ts";
 import { isAbortError, ProviderError, type ProviderName, parseRetryAfter } from "./provider-error.ts";
 
 /** Narrower than `typeof fetch` so tests can pass a plain function; the global fetch fits it. */
@@ -28,10 +30,34 @@ export async function sendProviderRequest(
   signal: AbortSignal,
 ): Promise<Response> {
   if (signal.aborted) throw toProviderError(provider, signal.reason, signal);
+  // The HTTP client span (tracing on): its id is the `traceparent` the provider receives. Only the host is
+  // recorded: PlantNet's URL carries our API key in its query.
+  return withSpan(
+    `${init.method ?? "GET"} ${provider}`,
+    {
+      "plant.provider": provider,
+      "http.request.method": init.method ?? "GET",
+      "server.address": hostOf(url),
+    },
+    async (span) => {
+      try {
+        const res = await fetchFn(url, { ...init, headers: withTraceparent(init.headers), signal });
+        span?.setAttribute("http.response.status_code", res.status);
+        if (res.status >= 500) span?.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${res.status}` });
+        return res;
+      } catch (err) {
+        throw toProviderError(provider, err, signal);
+      }
+    },
+    SpanKind.CLIENT,
+  );
+}
+
+function hostOf(url: string): string {
   try {
-    return await fetchFn(url, { ...init, headers: withTraceparent(init.headers), signal });
-  } catch (err) {
-    throw toProviderError(provider, err, signal);
+    return new URL(url).host;
+  } catch {
+    return "invalid";
   }
 }
 
