@@ -5,6 +5,7 @@
  * points the API and the workers at it.
  */
 import { ensureDatabase } from "./ensure-database.ts";
+import { START_WORKER_LANES, START_WORKER_PORT_BASE } from "./start-ports.ts";
 
 const env: Record<string, string> = { ...(process.env as Record<string, string>) };
 env.DATABASE_URL ??= "postgres://postgres@127.0.0.1:5432/plant_community";
@@ -112,8 +113,8 @@ async function waitForApi(url: string, timeoutMs = 60_000): Promise<void> {
 
 // One worker process per lane, as the Fly process groups run them (health and metrics on 9101-9104).
 await waitForApi(`http://127.0.0.1:${env.PORT}/health`);
-const workerPortBase = Number(env.WORKER_PORT_BASE ?? 9101);
-for (const [i, lane] of ["fast", "default", "slow", "priority"].entries()) {
+const workerPortBase = Number(env.WORKER_PORT_BASE ?? START_WORKER_PORT_BASE);
+for (const [i, lane] of START_WORKER_LANES.entries()) {
   start(`worker ${lane}`, ["workers/main.ts"], {
     ...apiEnv,
     WORKER_QUEUES: lane,

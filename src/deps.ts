@@ -10,6 +10,7 @@ import { breakerHooks } from "./infra/breaker-metrics.ts";
 import { type Cache, createCache } from "./infra/cache.ts";
 import { type Clock, systemClock } from "./infra/clock.ts";
 import { createErrorTracker, type ErrorTracker } from "./infra/error-tracking.ts";
+import { identificationMetrics } from "./infra/identification-metrics.ts";
 import { createLogger, type Logger } from "./infra/logger.ts";
 import { createMetrics, type Metrics } from "./infra/metrics.ts";
 import { breakerGates, createProviderBreakers, type ProviderBreakers } from "./infra/providers/breakers.ts";
@@ -73,6 +74,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     errors: createErrorTracker(config.errorTracking, application, logger),
   };
   const traced = telemetry.tracing.tracer !== undefined;
+  // Registered at start, so /metrics names the family before the first identification (alerts query it).
+  identificationMetrics(metrics.registry);
 
   const connectOptions = {
     max: config.db.poolMax,

@@ -178,12 +178,12 @@ describe("error tracking in a worker", () => {
       { timeoutMs: 10_000, what: "the worker's error event" },
     );
     sim.control.reset();
-    expect(event.tags?.lane).toBe("default");
-    expect(event.contexts?.job).toMatchObject({ name: "identification.run", lane: "default" });
-    expect(event.contexts?.trace?.trace_id).toBe(traceId as string);
-    expect(event.release).toBe(RELEASE);
+    expect(event?.tags?.lane).toBe("default");
+    expect(event?.contexts?.job).toMatchObject({ name: "identification.run", lane: "default" });
+    expect(event?.contexts?.trace?.trace_id).toBe(traceId as string);
+    expect(event?.release).toBe(RELEASE);
     expect(["JobDeferralExpiredError", "ProviderError", "Error"]).toContain(
-      event.exception?.values[0]?.type ?? "",
+      event?.exception?.values[0]?.type ?? "",
     );
     for (const envelope of sentry.raw) expect(envelope).not.toContain(user.email);
   }, 45_000);

@@ -1,5 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
+import { START_WORKER_LANES, START_WORKER_PORT_BASE } from "../../scripts/start-ports.ts";
+import { parseConfig } from "../../src/config.ts";
 import {
   ALERTS_FILE,
   alertQueries,
@@ -12,8 +14,27 @@ import {
 } from "./ops-queries.ts";
 import { promtoolCheckMetrics } from "./promtool.ts";
 
-async function promtool(...args: string[]) {
-  const proc = Bun.spawn(["promtool", ...args], { stdout: "pipe", stderr: "pipe" });
+const ALERTMANAGER_FILE = join(import.meta.dir, "..", "..", "ops/alertmanager/alertmanager.yml");
+
+/** Every alert of ops/prometheus/alerts.yml: each needs its promtool test and its dashboard panel. */
+const ALERTS = [
+  "HighErrorRate",
+  "SlowResponses",
+  "SlowIdentifications",
+  "ScrapeTargetDown",
+  "CircuitBreakerOpen",
+  "ReplicaLagOverBound",
+  "SlowDatabaseQueries",
+  "LowCacheHitRate",
+  "QueueLaneStuck",
+  "CspNewViolationType",
+];
+
+const promtool = (...args: string[]) => run("promtool", ...args);
+const amtool = (...args: string[]) => run("amtool", ...args);
+
+async function run(...args: string[]) {
+  const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([
     new Response(proc.stdout).text(),
     new Response(proc.stderr).text(),
@@ -25,8 +46,27 @@ async function promtool(...args: string[]) {
 describe("ops/prometheus", () => {
   test("the alert rules pass promtool check rules", async () => {
     const { code, output } = await promtool("check", "rules", ALERTS_FILE);
-    expect(output).toContain("SUCCESS: 7 rules found");
+    expect(output).toContain(`SUCCESS: ${ALERTS.length} rules found`);
     expect(code).toBe(0);
+    const rules = Bun.YAML.parse(await Bun.file(ALERTS_FILE).text()) as {
+      groups: { rules: { alert: string; labels: { severity: string } }[] }[];
+    };
+    const all = rules.groups.flatMap((g) => g.rules);
+    expect(all.map((r) => r.alert).sort()).toEqual([...ALERTS].sort());
+    // Alertmanager routes by severity: a rule without a known one would reach nobody in particular.
+    expect(all.filter((r) => !["page", "warn"].includes(r.labels.severity))).toEqual([]);
+  });
+
+  test("every alert has its own promtool unit test", async () => {
+    const tests = Bun.YAML.parse(await Bun.file(join(import.meta.dir, "alerts.promtool.yml")).text()) as {
+      tests: { alert_rule_test: { alertname: string; exp_alerts: unknown[] }[] }[];
+    };
+    const firing = new Set(
+      tests.tests.flatMap((t) =>
+        t.alert_rule_test.filter((a) => a.exp_alerts.length > 0).map((a) => a.alertname),
+      ),
+    );
+    expect(ALERTS.filter((a) => !firing.has(a))).toEqual([]);
   });
 
   test("each alert fires on its condition after its duration, and not before or below it (promtool test rules)", async () => {
@@ -45,8 +85,34 @@ describe("ops/prometheus", () => {
     const targets = Object.fromEntries(
       config.scrape_configs.map((s) => [s.job_name, s.static_configs.flatMap((c) => c.targets)]),
     );
-    expect(targets["plant-community-api"]).toEqual(["127.0.0.1:9091"]);
-    expect(targets["plant-community-workers"]?.length).toBeGreaterThanOrEqual(1);
+    // The API's metrics port as `npm start` runs it (METRICS_PORT's default), and one worker per lane on the
+    // ports scripts/start.ts gives them.
+    expect(targets["plant-community-api"]).toEqual([`127.0.0.1:${parseConfig({}).metrics.port}`]);
+    expect(targets["plant-community-workers"]).toEqual(
+      START_WORKER_LANES.map((_, i) => `127.0.0.1:${START_WORKER_PORT_BASE + i}`),
+    );
+    expect(await Bun.file(join(import.meta.dir, "..", "..", "scripts/start.ts")).text()).toContain(
+      "START_WORKER_PORT_BASE",
+    );
+  });
+});
+
+describe("ops/alertmanager", () => {
+  test("the configuration passes amtool check-config", async () => {
+    const { code, output } = await amtool("check-config", ALERTMANAGER_FILE);
+    expect(output).toContain("SUCCESS");
+    expect(code).toBe(0);
+  });
+
+  test("routes page alerts to the pager (and the chat) and warn alerts to the chat only", async () => {
+    const route = async (...labels: string[]) =>
+      (await amtool("config", "routes", "test", `--config.file=${ALERTMANAGER_FILE}`, ...labels)).output
+        .split("\n")
+        .filter((l) => l.trim() && !l.startsWith("Warning"))
+        .join("\n")
+        .trim();
+    expect(await route("severity=page", "alertname=HighErrorRate")).toBe("on-call-pager,team-chat");
+    expect(await route("severity=warn", "alertname=SlowResponses")).toBe("team-chat");
   });
 });
 
@@ -69,6 +135,19 @@ describe("ops/grafana dashboard", () => {
     ]) {
       expect(titles.some((t) => t.includes(wanted))).toBe(true);
     }
+  });
+
+  test("has a panel for each alert's signal, titled by the alert", async () => {
+    const dashboard = (await Bun.file(DASHBOARD_FILE).json()) as { panels: { title: string }[] };
+    const titles = dashboard.panels.map((p) => p.title);
+    expect(
+      ALERTS.filter(
+        (a) =>
+          a !== "ReplicaLagOverBound" &&
+          a !== "CspNewViolationType" &&
+          !titles.some((t) => t.startsWith(`${a}:`)),
+      ),
+    ).toEqual([]);
   });
 
   test("every panel query names the metrics it reads, as the live-output check relies on", async () => {

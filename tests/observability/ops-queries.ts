@@ -67,9 +67,15 @@ export function metricFamilies(exposition: string): Map<string, string> {
   return families;
 }
 
-/** Whether a name used in PromQL is exported: a family itself or a histogram's _bucket/_sum/_count series. */
+/** Series Prometheus writes itself for every target (ScrapeTargetDown reads `up`): never in our output. */
+export const PROMETHEUS_OWN_SERIES = new Set(["up", "scrape_duration_seconds", "scrape_samples_scraped"]);
+
+/**
+ * Whether a name used in PromQL is there to query: a family itself, a histogram's _bucket/_sum/_count series,
+ * or a series Prometheus records for each scrape.
+ */
 export function isExported(name: string, families: Map<string, string>): boolean {
-  if (families.has(name)) return true;
+  if (families.has(name) || PROMETHEUS_OWN_SERIES.has(name)) return true;
   const m = /^(.*)_(bucket|sum|count)$/.exec(name);
   if (!m) return false;
   const type = families.get(m[1]!);

@@ -1,4 +1,5 @@
 import type { Deps } from "../../deps.ts";
+import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { encodeForProviders } from "../../infra/images/image-pipeline.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
@@ -83,6 +84,10 @@ export async function processQueuedIdentification(
     result,
   });
   deps.metrics.identificationsSuccess.inc();
+  identificationMetrics(deps.metrics.registry).duration.observe(
+    { mode: "async" },
+    Math.max(0, Date.now() - row.created_at.getTime()) / 1000,
+  );
   return completedOutcome(topSpeciesId, result);
 }
 

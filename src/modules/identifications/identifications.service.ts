@@ -2,6 +2,7 @@ import { z } from "zod";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { ApiError } from "../../http/errors.ts";
+import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { pageLinks } from "../species/species.service.ts";
@@ -91,8 +92,13 @@ export function createIdentificationsService(
       const run = async (ctx: CreateContext) => {
         deps.metrics.identifications.inc();
         if (background) return acceptIdentification(deps, upload, background, ctx.idempotency);
+        const started = performance.now();
         const identification = await createIdentification(deps, upload, ctx);
         deps.metrics.identificationsSuccess.inc();
+        identificationMetrics(deps.metrics.registry).duration.observe(
+          { mode: "sync" },
+          (performance.now() - started) / 1000,
+        );
         return identification;
       };
       if (!idempotencyKey) {
