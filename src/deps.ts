@@ -66,12 +66,12 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const application = overrides.application ?? "plant-community-api";
   const serviceName = application.split(":")[0] ?? application;
   const telemetry = {
-    tracing: createTracing(
+    tracing: await createTracing(
       config.tracing,
       { name: serviceName, version: pkg.version, environment: config.env },
       logger,
     ),
-    errors: createErrorTracker(config.errorTracking, application, logger),
+    errors: await createErrorTracker(config.errorTracking, application, logger),
   };
   const traced = telemetry.tracing.tracer !== undefined;
   // Registered at start, so /metrics names the family before the first identification (alerts query it).

@@ -49,7 +49,7 @@ export function workerEnv(
 export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
   const child = spawnBun("workers/main.ts", env);
   const ready = await child
-    .waitForLine((l) => l.message === "worker ready", "the worker to be ready", 20_000)
+    .waitForLine((l) => l.message === "worker ready", "the worker to be ready", 45_000)
     .catch((err: unknown) => {
       child.kill("SIGKILL"); // never leave a half-started worker behind
       throw err;

@@ -55,7 +55,12 @@ async function startApi(): Promise<{
       MEDIA_DIR: join(tmpdir(), `plantc-media-${crypto.randomUUID()}`),
     });
     try {
-      const listening = await proc.waitForLine((l) => l.message === "api listening", "the API to listen");
+      // Generous: on a machine busy with other suites a cold start has taken over 25 s.
+      const listening = await proc.waitForLine(
+        (l) => l.message === "api listening",
+        "the API to listen",
+        45_000,
+      );
       const metrics = await proc.waitForLine((l) => l.message === "metrics listening", "the metrics port");
       return { proc, url: String(listening.url), metricsUrl: String(metrics.url), metricsPort };
     } catch (err) {
@@ -79,7 +84,12 @@ async function startWorker(): Promise<{ proc: ChildProcess; metricsUrl: string; 
     LOG_LEVEL: "info",
     MEDIA_DIR: join(tmpdir(), `plantc-media-${crypto.randomUUID()}`),
   });
-  const ready = await proc.waitForLine((l) => l.message === "worker ready", "the worker to start");
+  const ready = await proc
+    .waitForLine((l) => l.message === "worker ready", "the worker to start", 45_000)
+    .catch(async (err: unknown) => {
+      await proc.stop(); // never leave a half-started worker behind
+      throw err;
+    });
   const healthz = new URL(String(ready.healthz));
   return { proc, metricsUrl: `${healthz.origin}/metrics`, port: Number(healthz.port) };
 }
@@ -115,7 +125,7 @@ beforeAll(async () => {
   ];
   await writeFile(targetsFile, `${JSON.stringify(targets)}\n`);
   prometheus = await prometheusStarting;
-}, 40_000);
+}, 100_000);
 
 afterAll(async () => {
   await Promise.allSettled([api?.stop(), worker?.stop(), prometheus?.stop()]);

@@ -1,11 +1,6 @@
 import type { Tracer } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
 import type { ObservabilityConfig } from "../../config-observability.ts";
 import type { Logger } from "../logger.ts";
-import { ErrorTailProcessor } from "./error-tail.ts";
-import { RatioOrRecordSampler } from "./sampler.ts";
 
 export type Tracing = Readonly<{
   /** Undefined when tracing is off: every instrumented call then costs one branch. */
@@ -15,6 +10,8 @@ export type Tracing = Readonly<{
   shutdown(): Promise<void>;
 }>;
 
+export type ServiceIdentity = { name: string; version: string; environment: string };
+
 const OFF: Tracing = { tracer: undefined, flush: async () => {}, shutdown: async () => {} };
 
 /**
@@ -22,40 +19,13 @@ const OFF: Tracing = { tracer: undefined, flush: async () => {}, shutdown: async
  * and tests can build several apps in one process). Spans are handed to code below through the trace scope
  * (src/infra/trace-context.ts), so only the entry points (HTTP middleware, job runner) need this tracer.
  */
-export function createTracing(
+export async function createTracing(
   config: ObservabilityConfig["tracing"],
-  service: { name: string; version: string; environment: string },
+  service: ServiceIdentity,
   logger: Logger,
-): Tracing {
+): Promise<Tracing> {
   if (!config.tracesUrl) return OFF;
-  const exporter = new OTLPTraceExporter({
-    url: config.tracesUrl,
-    headers: { ...config.headers },
-    timeoutMillis: 5_000,
-  });
-  let warned = 0;
-  const onExportError = (err: unknown) => {
-    // One line per minute at most: a receiver that is down must not flood the log.
-    if (Date.now() - warned < 60_000) return;
-    warned = Date.now();
-    logger.warn({ err: String(err) }, "trace export failed");
-  };
-  const batch = new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1_000, maxQueueSize: 4_096 });
-  const provider = new TracerProvider({
-    resource: resourceFromAttributes({
-      "service.name": config.serviceName ?? service.name,
-      "service.version": service.version,
-      "deployment.environment.name": service.environment,
-    }),
-    sampler: new RatioOrRecordSampler(config.sampleRatio),
-    spanProcessors: [new ErrorTailProcessor(batch, exporter, onExportError)],
-  });
-  const tracer = provider.getTracer("plant-community");
-  return {
-    tracer,
-    flush: () => provider.forceFlush({ timeoutMillis: 5_000 }).catch(onExportError),
-    async shutdown() {
-      await Promise.race([provider.shutdown().catch(onExportError), Bun.sleep(5_000)]);
-    },
-  };
+  // Loaded only when tracing is on: the SDK and exporter cost ~0.2-1 s of start-up (more on a busy machine).
+  const { startTracing } = await import("./tracing-sdk.ts");
+  return startTracing({ ...config, tracesUrl: config.tracesUrl }, service, logger);
 }
