@@ -10,6 +10,7 @@ const scenarios: [string, string, string][] = [
   ["queues", "./queues.ts", "runQueueBench"],
   ["fleet", "./fleet.ts", "runFleetBench"],
   ["password", "./password.ts", "runPasswordBench"],
+  ["tracing", "./tracing.ts", "runTracingBench"],
 ];
 let failed = false;
 for (const [name, file, fn] of scenarios) {
