@@ -152,7 +152,9 @@ describe("POST /v1/auth/login", () => {
       401,
       "invalid_credentials",
     );
-    expect({ ...wrong, requestId: "", instance: "" }).toEqual({ ...unknown, requestId: "", instance: "" });
+    // Per-request ids (request, trace) differ by nature; everything else must be identical.
+    const same = { requestId: "", traceId: "", instance: "" };
+    expect({ ...wrong, ...same }).toEqual({ ...unknown, ...same });
   });
 });
 
