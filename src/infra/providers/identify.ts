@@ -28,6 +28,12 @@ export type IdentifyInput = {
   latitude?: number;
   longitude?: number;
   includeHealth: boolean;
+  /**
+   * Synchronous requests only: stop waiting for a provider after this many ms and report it as timed out. The
+   * call itself goes on (within its own, longer deadline) and fills the shared cache, so a retry is served
+   * from there; its failure still counts for the breaker. Workers leave this unset.
+   */
+  waitMs?: number;
 };
 
 export type IdentifyOutcome = {
@@ -140,56 +146,68 @@ export function createIdentifier(deps: IdentifyDeps) {
       });
 
       const [plantIdAnswer, plantnetAnswer, health] = await Promise.all([
-        run<PlantIdIdentification>(
-          {
-            provider: "plant-id",
-            budget: "plant-id",
-            key: cacheKey({ images: input.imageHashes, ...location, similarImages: true }),
-            timeoutMs: s.plantId.timeoutMs,
-            ttlSeconds: s.plantId.cacheTtlSeconds,
-            call: plantId && ((images, signal) => plantId.identify(plantIdInput(images), signal)),
-          },
-          input,
+        within<PlantIdIdentification>(
+          input.waitMs,
+          s.plantId.timeoutMs,
+          run<PlantIdIdentification>(
+            {
+              provider: "plant-id",
+              budget: "plant-id",
+              key: cacheKey({ images: input.imageHashes, ...location, similarImages: true }),
+              timeoutMs: s.plantId.timeoutMs,
+              ttlSeconds: s.plantId.cacheTtlSeconds,
+              call: plantId && ((images, signal) => plantId.identify(plantIdInput(images), signal)),
+            },
+            input,
+          ),
         ),
-        run<PlantNetResult>(
-          {
-            provider: "plantnet",
-            budget: "plantnet",
-            key: cacheKey({
-              images: input.imageHashes,
-              organs: input.organs,
-              project: s.plantnet.project,
-              lang: PLANTNET_LANG,
-              results: PLANTNET_RESULTS,
-            }),
-            timeoutMs: s.plantnet.timeoutMs,
-            ttlSeconds: s.plantnet.cacheTtlSeconds,
-            call:
-              plantnet &&
-              ((images, signal) =>
-                plantnet.identify(
-                  {
-                    images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
-                    lang: PLANTNET_LANG,
-                    nbResults: PLANTNET_RESULTS,
-                  },
-                  signal,
-                )),
-            isNoMatch: (value) => value.status === "no_match",
-          },
-          input,
+        within<PlantNetResult>(
+          input.waitMs,
+          s.plantnet.timeoutMs,
+          run<PlantNetResult>(
+            {
+              provider: "plantnet",
+              budget: "plantnet",
+              key: cacheKey({
+                images: input.imageHashes,
+                organs: input.organs,
+                project: s.plantnet.project,
+                lang: PLANTNET_LANG,
+                results: PLANTNET_RESULTS,
+              }),
+              timeoutMs: s.plantnet.timeoutMs,
+              ttlSeconds: s.plantnet.cacheTtlSeconds,
+              call:
+                plantnet &&
+                ((images, signal) =>
+                  plantnet.identify(
+                    {
+                      images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
+                      lang: PLANTNET_LANG,
+                      nbResults: PLANTNET_RESULTS,
+                    },
+                    signal,
+                  )),
+              isNoMatch: (value) => value.status === "no_match",
+            },
+            input,
+          ),
         ),
         input.includeHealth
-          ? run<PlantIdHealth>(
-              {
-                provider: "plant-id-health",
-                budget: "plant-id",
-                key: cacheKey({ images: input.imageHashes, ...location }),
-                timeoutMs: s.plantId.healthTimeoutMs,
-                ttlSeconds: s.plantId.cacheTtlSeconds,
-                call: plantId && ((images, signal) => plantId.assessHealth(plantIdInput(images), signal)),
-              },
-              input,
+          ? within<PlantIdHealth>(
+              input.waitMs,
+              s.plantId.healthTimeoutMs,
+              run<PlantIdHealth>(
+                {
+                  provider: "plant-id-health",
+                  budget: "plant-id",
+                  key: cacheKey({ images: input.imageHashes, ...location }),
+                  timeoutMs: s.plantId.healthTimeoutMs,
+                  ttlSeconds: s.plantId.cacheTtlSeconds,
+                  call: plantId && ((images, signal) => plantId.assessHealth(plantIdInput(images), signal)),
+                },
+                input,
+              ),
             )
           : undefined,
       ]);
@@ -199,6 +217,34 @@ export function createIdentifier(deps: IdentifyDeps) {
 }
 
 export type Identifier = ReturnType<typeof createIdentifier>;
+
+/**
+ * The answer if it comes within `waitMs`, else "failed: deadline" at once. The call is not abandoned: it keeps
+ * its single-flight lock and its own deadline, and its answer lands in the cache for the retry that the
+ * Retry-After (the time the call may still take) invites.
+ */
+function within<T>(
+  waitMs: number | undefined,
+  callTimeoutMs: number,
+  answer: Promise<ProviderAnswer<T>>,
+): Promise<ProviderAnswer<T>> {
+  if (waitMs === undefined || waitMs >= callTimeoutMs) return answer;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<ProviderAnswer<T>>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({
+          status: "failed",
+          cached: false,
+          reason: "timeout",
+          retryAfterSeconds: Math.max(1, Math.ceil((callTimeoutMs - waitMs) / 1000)),
+        }),
+      waitMs,
+    );
+  });
+  answer.catch(() => {});
+  return Promise.race([answer, expired]).finally(() => clearTimeout(timer));
+}
 
 function isTimeout(error: unknown): boolean {
   const e = error as { kind?: unknown; name?: unknown } | null;

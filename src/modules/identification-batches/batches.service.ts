@@ -2,10 +2,10 @@ import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
 import { enqueue } from "../../infra/queues.ts";
 import { recordAudit } from "../audit/audit.record.ts";
+import { photoGoneAsRetry } from "../identifications/identifications.create.ts";
 import { discardUnqueued } from "../identifications/identifications.discard.ts";
 import { identificationPath } from "../identifications/identifications.dto.ts";
 import {
-  discardPrepared,
   type PreparedIdentification,
   prepareQueuedIdentification,
   type QueueCaller,
@@ -64,27 +64,24 @@ export function createBatchesService(deps: BatchDeps) {
   async function prepareAll(
     upload: Awaited<ReturnType<typeof readIdentificationUpload>>,
   ): Promise<PreparedIdentification[]> {
+    // Stored photos are not referenced until the rows are written: a refusal leaves nothing to undo (the purge
+    // deletes unreferenced photos after their grace period).
     const prepared: PreparedIdentification[] = [];
-    try {
-      for (let i = 0; i < upload.images.length; i += PREPARE_CONCURRENCY) {
-        const slice = upload.images.slice(i, i + PREPARE_CONCURRENCY);
-        const done = await Promise.allSettled(
-          slice.map((image, j) =>
-            prepareQueuedIdentification(deps, [image], {
-              ...upload,
-              organs: [upload.organs[i + j] ?? "auto"],
-            }),
-          ),
-        );
-        for (const d of done) if (d.status === "fulfilled") prepared.push(d.value);
-        const refused = done.find((d) => d.status === "rejected");
-        if (refused) throw refused.reason;
-      }
-      return prepared;
-    } catch (err) {
-      await discardPrepared(deps, prepared);
-      throw err;
+    for (let i = 0; i < upload.images.length; i += PREPARE_CONCURRENCY) {
+      const slice = upload.images.slice(i, i + PREPARE_CONCURRENCY);
+      const done = await Promise.allSettled(
+        slice.map((image, j) =>
+          prepareQueuedIdentification(deps, [image], {
+            ...upload,
+            organs: [upload.organs[i + j] ?? "auto"],
+          }),
+        ),
+      );
+      for (const d of done) if (d.status === "fulfilled") prepared.push(d.value);
+      const refused = done.find((d) => d.status === "rejected");
+      if (refused) throw refused.reason;
     }
+    return prepared;
   }
 
   return {
@@ -121,8 +118,7 @@ export function createBatchesService(deps: BatchDeps) {
           });
         });
       } catch (err) {
-        await discardPrepared(deps, prepared);
-        throw err;
+        throw photoGoneAsRetry(err);
       }
       await deps.db.markWrite(caller.clientKey);
       try {

@@ -1,0 +1,41 @@
+import type { Db } from "../../db/connect.ts";
+import type { Deps } from "../../deps.ts";
+import {
+  deletePhotoRows,
+  listUnreleasedMediaOfUser,
+  lockUnreferencedPhotos,
+  releaseMedia,
+} from "./photos.repo.ts";
+
+export type SweepOptions = { graceSeconds: number; limit: number; keys?: readonly string[] };
+
+/**
+ * Deletes the objects of unreferenced photos past their grace period, then their rows, in one transaction that
+ * holds the rows locked: a request reusing such a photo meanwhile waits, finds it gone and stores it anew (after
+ * these deletes), and one taking a reference gets PhotoGoneError instead of a reference to deleted objects.
+ * Deleting an object that is already gone is fine, so a rerun after a crash only finishes the work.
+ */
+export async function sweepUnreferencedPhotos(
+  deps: Pick<Deps, "db" | "storage">,
+  opts: SweepOptions,
+): Promise<number> {
+  return deps.db.primary.transaction().execute(async (trx) => {
+    const photos = await lockUnreferencedPhotos(trx, opts);
+    if (photos.length === 0) return 0;
+    await deps.storage.delete(photos.flatMap((p) => [p.storageKey, p.thumbnailKey]));
+    await deletePhotoRows(
+      trx,
+      photos.map((p) => p.storageKey),
+    );
+    return photos.length;
+  });
+}
+
+/**
+ * Account erasure: releases every photo reference of the user's identifications, in the caller's transaction.
+ * Photos nobody else references are deleted by media.purge after the grace period (or at once with
+ * sweepUnreferencedPhotos and the returned keys, grace 0, after the transaction commits).
+ */
+export async function releasePhotosOfUser(db: Db, userId: string): Promise<string[]> {
+  return releaseMedia(db, await listUnreleasedMediaOfUser(db, userId));
+}
