@@ -32,7 +32,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .on("photo_sources")
     .column("storage_key")
     .execute();
-  // Releasing an identification's references looks media up by key.
+  // Media rows now share objects: the keys are no longer unique (releasing references still looks them up).
+  await sql`alter table media drop constraint media_storage_key_key, drop constraint media_thumbnail_key_key`.execute(
+    db,
+  );
   await db.schema.createIndex("media_storage_key_idx").on("media").column("storage_key").execute();
 
   await sql`
@@ -50,6 +53,9 @@ export async function up(db: Kysely<any>): Promise<void> {
 
 export async function down(db: Kysely<any>): Promise<void> {
   await db.schema.dropIndex("media_storage_key_idx").execute();
+  await sql`alter table media add constraint media_storage_key_key unique (storage_key), add constraint media_thumbnail_key_key unique (thumbnail_key)`.execute(
+    db,
+  );
   await db.schema.dropTable("photo_sources").execute();
   await db.schema.dropTable("photos").execute();
 }

@@ -36,6 +36,16 @@ export async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
 }
 
+/** The object keys (image and thumbnail) an identification's media rows point at. */
+export async function objectKeysOf(app: TestApp, identificationId: string): Promise<string[]> {
+  const rows = await app.deps.db.primary
+    .selectFrom("media")
+    .select(["storage_key", "thumbnail_key"])
+    .where("identification_id", "=", identificationId)
+    .execute();
+  return rows.flatMap((r) => [r.storage_key, r.thumbnail_key]);
+}
+
 /** Environment for an app whose providers are the simulator and whose images go to `dir`. */
 export function identifyEnv(
   sim: ProviderSimulator,

@@ -11,6 +11,7 @@ import {
   type QueueCaller,
 } from "../identifications/identifications.jobs.ts";
 import { readIdentificationUpload } from "../identifications/identifications.upload.ts";
+import { discardWrittenPhotos } from "../photos/index.ts";
 import {
   type BatchItemRow,
   type BatchRow,
@@ -64,24 +65,32 @@ export function createBatchesService(deps: BatchDeps) {
   async function prepareAll(
     upload: Awaited<ReturnType<typeof readIdentificationUpload>>,
   ): Promise<PreparedIdentification[]> {
-    // Stored photos are not referenced until the rows are written: a refusal leaves nothing to undo (the purge
-    // deletes unreferenced photos after their grace period).
+    // Stored photos are not referenced until the rows are written: a refusal removes what this request wrote
+    // (best effort; the purge deletes unreferenced photos after their grace period).
     const prepared: PreparedIdentification[] = [];
-    for (let i = 0; i < upload.images.length; i += PREPARE_CONCURRENCY) {
-      const slice = upload.images.slice(i, i + PREPARE_CONCURRENCY);
-      const done = await Promise.allSettled(
-        slice.map((image, j) =>
-          prepareQueuedIdentification(deps, [image], {
-            ...upload,
-            organs: [upload.organs[i + j] ?? "auto"],
-          }),
-        ),
+    try {
+      for (let i = 0; i < upload.images.length; i += PREPARE_CONCURRENCY) {
+        const slice = upload.images.slice(i, i + PREPARE_CONCURRENCY);
+        const done = await Promise.allSettled(
+          slice.map((image, j) =>
+            prepareQueuedIdentification(deps, [image], {
+              ...upload,
+              organs: [upload.organs[i + j] ?? "auto"],
+            }),
+          ),
+        );
+        for (const d of done) if (d.status === "fulfilled") prepared.push(d.value);
+        const refused = done.find((d) => d.status === "rejected");
+        if (refused) throw refused.reason;
+      }
+      return prepared;
+    } catch (err) {
+      await discardWrittenPhotos(
+        deps,
+        prepared.flatMap((p) => p.photos),
       );
-      for (const d of done) if (d.status === "fulfilled") prepared.push(d.value);
-      const refused = done.find((d) => d.status === "rejected");
-      if (refused) throw refused.reason;
+      throw err;
     }
-    return prepared;
   }
 
   return {
@@ -118,6 +127,10 @@ export function createBatchesService(deps: BatchDeps) {
           });
         });
       } catch (err) {
+        await discardWrittenPhotos(
+          deps,
+          prepared.flatMap((p) => p.photos),
+        );
         throw photoGoneAsRetry(err);
       }
       await deps.db.markWrite(caller.clientKey);

@@ -7,7 +7,13 @@ import {
 } from "../../infra/images/image-pipeline.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
-import { findStoredPhoto, PhotoGoneError, storeNewPhoto } from "../photos/index.ts";
+import {
+  discardWrittenPhotos,
+  findStoredPhoto,
+  PhotoGoneError,
+  type StoredPhoto,
+  storeNewPhoto,
+} from "../photos/index.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
 import { findSpeciesIdsByName, insertIdentification, type NewMedia } from "./identifications.repo.ts";
@@ -80,13 +86,18 @@ export async function createIdentification(
     waitMs: deps.config.identifySyncWaitMs,
   });
   outcomePromise.then(startStorage, startStorage);
-  const photosPromise = Promise.all(
+  const photoResults = Promise.allSettled(
     upload.images.map(
       async (img) =>
         (await findStoredPhoto(deps, img.sha256)) ??
         (await storageMayStart.then(() => storeNewPhoto(deps, img))),
     ),
   );
+  const photosPromise = photoResults.then((results) => {
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+    return results.map((r) => (r as PromiseFulfilledResult<StoredPhoto>).value);
+  });
 
   const [outcomeResult, photosResult] = await Promise.allSettled([outcomePromise, photosPromise]);
   try {
@@ -174,6 +185,8 @@ export async function createIdentification(
     });
     return dto;
   } catch (err) {
+    const written = (await photoResults).map((r) => (r.status === "fulfilled" ? r.value : undefined));
+    await discardWrittenPhotos(deps, written);
     throw rejection(err);
   }
 }

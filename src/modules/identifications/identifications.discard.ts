@@ -1,7 +1,7 @@
 import type { Deps } from "../../deps.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { failIdentification } from "../identification-batches/queued-identifications.repo.ts";
-import { releaseMedia } from "../photos/index.ts";
+import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
 import { deleteIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { softDeleteIdentification } from "./identifications.repo.ts";
 
@@ -14,17 +14,19 @@ import { softDeleteIdentification } from "./identifications.repo.ts";
  * reaches the lane late anyway finds its identification deleted and skips it.
  */
 export async function discardUnqueued(
-  deps: Pick<Deps, "db" | "logger">,
+  deps: Pick<Deps, "db" | "storage" | "logger">,
   caller: { userId: string; actor: AuditActor },
   prepared: readonly { id: string }[],
   idempotencyKey?: string,
 ): Promise<void> {
   const failure = { code: "queue_unavailable", message: "The job queue was not available." };
+  let unreferenced: string[] = [];
   try {
     await deps.db.primary.transaction().execute(async (trx) => {
       for (const p of prepared) {
         await failIdentification(trx, p.id, failure);
-        await releaseMedia(trx, (await softDeleteIdentification(trx, caller.userId, p.id)) ?? []);
+        const mediaIds = (await softDeleteIdentification(trx, caller.userId, p.id)) ?? [];
+        unreferenced = [...unreferenced, ...(await releaseMedia(trx, mediaIds))];
         await recordAudit(trx, caller.actor, {
           action: "identification.delete",
           entityType: "identification",
@@ -40,5 +42,14 @@ export async function discardUnqueued(
       { err: String(err), identifications: prepared.map((p) => p.id) },
       "unqueued identifications not discarded",
     );
+    return;
   }
+  if (unreferenced.length === 0) return;
+  await sweepUnreferencedPhotos(deps, {
+    graceSeconds: 0,
+    limit: unreferenced.length,
+    keys: unreferenced,
+  }).catch((err: unknown) =>
+    deps.logger.error({ err: String(err) }, "photos of unqueued identifications not removed"),
+  );
 }

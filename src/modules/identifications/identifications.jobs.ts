@@ -17,7 +17,7 @@ import {
   insertQueuedIdentification,
   type QueuedIdentificationRow as QueuedRow,
 } from "../identification-batches/queued-identifications.repo.ts";
-import { type PhotoStoreDeps, storePhoto } from "../photos/index.ts";
+import { discardWrittenPhotos, type PhotoStoreDeps, type StoredPhoto, storePhoto } from "../photos/index.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { IdempotencyKeyTaken, photoGoneAsRetry } from "./identifications.create.ts";
 import { discardUnqueued } from "./identifications.discard.ts";
@@ -73,6 +73,8 @@ export type PreparedIdentification = {
   id: string;
   request: IdentificationRequest;
   media: NewMedia[];
+  /** What storing wrote: a request that fails before its rows are written removes what it wrote itself. */
+  photos: StoredPhoto[];
 };
 
 /**
@@ -81,15 +83,19 @@ export type PreparedIdentification = {
  * deletes after the grace period.
  */
 export async function prepareQueuedIdentification(
-  deps: PhotoStoreDeps,
+  deps: PhotoStoreDeps & Pick<Deps, "logger">,
   images: readonly UploadedImage[],
   fields: Omit<IdentificationUpload, "images">,
 ): Promise<PreparedIdentification> {
   const limits = deps.config.uploads;
   const id = Bun.randomUUIDv7();
+  let stored: PromiseSettledResult<StoredPhoto>[] = [];
   try {
     await Promise.all(images.map((img) => readImageHeader(img.bytes, img.format, limits)));
-    const photos = await Promise.all(images.map((img) => storePhoto(deps, img)));
+    stored = await Promise.allSettled(images.map((img) => storePhoto(deps, img)));
+    const refused = stored.find((r) => r.status === "rejected");
+    if (refused) throw refused.reason;
+    const photos = stored.map((r) => (r as PromiseFulfilledResult<StoredPhoto>).value);
     const media = photos.map(
       (p, position): NewMedia => ({
         id: Bun.randomUUIDv7(),
@@ -108,8 +114,12 @@ export async function prepareQueuedIdentification(
       longitude: fields.longitude ?? null,
       includeHealth: fields.includeHealth,
     };
-    return { id, request, media };
+    return { id, request, media, photos };
   } catch (err) {
+    await discardWrittenPhotos(
+      deps,
+      stored.map((r) => (r.status === "fulfilled" ? r.value : undefined)),
+    );
     if (err instanceof ImageRejectedError) throw new ApiError(err.reason, err.message);
     if (err instanceof ApiError) throw err;
     throw new ApiError("service_unavailable", "The image store is not available.", {
@@ -166,6 +176,7 @@ export async function acceptIdentification(
       }
     });
   } catch (err) {
+    await discardWrittenPhotos(deps, prepared.photos);
     throw photoGoneAsRetry(err);
   }
   await deps.db.markWrite(caller.clientKey);

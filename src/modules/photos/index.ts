@@ -7,7 +7,12 @@
  * - sweepUnreferencedPhotos(deps, opts): deletes the objects of photos nobody references (media.purge).
  */
 
-export { releasePhotosOfUser, type SweepOptions, sweepUnreferencedPhotos } from "./photos.release.ts";
+export {
+  discardWrittenPhotos,
+  releasePhotosOfUser,
+  type SweepOptions,
+  sweepUnreferencedPhotos,
+} from "./photos.release.ts";
 export { acquirePhotos, PhotoGoneError, releaseMedia } from "./photos.repo.ts";
 export {
   findStoredPhoto,

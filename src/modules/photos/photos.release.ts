@@ -6,6 +6,7 @@ import {
   lockUnreferencedPhotos,
   releaseMedia,
 } from "./photos.repo.ts";
+import type { StoredPhoto } from "./photos.store.ts";
 
 export type SweepOptions = { graceSeconds: number; limit: number; keys?: readonly string[] };
 
@@ -38,4 +39,19 @@ export async function sweepUnreferencedPhotos(
  */
 export async function releasePhotosOfUser(db: Db, userId: string): Promise<string[]> {
   return releaseMedia(db, await listUnreleasedMediaOfUser(db, userId));
+}
+
+/**
+ * A failed request's clean-up: the photos it wrote itself that nobody references are deleted now instead of after
+ * the grace period (best effort; the purge's sweep remains the guarantee).
+ */
+export async function discardWrittenPhotos(
+  deps: Pick<Deps, "db" | "storage" | "logger">,
+  photos: readonly (StoredPhoto | undefined)[],
+): Promise<void> {
+  const keys = [...new Set(photos.filter((p) => p?.written).map((p) => p!.storageKey))];
+  if (keys.length === 0) return;
+  await sweepUnreferencedPhotos(deps, { graceSeconds: 0, limit: keys.length, keys }).catch((err: unknown) => {
+    deps.logger.error({ err: String(err), keys }, "photos of a failed request not removed (the purge will)");
+  });
 }

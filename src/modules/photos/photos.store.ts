@@ -1,7 +1,13 @@
 import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
 import { encodeForStorage } from "../../infra/images/image-pipeline.ts";
-import { type PhotoRow, recordPhotoSource, touchPhotoOfUpload, upsertPhoto } from "./photos.repo.ts";
+import {
+  deletePhotoRows,
+  type PhotoRow,
+  recordPhotoSource,
+  touchPhotoOfUpload,
+  upsertPhoto,
+} from "./photos.repo.ts";
 
 export type StoredPhoto = {
   storageKey: string;
@@ -71,6 +77,10 @@ export async function storeNewPhoto(deps: PhotoStoreDeps, upload: PhotoUpload): 
   ]);
   const failed = puts.find((r) => r.status === "rejected");
   if (failed) {
+    await deps.storage
+      .delete([photo.storage_key, photo.thumbnail_key])
+      .then(() => deletePhotoRows(deps.db.primary, [photo.storage_key]))
+      .catch(() => {}); // the purge's sweep deletes it after the grace period
     throw new ApiError("service_unavailable", "The image store is not available.", {
       headers: { "Retry-After": STORAGE_RETRY_AFTER_SECONDS },
       cause: failed.reason,
