@@ -206,15 +206,16 @@ describe("POST /v1/identifications", () => {
     expect(stored.storage_key).toMatch(/^photos\/[0-9a-f]{64}\.jpg$/);
     const writtenAt = (await stat(join(fx.dir, stored.storage_key))).mtimeMs;
 
-    // The same bytes again (another request), and the same picture in other bytes (a JPEG comment added).
+    // The same bytes again: found by their hash, neither decoded nor written again.
     const second = await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
+    expect((await stat(join(fx.dir, stored.storage_key))).mtimeMs).toBe(writtenAt);
+    // The same picture in other bytes (a JPEG comment added): decoded, and stored under the same content key.
     const commented = new Uint8Array(photo.length + 8);
     commented.set(photo.subarray(0, 2));
     commented.set([0xff, 0xfe, 0x00, 0x06, 0x6c, 0x65, 0x61, 0x66], 2);
     commented.set(photo.subarray(2), 10);
     const third = await created(await postIdentification(fx.app, user.headers, uploadForm([commented])));
     for (const other of [second, third]) expect(await keysOf(other.id)).toEqual(stored);
-    expect((await stat(join(fx.dir, stored.storage_key))).mtimeMs).toBe(writtenAt);
     const photo_ = await fx.app.deps.db.primary
       .selectFrom("photos")
       .selectAll()
