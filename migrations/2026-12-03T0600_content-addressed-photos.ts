@@ -1,10 +1,11 @@
 import { type Kysely, sql } from "kysely";
 
 /**
- * Content-addressed photo storage (issue 17). `photos` holds one row per stored object pair (image + thumbnail)
- * with the number of media rows referencing it; `photo_sources` maps an upload's bytes to the photo made from
- * them. Existing media become photos of their own (their keys stay; their content hash is unknown), referenced
- * once by each media row whose objects are still stored.
+ * Content-addressed photo storage (issue 17). `photos` holds one row per stored object pair (image + thumbnail),
+ * referenced by the media rows that show it (not yet released, purged_at null: media_storage_key_idx counts
+ * them); `photo_sources` maps an upload's bytes to the photo made from them. Existing media become photos of
+ * their own (their keys stay; their content hash is unknown), referenced by their media row while its objects
+ * are still stored.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
@@ -15,12 +16,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn("byte_size", "integer", (c) => c.notNull())
     .addColumn("width", "integer", (c) => c.notNull())
     .addColumn("height", "integer", (c) => c.notNull())
-    .addColumn("ref_count", "integer", (c) => c.notNull().defaultTo(0).check(sql`ref_count >= 0`))
     .addColumn("created_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .addColumn("updated_at", "timestamptz", (c) => c.notNull().defaultTo(sql`now()`))
     .execute();
-  // The purge's sweep: unreferenced photos, oldest first.
-  await sql`create index photos_unreferenced_idx on photos (updated_at) where ref_count = 0`.execute(db);
+  // The purge's sweep: idle photos, oldest first.
+  await db.schema.createIndex("photos_updated_at_idx").on("photos").column("updated_at").execute();
   await db.schema
     .createTable("photo_sources")
     .addColumn("upload_sha256", "text", (c) => c.primaryKey())
@@ -39,8 +39,8 @@ export async function up(db: Kysely<any>): Promise<void> {
   await db.schema.createIndex("media_storage_key_idx").on("media").column("storage_key").execute();
 
   await sql`
-    insert into photos (storage_key, thumbnail_key, byte_size, width, height, ref_count)
-    select storage_key, min(thumbnail_key), max(byte_size), max(width), max(height), count(*)
+    insert into photos (storage_key, thumbnail_key, byte_size, width, height)
+    select storage_key, min(thumbnail_key), max(byte_size), max(width), max(height)
     from media where purged_at is null group by storage_key
   `.execute(db);
   await sql`

@@ -54,9 +54,9 @@ export const IdentificationEnvShape = {
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   // How long a synchronous identification waits for the providers (issue 10, a hanging provider): shorter than
   // the providers' own deadlines so a client is answered in bounded time; the calls go on and fill the cache.
-  IDENTIFY_SYNC_WAIT_MS: int(100).default(1_000),
+  IDENTIFY_SYNC_WAIT_MS: int(100).default(1_200),
   // Unreferenced stored photos (content-addressed, shared) are deleted by media.purge after this grace.
-  PHOTO_UNREFERENCED_GRACE_SECONDS: int(0).default(3_600),
+  PHOTO_UNREFERENCED_GRACE_SECONDS: int(300).default(3_600),
 };
 
 type IdentificationEnv = z.infer<z.ZodObject<typeof IdentificationEnvShape>>;

@@ -4,8 +4,9 @@ type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
 /**
  * Stored photos, content-addressed (issue 17): one object (and its thumbnail) per distinct stripped image, shared
- * by every media row that shows it. `ref_count` counts the media rows holding it (not yet released); media.purge
- * deletes the objects of a photo unreferenced for PHOTO_UNREFERENCED_GRACE_SECONDS.
+ * by every media row that shows it. Its references are those media rows (not yet released: purged_at null),
+ * counted through media_storage_key_idx; media.purge deletes a photo unreferenced and idle for
+ * PHOTO_UNREFERENCED_GRACE_SECONDS.
  */
 export interface PhotosTable {
   storage_key: string;
@@ -15,9 +16,8 @@ export interface PhotosTable {
   byte_size: number;
   width: number;
   height: number;
-  ref_count: number;
   created_at: Timestamp;
-  /** Last reference taken or released, or last reuse: the grace period of an unreferenced photo starts here. */
+  /** Stored, last reused (refreshed at most once a minute) or last released: the grace period starts here. */
   updated_at: Timestamp;
 }
 

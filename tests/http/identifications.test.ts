@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
+import { photoReferenceCount } from "../../src/modules/photos/index.ts";
 import { registerUser } from "../helpers/auth.ts";
 import {
   filesUnder,
@@ -216,12 +217,7 @@ describe("POST /v1/identifications", () => {
     commented.set(photo.subarray(2), 10);
     const third = await created(await postIdentification(fx.app, user.headers, uploadForm([commented])));
     for (const other of [second, third]) expect(await keysOf(other.id)).toEqual(stored);
-    const photo_ = await fx.app.deps.db.primary
-      .selectFrom("photos")
-      .selectAll()
-      .where("storage_key", "=", stored.storage_key)
-      .executeTakeFirstOrThrow();
-    expect(photo_.ref_count).toBe(3);
+    expect(await photoReferenceCount(fx.app.deps.db.primary, stored.storage_key)).toBe(3);
     // Each identification has its own image URLs, served from the shared object.
     expect(new Set([first, second, third].map((i) => i.images[0]!.url)).size).toBe(3);
     const image = await fx.app.request(third.images[0]!.url);

@@ -1,9 +1,9 @@
 import type { Db } from "../../db/connect.ts";
 import type { Deps } from "../../deps.ts";
 import {
-  deletePhotoRows,
+  deleteUnreferencedPhotos,
   listUnreleasedMediaOfUser,
-  lockUnreferencedPhotos,
+  lockIdlePhotos,
   releaseMedia,
 } from "./photos.repo.ts";
 import type { StoredPhoto } from "./photos.store.ts";
@@ -11,24 +11,21 @@ import type { StoredPhoto } from "./photos.store.ts";
 export type SweepOptions = { graceSeconds: number; limit: number; keys?: readonly string[] };
 
 /**
- * Deletes the objects of unreferenced photos past their grace period, then their rows, in one transaction that
- * holds the rows locked: a request reusing such a photo meanwhile waits, finds it gone and stores it anew (after
- * these deletes), and one taking a reference gets PhotoGoneError instead of a reference to deleted objects.
- * Deleting an object that is already gone is fine, so a rerun after a crash only finishes the work.
+ * Deletes unreferenced photos idle past their grace period: rows first, then objects, in one transaction that
+ * holds the rows locked, so a failed object delete rolls the rows back. A transaction referencing one of them
+ * meanwhile waits and gets PhotoGoneError (nothing written; the request answers 503 and a retry stores the photo
+ * anew), never a reference to deleted objects. Deleting an object already gone is fine: a rerun finishes the work.
  */
 export async function sweepUnreferencedPhotos(
   deps: Pick<Deps, "db" | "storage">,
   opts: SweepOptions,
 ): Promise<number> {
   return deps.db.primary.transaction().execute(async (trx) => {
-    const photos = await lockUnreferencedPhotos(trx, opts);
-    if (photos.length === 0) return 0;
-    await deps.storage.delete(photos.flatMap((p) => [p.storageKey, p.thumbnailKey]));
-    await deletePhotoRows(
-      trx,
-      photos.map((p) => p.storageKey),
-    );
-    return photos.length;
+    const candidates = await lockIdlePhotos(trx, opts);
+    const photos = await deleteUnreferencedPhotos(trx, candidates);
+    if (photos.length > 0) await deps.storage.delete(photos.flatMap((p) => [p.storageKey, p.thumbnailKey]));
+    // The count of candidates, so a caller paging through them stops when a page comes back short.
+    return candidates.length;
   });
 }
 

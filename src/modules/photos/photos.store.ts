@@ -1,13 +1,8 @@
 import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
 import { encodeForStorage } from "../../infra/images/image-pipeline.ts";
-import {
-  deletePhotoRows,
-  type PhotoRow,
-  recordPhotoSource,
-  touchPhotoOfUpload,
-  upsertPhoto,
-} from "./photos.repo.ts";
+import { sweepUnreferencedPhotos } from "./photos.release.ts";
+import { findPhotoOfUpload, type PhotoRow, recordPhotoSource, upsertPhoto } from "./photos.repo.ts";
 
 export type StoredPhoto = {
   storageKey: string;
@@ -52,7 +47,7 @@ export async function findStoredPhoto(
   deps: Pick<Deps, "db">,
   uploadSha256: string,
 ): Promise<StoredPhoto | undefined> {
-  const known = await touchPhotoOfUpload(deps.db.primary, uploadSha256);
+  const known = await findPhotoOfUpload(deps.db.primary, uploadSha256);
   return known && storedPhotoOf(known);
 }
 
@@ -77,10 +72,10 @@ export async function storeNewPhoto(deps: PhotoStoreDeps, upload: PhotoUpload): 
   ]);
   const failed = puts.find((r) => r.status === "rejected");
   if (failed) {
-    await deps.storage
-      .delete([photo.storage_key, photo.thumbnail_key])
-      .then(() => deletePhotoRows(deps.db.primary, [photo.storage_key]))
-      .catch(() => {}); // the purge's sweep deletes it after the grace period
+    // What was written goes now unless someone references it meanwhile; else the purge's sweep takes it later.
+    await sweepUnreferencedPhotos(deps, { graceSeconds: 0, limit: 1, keys: [photo.storage_key] }).catch(
+      () => {},
+    );
     throw new ApiError("service_unavailable", "The image store is not available.", {
       headers: { "Retry-After": STORAGE_RETRY_AFTER_SECONDS },
       cause: failed.reason,
