@@ -60,6 +60,9 @@ export function identifyEnv(
     PLANT_ID_TIMEOUT_MS: "3000",
     PLANT_ID_HEALTH_TIMEOUT_MS: "3000",
     PLANTNET_TIMEOUT_MS: "3000",
+    // As long as the calls' own deadlines: a loaded test machine must not turn slow answers into 503s. The tests
+    // of the request-path wait set it themselves.
+    IDENTIFY_SYNC_WAIT_MS: "3000",
     STORAGE_DRIVER: "local",
     MEDIA_DIR: dir,
     ...extra,
