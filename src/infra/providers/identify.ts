@@ -3,7 +3,7 @@ import type { Logger } from "../logger.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
 import type { ProviderName } from "./provider-error.ts";
-import { callProvider, type ProviderGates } from "./provider-gate.ts";
+import { callProvider, type ProviderGate, type ProviderGates } from "./provider-gate.ts";
 import type { ProviderQuota } from "./provider-quota.ts";
 
 export type ProviderStatus = "ok" | "no_match" | "failed" | "skipped" | "circuit_open";
@@ -94,6 +94,12 @@ export function createIdentifier(deps: IdentifyDeps) {
       plan.key,
       plan.ttlSeconds,
       async () => {
+        const openForSeconds = breakerOpenFor(deps.gates[plan.provider]);
+        if (openForSeconds !== undefined) {
+          // Refused at once: no waiting for the providers' copies, no quota spent on a call that is not made.
+          refused = { status: "circuit_open", cached: false, retryAfterSeconds: openForSeconds };
+          return undefined;
+        }
         // Encoding first: an image that does not decode must never cost quota or reach a provider.
         const images = await input.providerImages();
         const quota = await deps.quota.take(plan.budget);
@@ -244,6 +250,13 @@ function within<T>(
   });
   answer.catch(() => {});
   return Promise.race([answer, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Seconds until an open breaker admits a call (a breaker gate exposes its snapshot), else undefined. */
+function breakerOpenFor(gate: ProviderGate): number | undefined {
+  const snapshot = (gate as Partial<{ snapshot(): { state: string; retryInMs: number } }>).snapshot?.();
+  if (snapshot?.state !== "open" || snapshot.retryInMs <= 0) return undefined;
+  return Math.max(1, Math.ceil(snapshot.retryInMs / 1000));
 }
 
 function isTimeout(error: unknown): boolean {
