@@ -141,7 +141,21 @@ export function createIdentifier(deps: IdentifyDeps) {
   }
 
   return {
-    async identify(input: IdentifyInput): Promise<IdentifyOutcome> {
+    async identify(given: IdentifyInput): Promise<IdentifyOutcome> {
+      // The wait is for the providers: time spent encoding their copies (our own CPU) does not count against it.
+      let encoding: Promise<number> | undefined;
+      const input: IdentifyInput = {
+        ...given,
+        providerImages: () => {
+          const images = given.providerImages();
+          encoding ??= images.then(
+            () => performance.now(),
+            () => performance.now(),
+          );
+          return images;
+        },
+      };
+      const wait = given.waitMs === undefined ? undefined : { ms: given.waitMs, encoding: () => encoding };
       const { plantId, plantnet } = deps.clients;
       const s = deps.settings;
       const location = { latitude: input.latitude ?? null, longitude: input.longitude ?? null };
@@ -153,7 +167,7 @@ export function createIdentifier(deps: IdentifyDeps) {
 
       const [plantIdAnswer, plantnetAnswer, health] = await Promise.all([
         within<PlantIdIdentification>(
-          input.waitMs,
+          wait,
           s.plantId.timeoutMs,
           run<PlantIdIdentification>(
             {
@@ -168,7 +182,7 @@ export function createIdentifier(deps: IdentifyDeps) {
           ),
         ),
         within<PlantNetResult>(
-          input.waitMs,
+          wait,
           s.plantnet.timeoutMs,
           run<PlantNetResult>(
             {
@@ -201,7 +215,7 @@ export function createIdentifier(deps: IdentifyDeps) {
         ),
         input.includeHealth
           ? within<PlantIdHealth>(
-              input.waitMs,
+              wait,
               s.plantId.healthTimeoutMs,
               run<PlantIdHealth>(
                 {
@@ -224,32 +238,49 @@ export function createIdentifier(deps: IdentifyDeps) {
 
 export type Identifier = ReturnType<typeof createIdentifier>;
 
+/** `encoding`: when the providers' copies were requested, resolves with the moment they were ready. */
+type Wait = { ms: number; encoding: () => Promise<number> | undefined };
+
 /**
- * The answer if it comes within `waitMs`, else "failed: deadline" at once. The call is not abandoned: it keeps
- * its single-flight lock and its own deadline, and its answer lands in the cache for the retry that the
- * Retry-After (the time the call may still take) invites.
+ * The answer if it comes within `wait.ms` (not counting the time the providers' copies took to encode), else
+ * "failed: timeout" at once. The call is not abandoned: it keeps its single-flight lock and its own deadline,
+ * and its answer lands in the cache for the retry that the Retry-After (the time the call may still take)
+ * invites.
  */
 function within<T>(
-  waitMs: number | undefined,
+  wait: Wait | undefined,
   callTimeoutMs: number,
   answer: Promise<ProviderAnswer<T>>,
 ): Promise<ProviderAnswer<T>> {
-  if (waitMs === undefined || waitMs >= callTimeoutMs) return answer;
+  if (wait === undefined || wait.ms >= callTimeoutMs) return answer;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let settled = false;
   const expired = new Promise<ProviderAnswer<T>>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve({
-          status: "failed",
-          cached: false,
-          reason: "timeout",
-          retryAfterSeconds: Math.max(1, Math.ceil((callTimeoutMs - waitMs) / 1000)),
-        }),
-      waitMs,
-    );
+    const expire = () =>
+      resolve({
+        status: "failed",
+        cached: false,
+        reason: "timeout",
+        retryAfterSeconds: Math.max(1, Math.ceil((callTimeoutMs - wait.ms) / 1000)),
+      });
+    const check = () => {
+      const encoding = wait.encoding();
+      if (!encoding) return expire();
+      // The providers get their full wait from the moment they had the images.
+      encoding.then((readyAt) => {
+        const left = readyAt + wait.ms - performance.now();
+        if (settled) return;
+        if (left <= 0) expire();
+        else timer = setTimeout(expire, left);
+      });
+    };
+    timer = setTimeout(check, wait.ms);
   });
   answer.catch(() => {});
-  return Promise.race([answer, expired]).finally(() => clearTimeout(timer));
+  return Promise.race([answer, expired]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
 }
 
 /** Seconds until an open breaker admits a call (a breaker gate exposes its snapshot), else undefined. */
