@@ -4,10 +4,10 @@ import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { registerUser, type TestUser } from "../helpers/auth.ts";
 import {
   filesUnder,
-  objectKeysOf,
   identificationRowsOf,
   identifyEnv,
   mediaDir,
+  objectKeysOf,
   removeDir,
   startSimulator,
 } from "../helpers/identify.ts";
