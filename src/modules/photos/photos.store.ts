@@ -51,8 +51,27 @@ export async function findStoredPhoto(
   return known && storedPhotoOf(known);
 }
 
-/** Decodes, strips, re-encodes and stores an upload not seen before (storePhoto without the look-up). */
-export async function storeNewPhoto(deps: PhotoStoreDeps, upload: PhotoUpload): Promise<StoredPhoto> {
+/** Per store, the uploads being stored now (by upload SHA-256): concurrent identical uploads encode once. */
+const inFlight = new WeakMap<object, Map<string, Promise<StoredPhoto>>>();
+
+/**
+ * Decodes, strips, re-encodes and stores an upload not seen before (storePhoto without the look-up). Identical
+ * uploads arriving together in this process share one encode; the followers did not write it themselves.
+ */
+export function storeNewPhoto(deps: PhotoStoreDeps, upload: PhotoUpload): Promise<StoredPhoto> {
+  let running = inFlight.get(deps.storage);
+  if (!running) {
+    running = new Map();
+    inFlight.set(deps.storage, running);
+  }
+  const leader = running.get(upload.sha256);
+  if (leader) return leader.then((photo) => ({ ...photo, written: false }));
+  const stored = encodeAndStore(deps, upload).finally(() => running.delete(upload.sha256));
+  running.set(upload.sha256, stored);
+  return stored;
+}
+
+async function encodeAndStore(deps: PhotoStoreDeps, upload: PhotoUpload): Promise<StoredPhoto> {
   const { stored, thumbnail } = await encodeForStorage(upload.bytes, deps.config.uploads);
   const contentSha256 = new Bun.CryptoHasher("sha256").update(stored.bytes).digest("hex");
   const photo = {
