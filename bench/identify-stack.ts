@@ -51,6 +51,9 @@ export async function startIdentifyStack(apiEnv: Record<string, string> = {}): P
         PLANTNET_HOURLY_QUOTA: "0",
         RATE_LIMIT_IDENTIFY: "1000000/1m",
         RATE_LIMIT_REGISTER: "1000/1m",
+        // The image and database path is measured here; the request-path wait under a hanging provider is
+        // measured by `bun run drill provider-hanging` (as long as the provider deadline: no 503 on a loaded box).
+        IDENTIFY_SYNC_WAIT_MS: "6000",
         // Bench users do not confirm their address (measured by the verification tests, not here).
         UNVERIFIED_IDENTIFICATION_ALLOWANCE: "1000000",
         ...apiEnv,

@@ -52,6 +52,11 @@ export const IdentificationEnvShape = {
   PLANTNET_HOURLY_QUOTA: int(0).default(100),
   PLANTNET_CACHE_TTL_SECONDS: int(1).default(86_400),
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
+  // How long a synchronous identification waits for the providers (issue 10, a hanging provider): shorter than
+  // the providers' own deadlines so a client is answered in bounded time; the calls go on and fill the cache.
+  IDENTIFY_SYNC_WAIT_MS: int(100).default(1_200),
+  // Unreferenced stored photos (content-addressed, shared) are deleted by media.purge after this grace.
+  PHOTO_UNREFERENCED_GRACE_SECONDS: int(300).default(3_600),
 };
 
 type IdentificationEnv = z.infer<z.ZodObject<typeof IdentificationEnvShape>>;
@@ -95,6 +100,10 @@ export type IdentificationConfig = Readonly<{
     plantnet: ProviderSettings & Readonly<{ project: string }>;
   }>;
   idempotencyTtlSeconds: number;
+  /** The longest a synchronous identification waits for the providers before answering with what it has. */
+  identifySyncWaitMs: number;
+  /** An unreferenced photo object survives this long (a request between storing it and referencing it). */
+  photoUnreferencedGraceSeconds: number;
 }>;
 
 /** Production refuses to start without real provider keys and explicit base URLs, or with half an S3 setup. */
@@ -179,5 +188,7 @@ export function identificationConfig(e: IdentificationEnv): IdentificationConfig
       },
     },
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
+    identifySyncWaitMs: e.IDENTIFY_SYNC_WAIT_MS,
+    photoUnreferencedGraceSeconds: e.PHOTO_UNREFERENCED_GRACE_SECONDS,
   };
 }

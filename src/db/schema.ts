@@ -1,6 +1,7 @@
 import type { ColumnType, Generated } from "kysely";
 import type { BackgroundTables } from "./schema-background.ts";
 import type { CspTables } from "./schema-csp.ts";
+import type { PhotoTables } from "./schema-photos.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -146,7 +147,7 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
-export interface Database extends BackgroundTables, CspTables {
+export interface Database extends BackgroundTables, CspTables, PhotoTables {
   email_tokens: EmailTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   refresh_tokens: RefreshTokensTable;

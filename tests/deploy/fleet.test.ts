@@ -31,6 +31,9 @@ beforeAll(async () => {
       RATE_LIMIT_DEFAULT: `${RATE_LIMIT}/1m`,
       BREAKER_CONSECUTIVE_FAILURES: "2",
       LOG_LEVEL: "warn",
+      // As long as the provider deadline: on a loaded machine a 1.2 s wait turns slow answers into 503s; the
+      // wait is tested in tests/http/identifications-providers.test.ts.
+      IDENTIFY_SYNC_WAIT_MS: "6000",
     },
   });
 }, 180_000);

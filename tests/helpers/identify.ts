@@ -36,6 +36,16 @@ export async function filesUnder(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
 }
 
+/** The object keys (image and thumbnail) an identification's media rows point at. */
+export async function objectKeysOf(app: TestApp, identificationId: string): Promise<string[]> {
+  const rows = await app.deps.db.primary
+    .selectFrom("media")
+    .select(["storage_key", "thumbnail_key"])
+    .where("identification_id", "=", identificationId)
+    .execute();
+  return rows.flatMap((r) => [r.storage_key, r.thumbnail_key]);
+}
+
 /** Environment for an app whose providers are the simulator and whose images go to `dir`. */
 export function identifyEnv(
   sim: ProviderSimulator,
@@ -50,6 +60,9 @@ export function identifyEnv(
     PLANT_ID_TIMEOUT_MS: "3000",
     PLANT_ID_HEALTH_TIMEOUT_MS: "3000",
     PLANTNET_TIMEOUT_MS: "3000",
+    // As long as the calls' own deadlines: a loaded test machine must not turn slow answers into 503s. The tests
+    // of the request-path wait set it themselves.
+    IDENTIFY_SYNC_WAIT_MS: "3000",
     STORAGE_DRIVER: "local",
     MEDIA_DIR: dir,
     ...extra,

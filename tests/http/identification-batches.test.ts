@@ -7,6 +7,7 @@ import {
   identificationRowsOf,
   identifyEnv,
   mediaDir,
+  objectKeysOf,
   removeDir,
   startSimulator,
 } from "../helpers/identify.ts";
@@ -80,9 +81,9 @@ describe("POST /v1/identification-batches", () => {
     const rows = await identificationRowsOf(t, user.user.id);
     expect(rows).toHaveLength(20);
     expect(rows.every((r) => r.status === "queued")).toBe(true);
-    expect(
-      (await filesUnder(dir)).filter((f) => batch.items.some((i) => f.includes(i.identificationId))),
-    ).toHaveLength(40);
+    const keys = (await Promise.all(batch.items.map((i) => objectKeysOf(t, i.identificationId)))).flat();
+    expect(new Set(keys).size).toBe(40);
+    expect(await filesUnder(dir)).toEqual(expect.arrayContaining(keys));
     const job = await t.deps.queues.queue("slow").getJob(`identification.batch:${batch.id}`);
     expect(job.data).toMatchObject({
       name: "identification.batch",

@@ -11,6 +11,7 @@ import {
   identificationRowsOf,
   identifyEnv,
   mediaDir,
+  objectKeysOf,
   removeDir,
   startSimulator,
   uploadForm,
@@ -73,7 +74,9 @@ describe("POST /v1/identifications with Prefer: respond-async", () => {
     // No provider was asked during the request.
     expect(sim.control.allCalls()).toEqual({ "plant-id": 0, "plant-id-health": 0, plantnet: 0 });
     expect((await identificationRow(app, body.id)).status).toBe("queued");
-    expect((await filesUnder(dir)).filter((f) => f.includes(body.id))).toHaveLength(4);
+    const keys = await objectKeysOf(app, body.id);
+    expect(keys).toHaveLength(4);
+    expect(await filesUnder(dir)).toEqual(expect.arrayContaining(keys));
     const job = await app.deps.queues.queue("default").getJob(`identification.run:${body.id}`);
     expect(job.data).toMatchObject({
       name: "identification.run",
@@ -170,7 +173,9 @@ describe("when the queue is unreachable", () => {
       const [row] = await identificationRowsOf(isolated, user.user.id);
       expect(row).toMatchObject({ status: "failed", failure: { code: "queue_unavailable" } });
       expect(row?.deleted_at).not.toBeNull();
-      expect((await filesUnder(dir)).filter((f) => f.includes(row!.id))).toEqual([]);
+      const keys = await objectKeysOf(isolated, row!.id);
+      expect(keys).toHaveLength(2);
+      expect((await filesUnder(dir)).filter((f) => keys.includes(f))).toEqual([]);
 
       // The same request again, through an instance whose queue works: a new identification, not a replay.
       const retry = await healthy.request("/v1/identifications", { method: "POST", headers, body: form });

@@ -228,7 +228,7 @@ describe("DELETE /v1/identifications/{id}", () => {
         uploadForm([await jpeg()], { includeHealth: "false" }),
       );
       const created = IdentificationSchema.parse(await res.json());
-      expect(created.images[0]!.url).toStartWith("https://media.example.test/identifications/");
+      expect(created.images[0]!.url).toStartWith("https://media.example.test/photos/");
       expect(await filesUnder(cdnDir)).toHaveLength(2);
       expect(
         (

@@ -294,3 +294,47 @@ describe("circuit breakers", () => {
     expect(await identificationRowsOf(ctx.app, ctx.user.user.id)).toHaveLength(0);
   });
 });
+
+describe("a synchronous identification waits at most IDENTIFY_SYNC_WAIT_MS for the providers", () => {
+  test("a hanging provider is reported as a timeout at the wait, long before its own deadline, beside the other's answer", async () => {
+    const ctx = await appWith({ IDENTIFY_SYNC_WAIT_MS: "400", PLANTNET_TIMEOUT_MS: "20000" });
+    sim.control.hang("plantnet");
+    const started = performance.now();
+    const body = await identify(ctx, { includeHealth: "false" });
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(body.providers.plantnet).toEqual({ status: "failed", cached: false, reason: "timeout" });
+    expect(body.providers.plantId.status).toBe("ok");
+    expect(body.suggestions.length).toBeGreaterThan(0);
+  });
+
+  test("both hanging is a 503 with the Retry-After of the calls still running, nothing kept; the calls fill the cache for the retry", async () => {
+    const ctx = await appWith({
+      IDENTIFY_SYNC_WAIT_MS: "400",
+      PLANT_ID_TIMEOUT_MS: "20000",
+      PLANTNET_TIMEOUT_MS: "20000",
+    });
+    for (const p of ["plant-id", "plantnet"] as const) sim.control.hang(p);
+    const photo = await jpeg();
+    const form = () => uploadForm([photo], { includeHealth: "false" });
+    const started = performance.now();
+    const res = await postIdentification(ctx.app, ctx.user.headers, form());
+    expect(performance.now() - started).toBeLessThan(5_000);
+    await expectProblem(res, 503, "providers_unavailable");
+    expect(res.headers.get("retry-after")).toBe("20");
+    expect(await identificationRowsOf(ctx.app, ctx.user.user.id)).toHaveLength(0);
+    expect(await filesUnder(ctx.dir)).toEqual([]);
+
+    // The providers answer the calls that were left running; the retry is served from the cache.
+    sim.control.reset();
+    const deadline = Date.now() + 15_000;
+    let retried: Response;
+    do {
+      retried = await postIdentification(ctx.app, ctx.user.headers, form());
+    } while (retried.status === 503 && Date.now() < deadline);
+    expect(retried.status).toBe(201);
+    const body = IdentificationSchema.parse(await retried.json());
+    expect(body.providers.plantId).toEqual({ status: "ok", cached: true });
+    expect(body.providers.plantnet).toEqual({ status: "ok", cached: true });
+    expect(sim.control.allCalls()).toEqual({ "plant-id": 0, "plant-id-health": 0, plantnet: 0 });
+  });
+});

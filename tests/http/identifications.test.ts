@@ -1,6 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
 import sharp from "sharp";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
+import { photoReferenceCount } from "../../src/modules/photos/index.ts";
 import { registerUser } from "../helpers/auth.ts";
 import {
   filesUnder,
@@ -84,8 +87,8 @@ describe("POST /v1/identifications", () => {
     );
     expect(body.images).toEqual([
       {
-        url: `http://localhost/v1/media/${media[0]!.storage_key}`,
-        thumbnailUrl: `http://localhost/v1/media/${media[0]!.thumbnail_key}`,
+        url: `http://localhost/v1/media/identifications/${body.id}/${media[0]!.id}.jpg`,
+        thumbnailUrl: `http://localhost/v1/media/identifications/${body.id}/${media[0]!.id}.thumb.jpg`,
         width: 640,
         height: 480,
       },
@@ -188,6 +191,40 @@ describe("POST /v1/identifications", () => {
     expect(body.providers.plantId.status).toBe("ok");
     expect(body.suggestions.every((s) => s.sources.length === 1 && s.sources[0] === "plant_id")).toBe(true);
     expect(body.confidence).toBeLessThan(0.1);
+  });
+
+  test("a photo is stored once however often it is uploaded: one object pair, referenced by each identification, not rewritten", async () => {
+    const user = await registerUser(fx.app);
+    const photo = await jpeg();
+    const first = await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
+    const keysOf = async (id: string) =>
+      fx.app.deps.db.primary
+        .selectFrom("media")
+        .select(["storage_key", "thumbnail_key"])
+        .where("identification_id", "=", id)
+        .executeTakeFirstOrThrow();
+    const stored = await keysOf(first.id);
+    expect(stored.storage_key).toMatch(/^photos\/[0-9a-f]{64}\.jpg$/);
+    const writtenAt = (await stat(join(fx.dir, stored.storage_key))).mtimeMs;
+
+    // The same bytes again: found by their hash, neither decoded nor written again.
+    const second = await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
+    expect((await stat(join(fx.dir, stored.storage_key))).mtimeMs).toBe(writtenAt);
+    // The same picture in other bytes (a JPEG comment added): decoded, and stored under the same content key.
+    const commented = new Uint8Array(photo.length + 8);
+    commented.set(photo.subarray(0, 2));
+    commented.set([0xff, 0xfe, 0x00, 0x06, 0x6c, 0x65, 0x61, 0x66], 2);
+    commented.set(photo.subarray(2), 10);
+    const third = await created(await postIdentification(fx.app, user.headers, uploadForm([commented])));
+    for (const other of [second, third]) expect(await keysOf(other.id)).toEqual(stored);
+    expect(await photoReferenceCount(fx.app.deps.db.primary, stored.storage_key)).toBe(3);
+    // Each identification has its own image URLs, served from the shared object.
+    expect(new Set([first, second, third].map((i) => i.images[0]!.url)).size).toBe(3);
+    const image = await fx.app.request(third.images[0]!.url);
+    expect(image.status).toBe(200);
+    expect(new Uint8Array(await image.arrayBuffer())).toEqual(
+      new Uint8Array(await Bun.file(join(fx.dir, stored.storage_key)).arrayBuffer()),
+    );
   });
 
   test("the same photo again is answered from the cache without calling any provider", async () => {

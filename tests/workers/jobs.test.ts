@@ -9,13 +9,21 @@ import { sql } from "kysely";
 import { messageIdFor } from "../../src/infra/mailer.ts";
 import type { JobName, JobPayload, Lane } from "../../src/infra/queues.ts";
 import { parsePayload } from "../../src/infra/queues.ts";
+import { photoReferenceCount } from "../../src/modules/photos/index.ts";
 import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";
 import { jobs } from "../../workers/jobs/index.ts";
 import { markOwnersWrite } from "../../workers/owner-write.ts";
 import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { registerUser } from "../helpers/auth.ts";
 import { identificationRow, notificationsOf, submitAsync } from "../helpers/background.ts";
-import { filesUnder, identifyEnv, mediaDir, removeDir, startSimulator } from "../helpers/identify.ts";
+import {
+  filesUnder,
+  identifyEnv,
+  mediaDir,
+  objectKeysOf,
+  removeDir,
+  startSimulator,
+} from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { inProcessWorkerDeps, removeQueueKeys } from "../helpers/workers.ts";
 import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
@@ -217,49 +225,80 @@ describe("identification.batch", () => {
 });
 
 describe("media.purge", () => {
-  test("removes the stored images of identifications deleted longer ago than the retention, once", async () => {
+  const deletedDaysAgo = (id: string, days: number) =>
+    app.deps.db.primary
+      .updateTable("identifications")
+      .set({ deleted_at: sql`now() - make_interval(days => ${days})` })
+      .where("id", "=", id)
+      .execute();
+  const remove = async (user: Awaited<ReturnType<typeof registerUser>>, id: string) =>
+    expect(
+      (await app.request(`/v1/identifications/${id}`, { method: "DELETE", headers: user.headers })).status,
+    ).toBe(204);
+  const photoRow = (key: string) =>
+    app.deps.db.primary.selectFrom("photos").selectAll().where("storage_key", "=", key).executeTakeFirst();
+
+  test("a photo shared by two identifications is deleted only after both are past the retention and its grace, once", async () => {
     const user = await registerUser(app);
-    const old = await submitAsync(app, user, [await jpeg()]);
+    const other = await registerUser(app);
+    const shared = await jpeg();
+    const old = await submitAsync(app, user, [shared]);
+    const sharer = await submitAsync(app, other, [shared]);
     const recent = await submitAsync(app, user, [await jpeg()]);
     const kept = await submitAsync(app, user, [await jpeg()]);
-    for (const id of [old, recent]) {
-      expect(
-        (await app.request(`/v1/identifications/${id}`, { method: "DELETE", headers: user.headers })).status,
-      ).toBe(204);
-    }
-    await app.deps.db.primary
-      .updateTable("identifications")
-      .set({ deleted_at: sql`now() - interval '40 days'` })
-      .where("id", "=", old)
-      .execute();
+    const oldKeys = await objectKeysOf(app, old);
+    // The same upload by another user: the same stored objects, referenced twice.
+    expect(await objectKeysOf(app, sharer)).toEqual(oldKeys);
+    expect(await photoReferenceCount(app.deps.db.primary, oldKeys[0]!)).toBe(2);
+    await remove(user, old);
+    await remove(user, recent);
+    await deletedDaysAgo(old, 40);
 
-    expect(await run("media.purge", { retentionDays: 30 }, "slow")).toMatchObject({
-      purged: expect.any(Number),
-    });
+    expect(await run("media.purge", { retentionDays: 30 }, "slow")).toMatchObject({ photosDeleted: 0 });
+    // The old identification let go of the photo, the other user's still shows it.
+    expect(await photoReferenceCount(app.deps.db.primary, oldKeys[0]!)).toBe(1);
     const files = await filesUnder(dir);
-    expect(files.filter((f) => f.includes(old))).toEqual([]);
-    expect(files.filter((f) => f.includes(recent))).toHaveLength(2);
-    expect(files.filter((f) => f.includes(kept))).toHaveLength(2);
-    const purged = await app.deps.db.primary
+    for (const id of [recent, kept])
+      expect(files).toEqual(expect.arrayContaining(await objectKeysOf(app, id)));
+    expect(files).toEqual(expect.arrayContaining(oldKeys));
+    const released = await app.deps.db.primary
       .selectFrom("media")
       .select("purged_at")
       .where("identification_id", "=", old)
+      .executeTakeFirstOrThrow();
+    expect(released.purged_at).not.toBeNull();
+
+    // Now the other one is deleted and past the retention too: unreferenced, kept for the grace period...
+    await remove(other, sharer);
+    await deletedDaysAgo(sharer, 40);
+    await run("media.purge", { retentionDays: 30 }, "slow");
+    expect(await photoReferenceCount(app.deps.db.primary, oldKeys[0]!)).toBe(0);
+    expect(await photoRow(oldKeys[0]!)).toBeDefined();
+    expect(await filesUnder(dir)).toEqual(expect.arrayContaining(oldKeys));
+
+    // ...and deleted once the grace has passed; the other photos stay.
+    await app.deps.db.primary
+      .updateTable("photos")
+      .set({ updated_at: sql`now() - interval '2 hours'` })
+      .where("storage_key", "=", oldKeys[0]!)
       .execute();
-    expect(purged.every((m) => m.purged_at !== null)).toBe(true);
+    expect(await run("media.purge", { retentionDays: 30 }, "slow")).toMatchObject({
+      photosDeleted: expect.any(Number),
+    });
+    const after = await filesUnder(dir);
+    expect(after.filter((f) => oldKeys.includes(f))).toEqual([]);
+    expect(await photoRow(oldKeys[0]!)).toBeUndefined();
+    for (const id of [recent, kept])
+      expect(after).toEqual(expect.arrayContaining(await objectKeysOf(app, id)));
 
     // Run again: nothing left to do for it.
+    await run("media.purge", { retentionDays: 30 }, "slow");
     const again = await app.deps.db.primary
       .selectFrom("media")
       .select("purged_at")
       .where("identification_id", "=", old)
       .executeTakeFirstOrThrow();
-    await run("media.purge", { retentionDays: 30 }, "slow");
-    const after = await app.deps.db.primary
-      .selectFrom("media")
-      .select("purged_at")
-      .where("identification_id", "=", old)
-      .executeTakeFirstOrThrow();
-    expect(after.purged_at).toEqual(again.purged_at);
+    expect(again.purged_at).toEqual(released.purged_at);
   });
 });
 

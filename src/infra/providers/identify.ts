@@ -4,7 +4,7 @@ import { withSpan } from "../tracing/spans.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
 import type { ProviderName } from "./provider-error.ts";
-import { callProvider, type ProviderGates } from "./provider-gate.ts";
+import { callProvider, type ProviderGate, type ProviderGates } from "./provider-gate.ts";
 import type { ProviderQuota } from "./provider-quota.ts";
 
 export type ProviderStatus = "ok" | "no_match" | "failed" | "skipped" | "circuit_open";
@@ -29,6 +29,12 @@ export type IdentifyInput = {
   latitude?: number;
   longitude?: number;
   includeHealth: boolean;
+  /**
+   * Synchronous requests only: stop waiting for a provider after this many ms and report it as timed out. The
+   * call itself goes on (within its own, longer deadline) and fills the shared cache, so a retry is served
+   * from there; its failure still counts for the breaker. Workers leave this unset.
+   */
+  waitMs?: number;
 };
 
 export type IdentifyOutcome = {
@@ -97,6 +103,12 @@ export function createIdentifier(deps: IdentifyDeps) {
       plan.key,
       plan.ttlSeconds,
       async () => {
+        const openForSeconds = breakerOpenFor(deps.gates[plan.provider]);
+        if (openForSeconds !== undefined) {
+          // Refused at once: no waiting for the providers' copies, no quota spent on a call that is not made.
+          refused = { status: "circuit_open", cached: false, retryAfterSeconds: openForSeconds };
+          return undefined;
+        }
         // Encoding first: an image that does not decode must never cost quota or reach a provider.
         const images = await input.providerImages();
         const quota = await deps.quota.take(plan.budget);
@@ -138,7 +150,21 @@ export function createIdentifier(deps: IdentifyDeps) {
   }
 
   return {
-    async identify(input: IdentifyInput): Promise<IdentifyOutcome> {
+    async identify(given: IdentifyInput): Promise<IdentifyOutcome> {
+      // The wait is for the providers: time spent encoding their copies (our own CPU) does not count against it.
+      let encoding: Promise<number> | undefined;
+      const input: IdentifyInput = {
+        ...given,
+        providerImages: () => {
+          const images = given.providerImages();
+          encoding ??= images.then(
+            () => performance.now(),
+            () => performance.now(),
+          );
+          return images;
+        },
+      };
+      const wait = given.waitMs === undefined ? undefined : { ms: given.waitMs, encoding: () => encoding };
       const { plantId, plantnet } = deps.clients;
       const s = deps.settings;
       const location = { latitude: input.latitude ?? null, longitude: input.longitude ?? null };
@@ -149,56 +175,68 @@ export function createIdentifier(deps: IdentifyDeps) {
       });
 
       const [plantIdAnswer, plantnetAnswer, health] = await Promise.all([
-        run<PlantIdIdentification>(
-          {
-            provider: "plant-id",
-            budget: "plant-id",
-            key: cacheKey({ images: input.imageHashes, ...location, similarImages: true }),
-            timeoutMs: s.plantId.timeoutMs,
-            ttlSeconds: s.plantId.cacheTtlSeconds,
-            call: plantId && ((images, signal) => plantId.identify(plantIdInput(images), signal)),
-          },
-          input,
+        within<PlantIdIdentification>(
+          wait,
+          s.plantId.timeoutMs,
+          run<PlantIdIdentification>(
+            {
+              provider: "plant-id",
+              budget: "plant-id",
+              key: cacheKey({ images: input.imageHashes, ...location, similarImages: true }),
+              timeoutMs: s.plantId.timeoutMs,
+              ttlSeconds: s.plantId.cacheTtlSeconds,
+              call: plantId && ((images, signal) => plantId.identify(plantIdInput(images), signal)),
+            },
+            input,
+          ),
         ),
-        run<PlantNetResult>(
-          {
-            provider: "plantnet",
-            budget: "plantnet",
-            key: cacheKey({
-              images: input.imageHashes,
-              organs: input.organs,
-              project: s.plantnet.project,
-              lang: PLANTNET_LANG,
-              results: PLANTNET_RESULTS,
-            }),
-            timeoutMs: s.plantnet.timeoutMs,
-            ttlSeconds: s.plantnet.cacheTtlSeconds,
-            call:
-              plantnet &&
-              ((images, signal) =>
-                plantnet.identify(
-                  {
-                    images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
-                    lang: PLANTNET_LANG,
-                    nbResults: PLANTNET_RESULTS,
-                  },
-                  signal,
-                )),
-            isNoMatch: (value) => value.status === "no_match",
-          },
-          input,
+        within<PlantNetResult>(
+          wait,
+          s.plantnet.timeoutMs,
+          run<PlantNetResult>(
+            {
+              provider: "plantnet",
+              budget: "plantnet",
+              key: cacheKey({
+                images: input.imageHashes,
+                organs: input.organs,
+                project: s.plantnet.project,
+                lang: PLANTNET_LANG,
+                results: PLANTNET_RESULTS,
+              }),
+              timeoutMs: s.plantnet.timeoutMs,
+              ttlSeconds: s.plantnet.cacheTtlSeconds,
+              call:
+                plantnet &&
+                ((images, signal) =>
+                  plantnet.identify(
+                    {
+                      images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
+                      lang: PLANTNET_LANG,
+                      nbResults: PLANTNET_RESULTS,
+                    },
+                    signal,
+                  )),
+              isNoMatch: (value) => value.status === "no_match",
+            },
+            input,
+          ),
         ),
         input.includeHealth
-          ? run<PlantIdHealth>(
-              {
-                provider: "plant-id-health",
-                budget: "plant-id",
-                key: cacheKey({ images: input.imageHashes, ...location }),
-                timeoutMs: s.plantId.healthTimeoutMs,
-                ttlSeconds: s.plantId.cacheTtlSeconds,
-                call: plantId && ((images, signal) => plantId.assessHealth(plantIdInput(images), signal)),
-              },
-              input,
+          ? within<PlantIdHealth>(
+              wait,
+              s.plantId.healthTimeoutMs,
+              run<PlantIdHealth>(
+                {
+                  provider: "plant-id-health",
+                  budget: "plant-id",
+                  key: cacheKey({ images: input.imageHashes, ...location }),
+                  timeoutMs: s.plantId.healthTimeoutMs,
+                  ttlSeconds: s.plantId.cacheTtlSeconds,
+                  call: plantId && ((images, signal) => plantId.assessHealth(plantIdInput(images), signal)),
+                },
+                input,
+              ),
             )
           : undefined,
       ]);
@@ -208,6 +246,58 @@ export function createIdentifier(deps: IdentifyDeps) {
 }
 
 export type Identifier = ReturnType<typeof createIdentifier>;
+
+/** `encoding`: when the providers' copies were requested, resolves with the moment they were ready. */
+type Wait = { ms: number; encoding: () => Promise<number> | undefined };
+
+/**
+ * The answer if it comes within `wait.ms` (not counting the time the providers' copies took to encode), else
+ * "failed: timeout" at once. The call is not abandoned: it keeps its single-flight lock and its own deadline,
+ * and its answer lands in the cache for the retry that the Retry-After (the time the call may still take)
+ * invites.
+ */
+function within<T>(
+  wait: Wait | undefined,
+  callTimeoutMs: number,
+  answer: Promise<ProviderAnswer<T>>,
+): Promise<ProviderAnswer<T>> {
+  if (wait === undefined || wait.ms >= callTimeoutMs) return answer;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let settled = false;
+  const expired = new Promise<ProviderAnswer<T>>((resolve) => {
+    const expire = () =>
+      resolve({
+        status: "failed",
+        cached: false,
+        reason: "timeout",
+        retryAfterSeconds: Math.max(1, Math.ceil((callTimeoutMs - wait.ms) / 1000)),
+      });
+    const check = () => {
+      const encoding = wait.encoding();
+      if (!encoding) return expire();
+      // The providers get their full wait from the moment they had the images.
+      encoding.then((readyAt) => {
+        const left = readyAt + wait.ms - performance.now();
+        if (settled) return;
+        if (left <= 0) expire();
+        else timer = setTimeout(expire, left);
+      });
+    };
+    timer = setTimeout(check, wait.ms);
+  });
+  answer.catch(() => {});
+  return Promise.race([answer, expired]).finally(() => {
+    settled = true;
+    clearTimeout(timer);
+  });
+}
+
+/** Seconds until an open breaker admits a call (a breaker gate exposes its snapshot), else undefined. */
+function breakerOpenFor(gate: ProviderGate): number | undefined {
+  const snapshot = (gate as Partial<{ snapshot(): { state: string; retryInMs: number } }>).snapshot?.();
+  if (snapshot?.state !== "open" || snapshot.retryInMs <= 0) return undefined;
+  return Math.max(1, Math.ceil(snapshot.retryInMs / 1000));
+}
 
 function isTimeout(error: unknown): boolean {
   const e = error as { kind?: unknown; name?: unknown } | null;

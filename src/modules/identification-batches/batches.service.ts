@@ -2,15 +2,16 @@ import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
 import { enqueue } from "../../infra/queues.ts";
 import { recordAudit } from "../audit/audit.record.ts";
+import { photoGoneAsRetry } from "../identifications/identifications.create.ts";
 import { discardUnqueued } from "../identifications/identifications.discard.ts";
 import { identificationPath } from "../identifications/identifications.dto.ts";
 import {
-  discardPrepared,
   type PreparedIdentification,
   prepareQueuedIdentification,
   type QueueCaller,
 } from "../identifications/identifications.jobs.ts";
 import { readIdentificationUpload } from "../identifications/identifications.upload.ts";
+import { discardWrittenPhotos } from "../photos/index.ts";
 import {
   type BatchItemRow,
   type BatchRow,
@@ -64,6 +65,8 @@ export function createBatchesService(deps: BatchDeps) {
   async function prepareAll(
     upload: Awaited<ReturnType<typeof readIdentificationUpload>>,
   ): Promise<PreparedIdentification[]> {
+    // Stored photos are not referenced until the rows are written: a refusal removes what this request wrote
+    // (best effort; the purge deletes unreferenced photos after their grace period).
     const prepared: PreparedIdentification[] = [];
     try {
       for (let i = 0; i < upload.images.length; i += PREPARE_CONCURRENCY) {
@@ -82,7 +85,10 @@ export function createBatchesService(deps: BatchDeps) {
       }
       return prepared;
     } catch (err) {
-      await discardPrepared(deps, prepared);
+      await discardWrittenPhotos(
+        deps,
+        prepared.flatMap((p) => p.photos),
+      );
       throw err;
     }
   }
@@ -121,8 +127,11 @@ export function createBatchesService(deps: BatchDeps) {
           });
         });
       } catch (err) {
-        await discardPrepared(deps, prepared);
-        throw err;
+        await discardWrittenPhotos(
+          deps,
+          prepared.flatMap((p) => p.photos),
+        );
+        throw photoGoneAsRetry(err);
       }
       await deps.db.markWrite(caller.clientKey);
       try {

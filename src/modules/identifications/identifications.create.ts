@@ -2,14 +2,20 @@ import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
 import {
   encodeForProviders,
-  encodeForStorage,
   ImageRejectedError,
   readImageHeader,
 } from "../../infra/images/image-pipeline.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import {
+  discardWrittenPhotos,
+  findStoredPhoto,
+  PhotoGoneError,
+  type StoredPhoto,
+  storeNewPhoto,
+} from "../photos/index.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
-import { toIdentificationDto } from "./identifications.dto.ts";
+import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
 import { findSpeciesIdsByName, insertIdentification, type NewMedia } from "./identifications.repo.ts";
 import { buildResult, mergedSuggestions } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
@@ -26,17 +32,25 @@ export type CreateContext = {
 /** Thrown inside the transaction when another request stored a response under the same key first. */
 export class IdempotencyKeyTaken extends Error {}
 
-const STORAGE_RETRY_AFTER_SECONDS = "5";
-
 function rejection(err: unknown): unknown {
   if (err instanceof ImageRejectedError) return new ApiError(err.reason, err.message);
-  return err;
+  return photoGoneAsRetry(err);
+}
+
+/** A stored photo swept between storing and referencing it (photos/index.ts): nothing was written, retry. */
+export function photoGoneAsRetry(err: unknown): unknown {
+  if (!(err instanceof PhotoGoneError)) return err;
+  return new ApiError("service_unavailable", "A stored photo changed meanwhile; retry the request.", {
+    headers: { "Retry-After": "1" },
+    cause: err,
+  });
 }
 
 /**
- * Validates and encodes the images, asks the providers (through cache, quota and breaker) while the encoded
- * copies are stored, then writes the rows in one transaction. Any failure removes what was stored; a failure
- * inside the transaction rolls the rows back.
+ * Validates the images, asks the providers (through cache, quota and breaker; waiting at most
+ * IDENTIFY_SYNC_WAIT_MS) while the photos are stored (content-addressed: photos already stored from the same
+ * upload bytes are neither decoded nor written again), then writes the rows, with their photo references, in
+ * one transaction. A failure leaves at most unreferenced photos, which media.purge deletes after their grace.
  */
 export async function createIdentification(
   deps: CreateDeps,
@@ -51,16 +65,8 @@ export async function createIdentification(
   }
 
   const id = Bun.randomUUIDv7();
-  const keys = upload.images.map(() => {
-    const mediaId = Bun.randomUUIDv7();
-    return {
-      mediaId,
-      stored: `identifications/${id}/${mediaId}.jpg`,
-      thumbnail: `identifications/${id}/${mediaId}.thumb.jpg`,
-    };
-  });
-  // The providers' copies come first: on a cache miss the calls start while the stored copies are encoded; on a
-  // hit no provider copy is made at all. Either way an image that does not decode never reaches a provider.
+  // The providers' copies come first: on a cache miss the calls start while new photos are encoded; on a hit no
+  // provider copy is made at all. Either way an image that does not decode never reaches a provider.
   let startStorage = () => {};
   const storageMayStart = new Promise<void>((resolve) => {
     startStorage = resolve;
@@ -77,42 +83,28 @@ export async function createIdentification(
     latitude: upload.latitude,
     longitude: upload.longitude,
     includeHealth: upload.includeHealth,
+    waitMs: deps.config.identifySyncWaitMs,
   });
   outcomePromise.then(startStorage, startStorage);
-  const encoded = storageMayStart.then(() =>
-    Promise.all(upload.images.map((img) => encodeForStorage(img.bytes, limits))),
+  const photoResults = Promise.allSettled(
+    upload.images.map(
+      async (img) =>
+        (await findStoredPhoto(deps, img.sha256)) ??
+        (await storageMayStart.then(() => storeNewPhoto(deps, img))),
+    ),
   );
-
-  const written: string[] = [];
-  const storedPromise = encoded.then(async (list) => {
-    const puts = list.flatMap(
-      (e, i) =>
-        [
-          [keys[i]!.stored, e.stored.bytes],
-          [keys[i]!.thumbnail, e.thumbnail.bytes],
-        ] as const,
-    );
-    const results = await Promise.allSettled(
-      puts.map(([key, bytes]) => {
-        written.push(key);
-        return deps.storage.put(key, bytes, "image/jpeg");
-      }),
-    );
+  const photosPromise = photoResults.then((results) => {
     const failed = results.find((r) => r.status === "rejected");
-    if (failed)
-      throw new ApiError("service_unavailable", "The image store is not available.", {
-        headers: { "Retry-After": STORAGE_RETRY_AFTER_SECONDS },
-        cause: failed.reason,
-      });
-    return list;
+    if (failed) throw failed.reason;
+    return results.map((r) => (r as PromiseFulfilledResult<StoredPhoto>).value);
   });
 
-  const [outcomeResult, storedResult] = await Promise.allSettled([outcomePromise, storedPromise]);
+  const [outcomeResult, photosResult] = await Promise.allSettled([outcomePromise, photosPromise]);
   try {
-    if (storedResult.status === "rejected" && storedResult.reason instanceof ImageRejectedError)
-      throw storedResult.reason;
+    if (photosResult.status === "rejected" && photosResult.reason instanceof ImageRejectedError)
+      throw photosResult.reason;
     if (outcomeResult.status === "rejected") throw outcomeResult.reason;
-    if (storedResult.status === "rejected") throw storedResult.reason;
+    if (photosResult.status === "rejected") throw photosResult.reason;
     const outcome = outcomeResult.value;
     const retryAfter = unavailableRetryAfter(outcome);
     if (retryAfter !== undefined) {
@@ -132,19 +124,19 @@ export async function createIdentification(
       ),
     );
     const result = buildResult(outcome, merged, speciesIds);
-    const media: NewMedia[] = storedResult.value.map((e, position) => ({
-      id: keys[position]!.mediaId,
+    const media: NewMedia[] = photosResult.value.map((p, position) => ({
+      id: Bun.randomUUIDv7(),
       position,
-      storageKey: keys[position]!.stored,
-      thumbnailKey: keys[position]!.thumbnail,
-      byteSize: e.stored.bytes.byteLength,
-      width: e.stored.width,
-      height: e.stored.height,
+      storageKey: p.storageKey,
+      thumbnailKey: p.thumbnailKey,
+      byteSize: p.byteSize,
+      width: p.width,
+      height: p.height,
       sha256: upload.images[position]!.sha256,
     }));
     // Millisecond precision, so the history cursor (an ISO string) compares exactly with the column.
     const createdAt = new Date(deps.clock.now());
-    const dto = toIdentificationDto({ id, createdAt, result }, media, deps.storage);
+    const dto = toIdentificationDto({ id, createdAt, result }, media, mediaUrls(deps));
     await deps.db.primary.transaction().execute(async (trx) => {
       await insertIdentification(
         trx,
@@ -193,20 +185,8 @@ export async function createIdentification(
     });
     return dto;
   } catch (err) {
-    await removeBlobs(deps, written);
+    const written = (await photoResults).map((r) => (r.status === "fulfilled" ? r.value : undefined));
+    await discardWrittenPhotos(deps, written);
     throw rejection(err);
-  }
-}
-
-async function removeBlobs(deps: CreateDeps, keys: string[]): Promise<void> {
-  if (keys.length === 0) return;
-  try {
-    await deps.storage.delete(keys);
-  } catch (err) {
-    // Logged with the keys for an operator; the user's request must still get its real error.
-    deps.logger.error(
-      { err: String(err), keys },
-      "stored images of a failed identification were not removed",
-    );
   }
 }

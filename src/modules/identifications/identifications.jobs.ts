@@ -9,19 +9,19 @@ import type { AppEnv } from "../../http/context.ts";
 import { ApiError } from "../../http/errors.ts";
 import type { Role } from "../../http/scopes.ts";
 import { authOf } from "../../http/security.ts";
-import { encodeForStorage, ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
+import { ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
 import { enqueue } from "../../infra/queues.ts";
-import type { BlobStore } from "../../infra/storage/index.ts";
 import { type AuditActor, auditActor, recordAudit } from "../audit/audit.record.ts";
 import {
   type IdentificationRequest,
   insertQueuedIdentification,
   type QueuedIdentificationRow as QueuedRow,
 } from "../identification-batches/queued-identifications.repo.ts";
+import { discardWrittenPhotos, type PhotoStoreDeps, type StoredPhoto, storePhoto } from "../photos/index.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
-import { IdempotencyKeyTaken } from "./identifications.create.ts";
+import { IdempotencyKeyTaken, photoGoneAsRetry } from "./identifications.create.ts";
 import { discardUnqueued } from "./identifications.discard.ts";
-import { identificationPath, type MediaView } from "./identifications.dto.ts";
+import { identificationPath, type MediaUrls, type MediaView, mediaUrls } from "./identifications.dto.ts";
 import type { MediaRow, NewMedia } from "./identifications.repo.ts";
 import type { Identification } from "./identifications.schemas.ts";
 import type { IdentificationUpload, UploadedImage } from "./identifications.upload.ts";
@@ -73,47 +73,40 @@ export type PreparedIdentification = {
   id: string;
   request: IdentificationRequest;
   media: NewMedia[];
-  keys: string[];
+  /** What storing wrote: a request that fails before its rows are written removes what it wrote itself. */
+  photos: StoredPhoto[];
 };
 
-/** Validates, re-encodes and stores one identification's photos; on any failure nothing stays stored. */
+/**
+ * Validates and stores one identification's photos (content-addressed, photos/index.ts): nothing is referenced
+ * until the rows are inserted, so a failure here or later leaves only unreferenced photos, which media.purge
+ * deletes after the grace period.
+ */
 export async function prepareQueuedIdentification(
-  deps: Pick<Deps, "config" | "storage" | "logger">,
+  deps: PhotoStoreDeps & Pick<Deps, "logger">,
   images: readonly UploadedImage[],
   fields: Omit<IdentificationUpload, "images">,
 ): Promise<PreparedIdentification> {
   const limits = deps.config.uploads;
   const id = Bun.randomUUIDv7();
-  const written: string[] = [];
+  let stored: PromiseSettledResult<StoredPhoto>[] = [];
   try {
     await Promise.all(images.map((img) => readImageHeader(img.bytes, img.format, limits)));
-    const encoded = await Promise.all(images.map((img) => encodeForStorage(img.bytes, limits)));
-    const media = encoded.map((e, position): NewMedia => {
-      const mediaId = Bun.randomUUIDv7();
-      return {
-        id: mediaId,
+    stored = await Promise.allSettled(images.map((img) => storePhoto(deps, img)));
+    const refused = stored.find((r) => r.status === "rejected");
+    if (refused) throw refused.reason;
+    const photos = stored.map((r) => (r as PromiseFulfilledResult<StoredPhoto>).value);
+    const media = photos.map(
+      (p, position): NewMedia => ({
+        id: Bun.randomUUIDv7(),
         position,
-        storageKey: `identifications/${id}/${mediaId}.jpg`,
-        thumbnailKey: `identifications/${id}/${mediaId}.thumb.jpg`,
-        byteSize: e.stored.bytes.byteLength,
-        width: e.stored.width,
-        height: e.stored.height,
+        storageKey: p.storageKey,
+        thumbnailKey: p.thumbnailKey,
+        byteSize: p.byteSize,
+        width: p.width,
+        height: p.height,
         sha256: images[position]!.sha256,
-      };
-    });
-    await Promise.all(
-      media
-        .flatMap(
-          (m, i) =>
-            [
-              [m.storageKey, encoded[i]!.stored.bytes],
-              [m.thumbnailKey, encoded[i]!.thumbnail.bytes],
-            ] as const,
-        )
-        .map(([key, bytes]) => {
-          written.push(key);
-          return deps.storage.put(key, bytes, "image/jpeg");
-        }),
+      }),
     );
     const request = {
       organs: fields.organs,
@@ -121,9 +114,12 @@ export async function prepareQueuedIdentification(
       longitude: fields.longitude ?? null,
       includeHealth: fields.includeHealth,
     };
-    return { id, request, media, keys: written };
+    return { id, request, media, photos };
   } catch (err) {
-    await discardPrepared(deps, [{ keys: written }]);
+    await discardWrittenPhotos(
+      deps,
+      stored.map((r) => (r.status === "fulfilled" ? r.value : undefined)),
+    );
     if (err instanceof ImageRejectedError) throw new ApiError(err.reason, err.message);
     if (err instanceof ApiError) throw err;
     throw new ApiError("service_unavailable", "The image store is not available.", {
@@ -131,20 +127,6 @@ export async function prepareQueuedIdentification(
       cause: err,
     });
   }
-}
-
-export async function discardPrepared(
-  deps: Pick<Deps, "storage" | "logger">,
-  prepared: readonly { keys: string[] }[],
-) {
-  const keys = prepared.flatMap((p) => p.keys);
-  if (keys.length === 0) return;
-  await deps.storage.delete(keys).catch((err: unknown) => {
-    deps.logger.error(
-      { err: String(err), keys },
-      "stored images of a refused identification were not removed",
-    );
-  });
 }
 
 /**
@@ -163,7 +145,7 @@ export async function acceptIdentification(
   const dto = pendingIdentificationDto(
     { id: prepared.id, createdAt, status: "queued", failure: null },
     viewsOf(prepared.media),
-    deps.storage,
+    mediaUrls(deps),
   );
   try {
     await deps.db.primary.transaction().execute(async (trx) => {
@@ -194,8 +176,8 @@ export async function acceptIdentification(
       }
     });
   } catch (err) {
-    await discardPrepared(deps, [prepared]);
-    throw err;
+    await discardWrittenPhotos(deps, prepared.photos);
+    throw photoGoneAsRetry(err);
   }
   await deps.db.markWrite(caller.clientKey);
   try {
@@ -224,6 +206,7 @@ export async function acceptIdentification(
 
 function viewsOf(media: readonly NewMedia[]): MediaView[] {
   return media.map((m) => ({
+    id: m.id,
     position: m.position,
     storageKey: m.storageKey,
     thumbnailKey: m.thumbnailKey,
@@ -241,7 +224,7 @@ export function pendingIdentificationDto(
     failure: { code: string; message: string } | null;
   },
   media: readonly MediaView[],
-  store: BlobStore,
+  urls: MediaUrls,
 ): Identification {
   return {
     id: row.id,
@@ -250,8 +233,7 @@ export function pendingIdentificationDto(
     images: [...media]
       .sort((a, b) => a.position - b.position)
       .map((m) => ({
-        url: store.publicUrl(m.storageKey),
-        thumbnailUrl: store.publicUrl(m.thumbnailKey),
+        ...urls(row.id, m),
         width: m.width,
         height: m.height,
       })),
@@ -269,16 +251,17 @@ export function pendingIdentificationDto(
 }
 
 /** The DTO of a stored row that is not completed (yet). */
-export function pendingDtoOf(row: QueuedRow, media: readonly MediaRow[], store: BlobStore): Identification {
+export function pendingDtoOf(row: QueuedRow, media: readonly MediaRow[], urls: MediaUrls): Identification {
   return pendingIdentificationDto(
     { id: row.id, createdAt: row.created_at, status: row.status as PendingStatus, failure: row.failure },
     media.map((m) => ({
+      id: m.id,
       position: m.position,
       storageKey: m.storage_key,
       thumbnailKey: m.thumbnail_key,
       width: m.width,
       height: m.height,
     })),
-    store,
+    urls,
   );
 }

@@ -1,6 +1,7 @@
 import { type Selectable, sql } from "kysely";
 import type { Db } from "../../db/connect.ts";
 import type { IdentificationsTable, MediaTable } from "../../db/schema.ts";
+import { acquirePhotos } from "../photos/index.ts";
 
 export type IdentificationRow = Selectable<IdentificationsTable>;
 export type MediaRow = Selectable<MediaTable>;
@@ -60,13 +61,20 @@ export async function insertIdentification(db: Db, row: NewIdentification, media
   await insertMedia(db, row.id, media);
 }
 
-/** The stored photos of one identification (always JPEG: uploads are re-encoded before storing). */
+/**
+ * The stored photos of one identification (always JPEG: uploads are re-encoded before storing), each taking a
+ * reference on its content-addressed photo (storePhoto first); call it inside the identification's transaction.
+ */
 export async function insertMedia(
   db: Db,
   identificationId: string,
   media: readonly NewMedia[],
 ): Promise<void> {
   if (media.length === 0) return;
+  await acquirePhotos(
+    db,
+    media.map((m) => m.storageKey),
+  );
   await db
     .insertInto("media")
     .values(
@@ -139,7 +147,7 @@ export async function listMediaOf(db: Db, identificationIds: readonly string[]):
     .execute();
 }
 
-/** Marks the identification and its media deleted; the storage keys of its media, or undefined if none was live. */
+/** Marks the identification and its media deleted; the ids of its media, or undefined if none was live. */
 export async function softDeleteIdentification(
   db: Db,
   userId: string,
@@ -159,20 +167,26 @@ export async function softDeleteIdentification(
     .set({ deleted_at: sql`now()`, updated_at: sql`now()` })
     .where("identification_id", "=", id)
     .where("deleted_at", "is", null)
-    .returning(["storage_key", "thumbnail_key"])
+    .returning("id")
     .execute();
-  return media.flatMap((m) => [m.storage_key, m.thumbnail_key]);
+  return media.map((m) => m.id);
 }
 
-/** True when a live identification's image or thumbnail is stored under `key`. */
-export async function isLiveMediaKey(db: Db, key: string): Promise<boolean> {
+/** The stored object of a live identification's image (or its thumbnail), by identification and media id. */
+export async function findLiveMediaObject(
+  db: Db,
+  identificationId: string,
+  mediaId: string,
+  thumbnail: boolean,
+): Promise<string | undefined> {
   const row = await db
     .selectFrom("media")
     .innerJoin("identifications", "identifications.id", "media.identification_id")
-    .select("media.id")
-    .where((eb) => eb.or([eb("media.storage_key", "=", key), eb("media.thumbnail_key", "=", key)]))
+    .select(["media.storage_key", "media.thumbnail_key"])
+    .where("media.id", "=", mediaId)
+    .where("media.identification_id", "=", identificationId)
     .where("media.deleted_at", "is", null)
     .where("identifications.deleted_at", "is", null)
     .executeTakeFirst();
-  return row !== undefined;
+  return row && (thumbnail ? row.thumbnail_key : row.storage_key);
 }

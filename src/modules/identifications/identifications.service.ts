@@ -5,6 +5,7 @@ import { ApiError } from "../../http/errors.ts";
 import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
 import { pageLinks } from "../species/species.service.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import {
@@ -13,7 +14,7 @@ import {
   createIdentification,
   IdempotencyKeyTaken,
 } from "./identifications.create.ts";
-import { toIdentificationDto } from "./identifications.dto.ts";
+import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
 import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
 import {
@@ -51,19 +52,21 @@ export type Created = { identification: Identification; replayed: boolean };
 export function createIdentificationsService(
   deps: CreateDeps & Pick<Deps, "redis" | "queues" | "metrics" | "breakers" | "providers">,
 ) {
+  const urls = mediaUrls(deps);
   const dto = (row: IdentificationRow, media: MediaRow[]) =>
     row.status !== "completed"
-      ? pendingDtoOf(row, media, deps.storage)
+      ? pendingDtoOf(row, media, urls)
       : toIdentificationDto(
           { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
           media.map((m) => ({
+            id: m.id,
             position: m.position,
             storageKey: m.storage_key,
             thumbnailKey: m.thumbnail_key,
             width: m.width,
             height: m.height,
           })),
-          deps.storage,
+          urls,
         );
 
   async function replay(caller: Caller, key: string, requestHash: string): Promise<Created | undefined> {
@@ -181,31 +184,31 @@ export function createIdentificationsService(
       };
     },
 
-    /** Soft delete: the rows stay (marked), their images stop being served at once. */
+    /**
+     * Soft delete: the rows stay (marked), their images stop being served at once. Through our media route that
+     * is the route's own check, and the photo references are released by the retention purge. Served straight
+     * from a bucket or CDN, the references are released now and the photos nobody else shows are deleted.
+     */
     async remove(caller: Caller, id: string): Promise<void> {
-      const keys = await deps.db.primary.transaction().execute(async (trx) => {
-        const deleted = await softDeleteIdentification(trx, caller.userId, id);
-        if (deleted) {
-          await recordAudit(trx, caller.actor, {
-            action: "identification.delete",
-            entityType: "identification",
-            entityId: id,
-          });
-        }
-        return deleted;
-      });
-      if (!keys) throw new ApiError("not_found", "No identification with this id.");
-      await deps.db.markWrite(caller.clientKey);
-      // Served straight from a bucket or CDN, the objects themselves must go; through our media route, the
-      // route refuses them and they stay until the retention purge.
-      if (deps.config.storage.publicBaseUrl) {
-        await deps.storage.delete(keys).catch((err) => {
-          deps.logger.error(
-            { err: String(err), keys },
-            "images of a deleted identification were not removed",
-          );
+      const direct = Boolean(deps.config.storage.publicBaseUrl);
+      const result = await deps.db.primary.transaction().execute(async (trx) => {
+        const mediaIds = await softDeleteIdentification(trx, caller.userId, id);
+        if (!mediaIds) return undefined;
+        await recordAudit(trx, caller.actor, {
+          action: "identification.delete",
+          entityType: "identification",
+          entityId: id,
         });
-      }
+        return { unreferenced: direct ? await releaseMedia(trx, mediaIds) : [] };
+      });
+      if (!result) throw new ApiError("not_found", "No identification with this id.");
+      await deps.db.markWrite(caller.clientKey);
+      if (result.unreferenced.length === 0) return;
+      const keys = result.unreferenced;
+      await sweepUnreferencedPhotos(deps, { graceSeconds: 0, limit: keys.length, keys }).catch((err) => {
+        // The purge's sweep deletes them after the grace period.
+        deps.logger.error({ err: String(err), keys }, "images of a deleted identification were not removed");
+      });
     },
   };
 }

@@ -3,7 +3,7 @@ import type { Db } from "../../db/connect.ts";
 
 export type PurgeableMedia = { id: string; storageKey: string; thumbnailKey: string };
 
-/** Media of identifications soft-deleted more than `retentionDays` ago whose objects are still stored. */
+/** Media of identifications soft-deleted more than `retentionDays` ago still holding their photo reference. */
 export async function findPurgeableMedia(
   db: Db,
   retentionDays: number,
@@ -24,14 +24,4 @@ export async function findPurgeableMedia(
     .limit(limit)
     .execute();
   return rows.map((r) => ({ id: r.id, storageKey: r.storage_key, thumbnailKey: r.thumbnail_key }));
-}
-
-export async function markMediaPurged(db: Db, ids: readonly string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db
-    .updateTable("media")
-    .set({ purged_at: sql`now()`, updated_at: sql`now()` })
-    .where("id", "in", ids)
-    .where("purged_at", "is", null)
-    .execute();
 }
