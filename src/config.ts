@@ -8,6 +8,7 @@ import {
   identificationConfig,
 } from "./config-identification.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
+import { type ReadsConfig, ReadsEnvShape, readsConfig } from "./config-reads.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -122,6 +123,7 @@ const EnvSchema = z
     ...IdentificationEnvShape,
     ...BreakerEnvShape,
     ...CspEnvShape,
+    ...ReadsEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
@@ -220,7 +222,8 @@ export type Config = Readonly<{
   BackgroundConfig &
   IdentificationConfig &
   BreakerConfig &
-  CspConfig;
+  CspConfig &
+  ReadsConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -319,6 +322,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...identificationConfig(e),
     ...breakerConfig(e),
     ...cspConfig(e),
+    ...readsConfig(e),
   });
 }
 
