@@ -9,7 +9,7 @@ export const ReadsEnvShape = {
   RATE_LIMIT_LOCAL_SHARE: z.coerce.number().min(0).max(0.1).default(0.02),
   // Request log lines are buffered up to this many bytes (flushed at least every LOG_FLUSH_INTERVAL_MS and on
   // exit); error and slow-request lines are written at once. 0 writes every line as it comes.
-  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(1_048_576).default(16_384),
+  LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(16_000).default(8_192),
   LOG_FLUSH_INTERVAL_MS: z.coerce.number().int().min(10).max(10_000).default(250),
 };
 
