@@ -105,7 +105,9 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
       `\npaced p99: cached ${fmt(figures.cachedPacedP99VsHttp, 2)}x the HTTP reference, uncached ${fmt(figures.uncachedPacedP99VsDb, 2)}x the database reference (target <= 1.5x)` +
       `\ncold start to first answered request = ${fmt(figures.coldStartMs, 0)} ms median (target < 200 ms)` +
       `\napi RSS under load  = ${fmt(figures.apiPeakRssMb, 0)} MB peak (target < 150 MB)` +
-      `\nload average ${loadavg().map((l) => l.toFixed(1)).join(" ")} on ${navigator.hardwareConcurrency} cores (other work shares the machine)`,
+      `\nload average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} on ${navigator.hardwareConcurrency} cores (other work shares the machine)`,
   );
   return figures;
 }

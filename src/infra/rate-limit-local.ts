@@ -5,9 +5,9 @@ import type { RateDecision, RateLimiter, RatePolicy } from "./rate-limiter.ts";
  * instance without a Redis round trip, and those admissions are counted in Redis shortly after.
  *
  * Rules (the "bounded overshoot" the README documents):
- * - only after a shared decision that left at least half the limit, within the same window, for at most
- *   `syncMs`; never for fail-closed policies (login) and never when `share × limit` is below one request, so
- *   the small policies (registration, account e-mails, CSP reports) always ask Redis;
+ * - only for the policies the caller marks eligible (the middleware: the default policy, never login,
+ *   e-mails or identifications), after a shared decision that left at least half the limit, within the same
+ *   window, for at most `syncMs`, and never when `share × limit` is below one request;
  * - each instance admits at most `floor(share × limit)` requests per caller between two shared counts, so
  *   the fleet admits at most `instances × share × limit` more than the limit while the counts catch up
  *   (2 % of the limit per instance by default: 12 of 600 a minute);

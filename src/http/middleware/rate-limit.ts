@@ -54,6 +54,15 @@ export function choosePolicy(
   }
 }
 
+/**
+ * Only the default per-endpoint policy (catalogue reads, history, profile) may be pre-checked locally: login
+ * fails closed, and the others guard e-mails, registrations and paid provider calls, where no overshoot is
+ * acceptable.
+ */
+function locallyCheckable(choice: Choice): boolean {
+  return choice.policy.name === "default" && !choice.failClosed;
+}
+
 function endpointOf(c: Context<AppEnv>): string {
   const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
   return route ? `${route.method} ${route.path}` : `${c.req.method} unmatched`;
@@ -90,7 +99,7 @@ export function rateLimit(
     try {
       decision =
         precheck.tryLocal(choice.policy, key) ??
-        (await precheck.hitShared(choice.policy, key, !choice.failClosed));
+        (await precheck.hitShared(choice.policy, key, locallyCheckable(choice)));
     } catch (err) {
       deps.metrics.rateLimitErrors.inc({ policy: choice.policy.name });
       if (deps.clock.now() - lastOutageLog > 10_000) {
