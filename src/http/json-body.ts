@@ -12,10 +12,14 @@ export function keepJsonBody(c: Context<AppEnv>, res: Response, text: string): R
   return res;
 }
 
-/** The JSON text of `c.res`: the kept string when it is still that response's, else read from a clone. */
-export function jsonBodyOf(c: Context<AppEnv>): string | Promise<string> {
+/**
+ * The JSON text of `c.res`: the kept string when it is still that response's, else read from the body (from a
+ * clone unless the caller is about to replace `c.res` anyway: `consume`).
+ */
+export function jsonBodyOf(c: Context<AppEnv>, consume = false): string | Promise<string> {
   const kept = c.var.jsonBody;
-  return kept && kept.res === c.res ? kept.text : c.res.clone().text();
+  if (kept && kept.res === c.res) return kept.text;
+  return (consume ? c.res : c.res.clone()).text();
 }
 
 /** A handler's answer that is already serialised JSON (the species cache's bytes), kept for the middleware. */

@@ -33,7 +33,7 @@ export function absoluteUrls(opts: OriginOptions) {
     const location = c.res.headers.get("location");
     if (location?.startsWith("/")) c.res.headers.set("location", `${origin}${location}`);
     if (c.res.headers.get("content-type")?.split(";")[0] !== "application/json" || !c.res.body) return;
-    const text = await jsonBodyOf(c);
+    const text = await jsonBodyOf(c, true); // c.res is replaced below
     const rewritten = text.replace(RELATIVE_URL_FIELD, (_, field) => `"${field}":"${origin}/`);
     const headers = new Headers(c.res.headers);
     headers.delete("content-length");
