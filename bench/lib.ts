@@ -18,7 +18,7 @@ export function ensureTool(tool: string, debPackage = tool) {
   }
 }
 
-export type Started = { url: string; port: number; stop(): Promise<void> };
+export type Started = { url: string; port: number; pid: number; stop(): Promise<void> };
 
 /** Starts a bun script on one core and waits until `readyPath` answers 200. */
 export async function startPinned(
@@ -48,6 +48,7 @@ export async function startPinned(
   return {
     url,
     port,
+    pid: proc.pid,
     async stop() {
       proc.kill("SIGTERM");
       await Promise.race([proc.exited, Bun.sleep(5_000)]);

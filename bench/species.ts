@@ -3,25 +3,33 @@
  * bytes: a bare Bun.serve (the HTTP ceiling) and Bun.serve + one postgres.js query (the database ceiling).
  * Servers run on core 0, the load generators on core 1.
  */
+import { loadavg } from "node:os";
 import { ensureDatabase } from "../scripts/ensure-database.ts";
+import { coldStarts } from "./cold-start.ts";
 import { ensureTool, fmt, type LoadResult, paced, type Started, startPinned, wrk } from "./lib.ts";
+import { sampleUsage } from "./proc-stats.ts";
 
 const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
 const CONNECTIONS = 64;
 const PACED_RATE = 2_000;
 
+const load = () => loadavg()[0]!.toFixed(1);
+
 async function measure(name: string, server: Started, path: string) {
   const url = `${server.url}${path}`;
   wrk(url, { core: 1, connections: CONNECTIONS, seconds: 2 }); // warm-up: JIT, pools, prepared statements
+  const usage = sampleUsage({ server: server.pid }, 250);
   const closed = wrk(url, { core: 1, connections: CONNECTIONS, seconds: SECONDS });
   const open = paced(url, { core: 1, rate: PACED_RATE, workers: 50, seconds: SECONDS });
+  const { peakRssMb } = usage.stop().server!;
   console.log(
     `${name.padEnd(26)} ${fmt(closed.rps, 0).padStart(8)} req/s  p50 ${fmt(closed.p50Ms, 2)} ms  p99 ${fmt(closed.p99Ms, 2)} ms` +
       `  | paced ${PACED_RATE}/s: ${fmt(open.rps, 0)} req/s p50 ${fmt(open.p50Ms, 2)} ms p99 ${fmt(open.p99Ms, 2)} ms` +
-      (closed.errors + open.errors ? `  errors ${closed.errors + open.errors}` : ""),
+      (closed.errors + open.errors ? `  errors ${closed.errors + open.errors}` : "") +
+      `  | peak RSS ${fmt(peakRssMb, 0)} MB  (load avg ${load()})`,
   );
-  return { closed, open };
+  return { closed, open, peakRssMb };
 }
 
 export async function runSpeciesBench(): Promise<Record<string, number>> {
@@ -50,7 +58,7 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
   console.log(
     `\nGET ${path} (${body.length} bytes), ${CONNECTIONS} connections, ${SECONDS} s per run, 2 cores`,
   );
-  const results: Record<string, { closed: LoadResult; open: LoadResult }> = {};
+  const results: Record<string, { closed: LoadResult; open: LoadResult; peakRssMb: number }> = {};
   const scenarios: [string, string, Record<string, string>][] = [
     ["reference: bare Bun.serve", "bench/reference-http.ts", { BENCH_BODY: body }],
     ["reference: Bun + postgres", "bench/reference-db.ts", { DATABASE_URL: DB_URL, BENCH_SPECIES_ID: id }],
@@ -69,6 +77,16 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
       await server.stop();
     }
   }
+  // Cold start: spawn to the first answered GET of the species (migration check and connections included),
+  // beside a bare Bun.serve spawned the same way, so a loaded machine shows in the reference too.
+  const coldEnv = { ...apiEnv, SEED_ON_START: "false" };
+  const coldRef = await coldStarts("bench/reference-http.ts", { core: 0, env: { BENCH_BODY: body }, path });
+  const coldApi = await coldStarts("src/main.ts", { core: 0, env: coldEnv, path });
+  console.log(
+    `cold start to first answer: api median ${fmt(coldApi.medianMs, 0)} ms (fastest ${fmt(coldApi.minMs, 0)} ms;` +
+      ` target < 200 ms), bare Bun.serve median ${fmt(coldRef.medianMs, 0)} ms  (load avg ${load()})`,
+  );
+
   const http = results["reference: bare Bun.serve"]!;
   const db = results["reference: Bun + postgres"]!;
   const cached = results["api: cached (Redis)"]!;
@@ -78,11 +96,18 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
     uncachedVsDbCeiling: uncached.closed.rps / db.closed.rps,
     cachedPacedP99VsHttp: cached.open.p99Ms / http.open.p99Ms,
     uncachedPacedP99VsDb: uncached.open.p99Ms / db.open.p99Ms,
+    coldStartMs: coldApi.medianMs,
+    apiPeakRssMb: Math.max(cached.peakRssMb, uncached.peakRssMb),
   };
   console.log(
     `\ncached throughput   = ${fmt(figures.cachedVsHttpCeiling * 100)}% of the HTTP ceiling (target >= 35%)` +
       `\nuncached throughput = ${fmt(figures.uncachedVsDbCeiling * 100)}% of the database ceiling (target >= 70%)` +
-      `\npaced p99: cached ${fmt(figures.cachedPacedP99VsHttp, 2)}x the HTTP reference, uncached ${fmt(figures.uncachedPacedP99VsDb, 2)}x the database reference (target <= 1.5x)`,
+      `\npaced p99: cached ${fmt(figures.cachedPacedP99VsHttp, 2)}x the HTTP reference, uncached ${fmt(figures.uncachedPacedP99VsDb, 2)}x the database reference (target <= 1.5x)` +
+      `\ncold start to first answered request = ${fmt(figures.coldStartMs, 0)} ms median (target < 200 ms)` +
+      `\napi RSS under load  = ${fmt(figures.apiPeakRssMb, 0)} MB peak (target < 150 MB)` +
+      `\nload average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ")} on ${navigator.hardwareConcurrency} cores (other work shares the machine)`,
   );
   return figures;
 }

@@ -13,6 +13,7 @@ import {
   observabilityConfig,
 } from "./config-observability.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
+import { type ReadsConfig, ReadsEnvShape, readsConfig } from "./config-reads.ts";
 
 const bool = z
   .enum(["true", "false", "1", "0", "yes", "no"])
@@ -128,6 +129,7 @@ const EnvSchema = z
     ...BreakerEnvShape,
     ...CspEnvShape,
     ...ObservabilityEnvShape,
+    ...ReadsEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
@@ -227,7 +229,8 @@ export type Config = Readonly<{
   IdentificationConfig &
   BreakerConfig &
   CspConfig &
-  ObservabilityConfig;
+  ObservabilityConfig &
+  ReadsConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -327,6 +330,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...breakerConfig(e),
     ...cspConfig(e),
     ...observabilityConfig(e),
+    ...readsConfig(e),
   });
 }
 

@@ -60,7 +60,12 @@ export type DepsOverrides = Partial<Pick<Deps, "logger" | "clock" | "metrics">> 
 
 /** Everything the app and workers need, built once at start-up and passed in, so tests can build their own. */
 export async function buildDeps(config: Config, overrides: DepsOverrides = {}): Promise<Deps> {
-  const logger = overrides.logger ?? createLogger(config.logLevel);
+  const logger =
+    overrides.logger ??
+    createLogger(config.logLevel, undefined, {
+      bufferBytes: config.reads.logBufferBytes,
+      flushIntervalMs: config.reads.logFlushIntervalMs,
+    });
   const metrics = overrides.metrics ?? createMetrics();
   const clock = overrides.clock ?? systemClock;
   const application = overrides.application ?? "plant-community-api";

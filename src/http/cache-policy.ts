@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context.ts";
+import { jsonBodyOf } from "./json-body.ts";
 
 /**
  * HTTP caching declared in the route contract (like `protect()`): the runtime header and the document's
@@ -27,7 +28,7 @@ export function publicRoute(policy: CachePolicy) {
 }
 
 /** A strong validator: the SHA-256 of the exact bytes sent (RFC 9110 §8.8.3). */
-export function strongEtag(bytes: Uint8Array): string {
+export function strongEtag(bytes: Uint8Array | string): string {
   return `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 32)}"`;
 }
 
@@ -60,7 +61,9 @@ export const conditionalGet = createMiddleware<AppEnv>(async (c, next) => {
   if (!policy || status < 200 || status >= 300) return;
   c.res.headers.set("Cache-Control", policy.cacheControl);
   if (!policy.etag || status !== 200 || (c.req.method !== "GET" && c.req.method !== "HEAD")) return;
-  const etag = strongEtag(new Uint8Array(await c.res.clone().arrayBuffer()));
+  // JSON answers: the kept text (its UTF-8 encoding is the bytes sent); anything else: the body's bytes.
+  const json = c.res.headers.get("content-type")?.startsWith("application/json");
+  const etag = strongEtag(json ? await jsonBodyOf(c) : new Uint8Array(await c.res.clone().arrayBuffer()));
   c.res.headers.set("ETag", etag);
   if (noneMatch(c.req.header("if-none-match"), etag)) return;
   const headers = new Headers(c.res.headers);

@@ -22,6 +22,8 @@ export type AppVariables = {
   authError?: ApiError;
   /** The route contract's cache policy (http/cache-policy.ts), applied by the global `conditionalGet`. */
   cachePolicy?: CachePolicy;
+  /** The text of the JSON answer in `c.res`, kept beside it (http/json-body.ts): no reading the body back. */
+  jsonBody?: { res: Response; text: string };
 };
 
 export type AppEnv = { Variables: AppVariables };

@@ -1,4 +1,5 @@
 import type { Redis } from "ioredis";
+import { GENERATION_TTL_SECONDS, INVALIDATE_TAGS, STORE_IF_CURRENT, tagKeys } from "./cache-tags.ts";
 import type { Metrics } from "./metrics.ts";
 import { startChildSpan } from "./tracing/spans.ts";
 
@@ -14,7 +15,17 @@ export type CacheOptions = {
   lockTtlMs?: number;
   /** How long a waiter waits for a live holder before it loads by itself (default: one lease). */
   waitDeadlineMs?: number;
+  /**
+   * Tags of the entry (`species:<id>`, `species-list`): `invalidateTags` drops every entry carrying one, on
+   * every instance, and a fill that raced with the invalidation does not store (src/infra/cache-tags.ts).
+   */
+  tags?: readonly string[];
 };
+
+/** How values are stored: JSON by default; text as it is (already serialised bytes served without a parse). */
+type Codec<T> = { encode(value: T): string; decode(raw: string): T };
+const JSON_CODEC: Codec<unknown> = { encode: (v) => JSON.stringify(v), decode: (raw) => JSON.parse(raw) };
+const TEXT_CODEC: Codec<string | undefined> = { encode: (v) => v as string, decode: (raw) => raw };
 
 export type Cache = ReturnType<typeof createCache>;
 
@@ -38,9 +49,9 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
     }
   }
 
-  async function set(name: string, key: string, value: unknown, ttlSeconds: number) {
+  async function set(name: string, key: string, value: unknown, ttlSeconds: number, encoded = false) {
     try {
-      await redis.set(k(name, key), JSON.stringify(value), "EX", ttlSeconds);
+      await redis.set(k(name, key), encoded ? (value as string) : JSON.stringify(value), "EX", ttlSeconds);
     } catch {
       metrics.cacheErrors.inc({ cache: name });
     }
@@ -54,13 +65,78 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
     }
   }
 
-  async function getOrLoad<T>(
+  /** Drops every entry carrying any of `tags`, fleet-wide; false when Redis could not be reached. */
+  async function invalidateTags(tags: readonly string[]): Promise<boolean> {
+    if (tags.length === 0) return true;
+    const keys = tags.flatMap((tag) => {
+      const t = tagKeys(prefix, tag);
+      return [t.generation, t.members];
+    });
+    try {
+      await redis.eval(INVALIDATE_TAGS, keys.length, ...keys, GENERATION_TTL_SECONDS);
+      return true;
+    } catch {
+      metrics.cacheErrors.inc({ cache: "tags" });
+      return false;
+    }
+  }
+
+  /** The tags' generations now, to be compared when the loaded value is stored. */
+  async function generationsOf(tags: readonly string[]): Promise<string[]> {
+    if (tags.length === 0) return [];
+    const gens = await redis.mget(...tags.map((tag) => tagKeys(prefix, tag).generation));
+    return gens.map((g) => g ?? "0");
+  }
+
+  async function store(
+    name: string,
+    key: string,
+    raw: string,
+    ttlSeconds: number,
+    tags: readonly string[],
+    gens: string[],
+  ) {
+    if (tags.length === 0) return set(name, key, raw, ttlSeconds, true);
+    const keys = [k(name, key), ...tags.map((tag) => tagKeys(prefix, tag).generation)];
+    keys.push(...tags.map((tag) => tagKeys(prefix, tag).members));
+    try {
+      const stored = await redis.eval(STORE_IF_CURRENT, keys.length, ...keys, raw, ttlSeconds, ...gens);
+      if (stored === 0) metrics.cacheStaleFills.inc({ cache: name });
+    } catch {
+      metrics.cacheErrors.inc({ cache: name });
+    }
+  }
+
+  function getOrLoad<T>(
     name: string,
     key: string,
     ttlSeconds: number,
     loader: () => Promise<T>,
     opts: CacheOptions = {},
   ): Promise<T> {
+    return fill(name, key, ttlSeconds, loader, opts, JSON_CODEC as Codec<T>);
+  }
+
+  /** A string entry stored and returned as it is (serialised JSON served as bytes, no parse round). */
+  function getOrLoadText(
+    name: string,
+    key: string,
+    ttlSeconds: number,
+    loader: () => Promise<string | undefined>,
+    opts: CacheOptions = {},
+  ): Promise<string | undefined> {
+    return fill(name, key, ttlSeconds, loader, opts, TEXT_CODEC);
+  }
+
+  async function fill<T>(
+    name: string,
+    key: string,
+    ttlSeconds: number,
+    loader: () => Promise<T>,
+    opts: CacheOptions,
+    codec: Codec<T>,
+  ): Promise<T> {
+    const tags = opts.tags ?? [];
     const lockTtlMs = opts.lockTtlMs ?? 10_000;
     const deadline = Date.now() + (opts.waitDeadlineMs ?? lockTtlMs);
     const valueKey = k(name, key);
@@ -77,12 +153,12 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
     // Tracing on: a span from the first wait on another caller's fill to the end of this call.
     let waitSpan: ReturnType<typeof startChildSpan>;
     try {
-      return await fill();
+      return await fillOnce();
     } finally {
       waitSpan?.end();
     }
 
-    async function fill(): Promise<T> {
+    async function fillOnce(): Promise<T> {
       for (;;) {
         let raw: string | null;
         try {
@@ -95,7 +171,7 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
         }
         if (raw !== null) {
           metrics.cacheHits.inc({ cache: name });
-          return JSON.parse(raw) as T;
+          return codec.decode(raw);
         }
         const token = crypto.randomUUID();
         let locked: string | null;
@@ -119,11 +195,14 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
             const filled = await redis.get(valueKey).catch(() => null);
             if (filled !== null) {
               metrics.cacheHits.inc({ cache: name });
-              return JSON.parse(filled) as T;
+              return codec.decode(filled);
             }
             metrics.cacheMisses.inc({ cache: name });
+            // Read before loading: an invalidation between here and the store makes the store a no-op.
+            const gens = await generationsOf(tags).catch(() => undefined);
             const value = await loader();
-            if (value !== undefined) await set(name, key, value, ttlSeconds);
+            if (value !== undefined && gens)
+              await store(name, key, codec.encode(value), ttlSeconds, tags, gens);
             return value;
           } finally {
             clearInterval(renew);
@@ -146,5 +225,5 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
     }
   }
 
-  return { get, set, del, getOrLoad };
+  return { get, set, del, getOrLoad, getOrLoadText, invalidateTags };
 }

@@ -19,7 +19,34 @@ const REDACT = [
   "*.email",
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+export type LogBuffering = { bufferBytes: number; flushIntervalMs: number };
+
+/**
+ * Lines go to stdout. With `buffering` (the API), lines are gathered up to `bufferBytes` and written together
+ * (issue #17: one write per line measured ~9 % of a cached read under load), flushed at least every
+ * `flushIntervalMs`, at once after any warn/error/fatal line, and synchronously when the process exits (also
+ * after an uncaught error: Bun emits `exit` then). So under load nothing is dropped or sampled; a crash can
+ * lose nothing already logged, only a SIGKILL can lose up to one interval of lines.
+ */
+export function createLogger(
+  level: string,
+  destination?: pino.DestinationStream,
+  buffering?: LogBuffering,
+): Logger {
+  const buffered =
+    !destination && buffering && buffering.bufferBytes > 0
+      ? pino.destination({ dest: 1, sync: false, minLength: buffering.bufferBytes })
+      : undefined;
+  if (buffered && buffering) {
+    setInterval(() => buffered.flush(), buffering.flushIntervalMs).unref();
+    process.on("exit", () => {
+      try {
+        buffered.flushSync();
+      } catch {
+        // stdout closed: nothing left to write to
+      }
+    });
+  }
   return pino(
     {
       level,
@@ -28,7 +55,15 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
       redact: { paths: REDACT, censor: "[redacted]" },
+      ...(buffered && {
+        hooks: {
+          logMethod(args, method, levelValue) {
+            method.apply(this, args);
+            if (levelValue >= 40) buffered.flush(); // warnings and errors are never held back
+          },
+        },
+      }),
     },
-    destination ?? pino.destination({ sync: false }),
+    buffered ?? destination ?? pino.destination({ sync: false }),
   );
 }

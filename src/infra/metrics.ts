@@ -87,6 +87,12 @@ export function createMetrics() {
       labelNames: ["cache"] as const,
       registers: [registry],
     }),
+    cacheStaleFills: new Counter({
+      name: "cache_stale_fills_total",
+      help: "Fills not stored because one of their tags was invalidated while they loaded (issue #19).",
+      labelNames: ["cache"] as const,
+      registers: [registry],
+    }),
     cacheErrors: new Counter({
       name: "cache_errors_total",
       help: "Cache operations that failed (Redis unreachable); the load went ahead uncached.",

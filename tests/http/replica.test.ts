@@ -11,7 +11,13 @@ let pair: PgPairControl;
 let t: TestApp;
 beforeAll(async () => {
   pair = pgPairFromControlFile(testEnv.pgPairControl);
-  t = await createTestApp({ TRUST_PROXY_HEADER: "fly-client-ip", REPLICA_MAX_LAG_MS: "60000" });
+  // Rows are written here behind the API (no cache invalidation): these tests look at where reads go, so the
+  // list cache is off (tests/http/species-cache-tags.test.ts covers it).
+  t = await createTestApp({
+    TRUST_PROXY_HEADER: "fly-client-ip",
+    REPLICA_MAX_LAG_MS: "60000",
+    SPECIES_LIST_CACHE_TTL_SECONDS: "0",
+  });
 });
 afterEach(async () => {
   await pair.resumeReplay();
@@ -97,7 +103,11 @@ describe("reads and the replica", () => {
   }
 
   test("a replica lagging past the bound is skipped until it catches up", async () => {
-    const lagging = await createTestApp({ REPLICA_MAX_LAG_MS: "100", REPLICA_HEALTH_INTERVAL_MS: "50" });
+    const lagging = await createTestApp({
+      REPLICA_MAX_LAG_MS: "100",
+      REPLICA_HEALTH_INTERVAL_MS: "50",
+      SPECIES_LIST_CACHE_TTL_SECONDS: "0",
+    });
     try {
       await pair.pauseReplay();
       const name = await insertOnPrimary();

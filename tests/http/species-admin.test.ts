@@ -89,7 +89,7 @@ describe("PATCH /v1/species/{id}", () => {
     const { species } = await create();
     const first = await t.request(`/v1/species/${species.id}`, { headers: admin.headers });
     expect(first.status).toBe(200);
-    expect(await t.deps.cache.get("species", species.id)).toBeDefined();
+    expect(await t.deps.cache.get("species-json", species.id)).toBeDefined();
 
     const res = await t.request(
       `/v1/species/${species.id}`,

@@ -96,16 +96,18 @@ describe("GET /v1/species/{id}", () => {
 
   test("the second read is answered from the Redis cache", async () => {
     const first = (await page("?q=ficus%20lyrata")).data[0]!;
-    const key = `${t.config.redis.keyPrefix}cache:species:${first.id}`;
+    const key = `${t.config.redis.keyPrefix}cache:species-json:${first.id}`;
     expect(await t.deps.redis.cache.exists(key)).toBe(0);
     await t.request(`/v1/species/${first.id}`);
     expect(await t.deps.redis.cache.ttl(key)).toBeGreaterThan(0);
     const hitsBefore =
-      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species")?.value ?? 0;
+      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species-json")?.value ??
+      0;
     const res = await t.request(`/v1/species/${first.id}`);
     expect(SpeciesSchema.parse(await res.json()).id).toBe(first.id);
     const hitsAfter =
-      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species")?.value ?? 0;
+      (await t.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species-json")?.value ??
+      0;
     expect(hitsAfter).toBe(hitsBefore + 1);
   });
 

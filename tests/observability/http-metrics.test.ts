@@ -110,17 +110,17 @@ describe("HTTP metrics", () => {
 describe("cache metrics", () => {
   test("the first read of a species is a cache miss and the second a cache hit", async () => {
     const id = await someSpeciesId();
-    await t.deps.cache.del("species", id); // an earlier test may have cached it
-    const misses = await metricValue(registry(), "cache_misses_total", { cache: "species" });
-    const hits = await metricValue(registry(), "cache_hits_total", { cache: "species" });
+    await t.deps.cache.del("species-json", id); // an earlier test may have cached it
+    const misses = await metricValue(registry(), "cache_misses_total", { cache: "species-json" });
+    const hits = await metricValue(registry(), "cache_hits_total", { cache: "species-json" });
 
     await getSpecies(id);
-    expect(await metricValue(registry(), "cache_misses_total", { cache: "species" })).toBe(misses + 1);
-    expect(await metricValue(registry(), "cache_hits_total", { cache: "species" })).toBe(hits);
+    expect(await metricValue(registry(), "cache_misses_total", { cache: "species-json" })).toBe(misses + 1);
+    expect(await metricValue(registry(), "cache_hits_total", { cache: "species-json" })).toBe(hits);
 
     await getSpecies(id);
-    expect(await metricValue(registry(), "cache_hits_total", { cache: "species" })).toBe(hits + 1);
-    expect(await metricValue(registry(), "cache_misses_total", { cache: "species" })).toBe(misses + 1);
+    expect(await metricValue(registry(), "cache_hits_total", { cache: "species-json" })).toBe(hits + 1);
+    expect(await metricValue(registry(), "cache_misses_total", { cache: "species-json" })).toBe(misses + 1);
   });
 
   test("a caller waiting for another's fill lock counts a lock wait, and one giving up at its deadline a timeout", async () => {

@@ -10,6 +10,7 @@ import { messageIdFor } from "../../src/infra/mailer.ts";
 import type { JobName, JobPayload, Lane } from "../../src/infra/queues.ts";
 import { parsePayload } from "../../src/infra/queues.ts";
 import { photoReferenceCount } from "../../src/modules/photos/index.ts";
+import { SpeciesPageSchema } from "../../src/modules/species/species.schemas.ts";
 import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";
 import { jobs } from "../../workers/jobs/index.ts";
 import { markOwnersWrite } from "../../workers/owner-write.ts";
@@ -309,7 +310,7 @@ describe("cache.warm", () => {
     await run("identification.run", { identificationId: id, userId: user.user.id }, "default");
     const speciesId = (await identificationRow(app, id)).top_species_id;
     expect(speciesId).not.toBeNull();
-    await app.deps.cache.del("species", speciesId!);
+    await app.deps.cache.del("species-json", speciesId!);
 
     // The popularity query reads the replica: wait until it has replayed the identification.
     await waitFor(
@@ -323,6 +324,21 @@ describe("cache.warm", () => {
     );
     const result = (await run("cache.warm", { topN: 1_000 }, "slow")) as { warmed: number };
     expect(result.warmed).toBeGreaterThan(0);
-    expect(JSON.stringify(await app.deps.cache.get("species", speciesId!))).toContain(speciesId!);
+    expect(JSON.stringify(await app.deps.cache.get("species-json", speciesId!))).toContain(speciesId!);
+  });
+
+  test("warms the first page of the species list: the next unfiltered list request is a cache hit", async () => {
+    // Another test's species write may have dropped the lists: start from none.
+    await app.deps.cache.invalidateTags(["species-list"]);
+    const listHits = async () =>
+      (await app.deps.metrics.cacheHits.get()).values.find((v) => v.labels.cache === "species-list")?.value ??
+      0;
+    const result = (await run("cache.warm", { topN: 1 }, "slow")) as { warmedLists: number };
+    expect(result.warmedLists).toBeGreaterThan(1); // the unfiltered page and at least one family's
+    const before = await listHits();
+    const res = await app.request("/v1/species");
+    expect(res.status).toBe(200);
+    expect(SpeciesPageSchema.parse(await res.json()).data.length).toBeGreaterThan(0);
+    expect(await listHits()).toBe(before + 1);
   });
 });

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context.ts";
+import { jsonBodyOf, keepJsonBody } from "../json-body.ts";
 
 /** Behind a proxy we trust (TRUST_PROXY_HEADER or TRUST_PROXY_COUNT), it tells us the origin the client used. */
 export type OriginOptions = { publicBaseUrl: string | undefined; trustProxy: boolean };
@@ -32,12 +33,12 @@ export function absoluteUrls(opts: OriginOptions) {
     const location = c.res.headers.get("location");
     if (location?.startsWith("/")) c.res.headers.set("location", `${origin}${location}`);
     if (c.res.headers.get("content-type")?.split(";")[0] !== "application/json" || !c.res.body) return;
-    const text = await c.res.text();
+    const text = await jsonBodyOf(c, true); // c.res is replaced below
     const rewritten = text.replace(RELATIVE_URL_FIELD, (_, field) => `"${field}":"${origin}/`);
     const headers = new Headers(c.res.headers);
     headers.delete("content-length");
     const { status } = c.res;
     c.res = undefined;
-    c.res = new Response(rewritten, { status, headers });
+    c.res = keepJsonBody(c, new Response(rewritten, { status, headers }), rewritten);
   });
 }

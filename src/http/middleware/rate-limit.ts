@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import type { Config } from "../../config.ts";
 import type { Deps } from "../../deps.ts";
+import { createLocalPrecheck } from "../../infra/rate-limit-local.ts";
 import {
   createRateLimiter,
   type RateDecision,
@@ -53,6 +54,15 @@ export function choosePolicy(
   }
 }
 
+/**
+ * Only the default per-endpoint policy (catalogue reads, history, profile) may be pre-checked locally: login
+ * fails closed, and the others guard e-mails, registrations and paid provider calls, where no overshoot is
+ * acceptable.
+ */
+function locallyCheckable(choice: Choice): boolean {
+  return choice.policy.name === "default" && !choice.failClosed;
+}
+
 function endpointOf(c: Context<AppEnv>): string {
   const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
   return route ? `${route.method} ${route.path}` : `${c.req.method} unmatched`;
@@ -69,6 +79,11 @@ export function rateLimit(
   alias: (endpoint: string) => string = (endpoint) => endpoint,
 ) {
   const limiter = createRateLimiter(deps.redis.cache, deps.config.redis.keyPrefix, () => deps.clock.now());
+  // Callers far below their limit are admitted without a Redis round trip (bounded overshoot: rate-limit-local.ts).
+  const precheck = createLocalPrecheck(limiter, {
+    share: deps.config.reads.rateLimitLocalShare,
+    now: () => deps.clock.now(),
+  });
   let lastOutageLog = 0;
 
   return createMiddleware<AppEnv>(async (c, next) => {
@@ -79,9 +94,12 @@ export function rateLimit(
       name: "account-mail",
       ...deps.config.accountSecurity.accountMail,
     });
+    const key = `${endpoint}|${choice.identity}`;
     let decision: RateDecision;
     try {
-      decision = await limiter.hit(choice.policy, `${endpoint}|${choice.identity}`);
+      decision =
+        precheck.tryLocal(choice.policy, key) ??
+        (await precheck.hitShared(choice.policy, key, locallyCheckable(choice)));
     } catch (err) {
       deps.metrics.rateLimitErrors.inc({ policy: choice.policy.name });
       if (deps.clock.now() - lastOutageLog > 10_000) {

@@ -1,7 +1,12 @@
-import sharp, { type Metadata, type Sharp } from "sharp";
+import type { Metadata, Sharp, SharpOptions } from "sharp";
+import { lazyModule } from "../lazy-module.ts";
 import { withSpan } from "../tracing/spans.ts";
 import { withImageSlot } from "./image-slots.ts";
 import type { ImageFormat } from "./magic-bytes.ts";
+
+// Loaded on the first image handled: the API starts without libvips (src/infra/lazy-module.ts).
+const loadSharp = lazyModule(() => require("sharp") as typeof import("sharp").default);
+const sharp = (bytes: Uint8Array, options: SharpOptions): Sharp => loadSharp()(bytes, options);
 
 export type ImageLimits = { minDimensionPx: number; maxPixels: number };
 

@@ -1,11 +1,5 @@
-import {
-  DeleteObjectCommand,
-  GetObjectCommand,
-  NoSuchKey,
-  PutObjectCommand,
-  S3Client,
-  S3ServiceException,
-} from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { lazyModule } from "../lazy-module.ts";
 import { assertSafeKey, type BlobStore, contentTypeOf, IMMUTABLE_CACHE_CONTROL } from "./blob-store.ts";
 
 export type S3BlobStoreOptions = {
@@ -20,21 +14,12 @@ export type S3BlobStoreOptions = {
   mediaBaseUrl: string;
 };
 
-/** Any S3-compatible store. Every request carries a deadline. */
+// The SDK loads on the first storage call, not at start: ~1 s of module load the first request does not need.
+const sdk = lazyModule(() => require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"));
+
+/** Any S3-compatible store. Every request carries a deadline. The client is made on first use. */
 export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
-  const client = new S3Client({
-    endpoint: opts.endpoint,
-    region: opts.region,
-    forcePathStyle: opts.forcePathStyle,
-    credentials:
-      opts.accessKeyId && opts.secretAccessKey
-        ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey }
-        : undefined,
-    // Without these, S3-compatible servers that do not know the newer checksums store streamed uploads corrupted.
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-    maxAttempts: 2,
-  });
+  const lazyClient = lazyModule(() => makeClient(opts));
   const deadline = () => ({ abortSignal: AbortSignal.timeout(opts.timeoutMs) });
 
   return {
@@ -42,7 +27,8 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
 
     async put(key, bytes, contentType) {
       assertSafeKey(key);
-      await client.send(
+      const { PutObjectCommand } = sdk();
+      await lazyClient().send(
         new PutObjectCommand({
           Bucket: opts.bucket,
           Key: key,
@@ -57,8 +43,12 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
 
     async get(key) {
       assertSafeKey(key);
+      const { GetObjectCommand, NoSuchKey, S3ServiceException } = sdk();
       try {
-        const res = await client.send(new GetObjectCommand({ Bucket: opts.bucket, Key: key }), deadline());
+        const res = await lazyClient().send(
+          new GetObjectCommand({ Bucket: opts.bucket, Key: key }),
+          deadline(),
+        );
         if (!res.Body) return undefined;
         const bytes = await res.Body.transformToByteArray();
         return { body: bytes, contentType: res.ContentType ?? contentTypeOf(key), size: bytes.byteLength };
@@ -75,10 +65,11 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
 
     async delete(keys) {
       // One request per key: DeleteObjects needs Content-MD5, which not every S3-compatible server accepts.
+      const { DeleteObjectCommand } = sdk();
       await Promise.all(
         keys.map((key) => {
           assertSafeKey(key);
-          return client.send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: key }), deadline());
+          return lazyClient().send(new DeleteObjectCommand({ Bucket: opts.bucket, Key: key }), deadline());
         }),
       );
     },
@@ -88,4 +79,20 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
       return `${opts.mediaBaseUrl}/${key}`;
     },
   };
+}
+
+function makeClient(opts: S3BlobStoreOptions): S3Client {
+  return new (sdk().S3Client)({
+    endpoint: opts.endpoint,
+    region: opts.region,
+    forcePathStyle: opts.forcePathStyle,
+    credentials:
+      opts.accessKeyId && opts.secretAccessKey
+        ? { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey }
+        : undefined,
+    // Without these, S3-compatible servers that do not know the newer checksums store streamed uploads corrupted.
+    requestChecksumCalculation: "WHEN_REQUIRED",
+    responseChecksumValidation: "WHEN_REQUIRED",
+    maxAttempts: 2,
+  });
 }

@@ -1,14 +1,17 @@
-import { ZxcvbnFactory } from "@zxcvbn-ts/core";
-import * as common from "@zxcvbn-ts/language-common";
-import * as en from "@zxcvbn-ts/language-en";
+import type { ZxcvbnFactory } from "@zxcvbn-ts/core";
 
 /** zxcvbn's scale: 3 = "safely unguessable: moderate protection from offline slow-hash scenario" (>= 10^8 guesses). */
 export const MIN_PASSWORD_SCORE = 3;
 
 let estimator: ZxcvbnFactory | undefined;
 function zxcvbn(): ZxcvbnFactory {
-  // Built on first use (the dictionaries take ~0.5 s to rank), then shared.
-  estimator ??= new ZxcvbnFactory({
+  // Loaded and built on the first password checked (the dictionaries take ~0.5-1.6 s to load and rank), then
+  // shared: the API starts without them (issue #11).
+  if (estimator) return estimator;
+  const { ZxcvbnFactory } = require("@zxcvbn-ts/core") as typeof import("@zxcvbn-ts/core");
+  const common = require("@zxcvbn-ts/language-common") as typeof import("@zxcvbn-ts/language-common");
+  const en = require("@zxcvbn-ts/language-en") as typeof import("@zxcvbn-ts/language-en");
+  estimator = new ZxcvbnFactory({
     dictionary: { ...common.dictionary, ...en.dictionary },
     graphs: common.adjacencyGraphs,
     translations: en.translations,

@@ -9,7 +9,7 @@ import {
   type SpeciesRow,
 } from "./species.repo.ts";
 import type { CreateSpecies, Species, UpdateSpecies } from "./species.schemas.ts";
-import { type SpeciesService, toSpeciesDto } from "./species.service.ts";
+import { CATALOGUE_WRITER, type SpeciesService, toSpeciesDto } from "./species.service.ts";
 
 const capitalised = (v: string) => v.charAt(0).toUpperCase() + v.slice(1).toLowerCase();
 
@@ -35,7 +35,10 @@ function fromRow(row: SpeciesRow): CreateSpecies {
   };
 }
 
-/** Catalogue edits by admins: on the primary, audited in the same transaction, then the cache entry dropped. */
+/**
+ * Catalogue edits by admins: on the primary, audited in the same transaction; then the catalogue's write marker
+ * (cache fills read past it) and the cache tags of the species and of every list page are dropped fleet-wide.
+ */
 export function createSpeciesAdminService(deps: Pick<Deps, "db">, species: SpeciesService) {
   return {
     async createSpecies(input: CreateSpecies, actor: AuditActor, clientKey: string): Promise<Species> {
@@ -50,7 +53,7 @@ export function createSpeciesAdminService(deps: Pick<Deps, "db">, species: Speci
         });
         return created;
       });
-      await deps.db.markWrite(clientKey);
+      await Promise.all([deps.db.markWrite(clientKey), deps.db.markWrite(CATALOGUE_WRITER)]);
       await species.invalidate(row.id);
       return toSpeciesDto(row);
     },
@@ -84,7 +87,7 @@ export function createSpeciesAdminService(deps: Pick<Deps, "db">, species: Speci
         });
         return updated;
       });
-      await deps.db.markWrite(clientKey);
+      await Promise.all([deps.db.markWrite(clientKey), deps.db.markWrite(CATALOGUE_WRITER)]);
       await species.invalidate(id);
       return toSpeciesDto(row);
     },

@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
+import { jsonText } from "../../http/json-body.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import type { SpeciesAdminService } from "./species.admin.service.ts";
 import type {
@@ -19,7 +20,7 @@ export function speciesHandlers(service: SpeciesService, admin: SpeciesAdminServ
   const get: RouteHandler<typeof getSpeciesRoute, AppEnv> = async (c) => {
     const json = await service.getSpeciesJson(c.req.valid("param").id, c.var.clientKey);
     // Already the serialised Species: answer with the bytes as they came from the cache.
-    return c.body(json, 200, { "content-type": "application/json" }) as never;
+    return jsonText(c, json) as never;
   };
 
   const create: RouteHandler<typeof createSpeciesRoute, AppEnv> = async (c) => {

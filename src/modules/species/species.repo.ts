@@ -145,3 +145,16 @@ export async function replaceSpecies(db: Db, id: string, s: NewSpecies): Promise
     .returning(COLUMNS)
     .executeTakeFirstOrThrow() as Promise<SpeciesRow>;
 }
+
+/** The catalogue's families, most species first: the family filters worth warming. */
+export async function listFamilies(db: Db, max: number): Promise<string[]> {
+  const rows = await db
+    .selectFrom("species")
+    .select("family")
+    .groupBy("family")
+    .orderBy(sql`count(*)`, "desc")
+    .orderBy("family")
+    .limit(max)
+    .execute();
+  return rows.map((r) => r.family);
+}
