@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./config-breakers.ts";
 import { type CspConfig, CspEnvShape, cspConfig } from "./config-csp.ts";
+import { checkMediaOpsEnv, type MediaOpsConfig, MediaOpsEnvShape, mediaOpsConfig } from "./config-media-ops.ts";
 import {
   checkIdentificationEnv,
   type IdentificationConfig,
@@ -122,9 +123,11 @@ const EnvSchema = z
     ...IdentificationEnvShape,
     ...BreakerEnvShape,
     ...CspEnvShape,
+    ...MediaOpsEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
+    checkMediaOpsEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required in production" });
     }
@@ -220,7 +223,8 @@ export type Config = Readonly<{
   BackgroundConfig &
   IdentificationConfig &
   BreakerConfig &
-  CspConfig;
+  CspConfig &
+  MediaOpsConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -319,6 +323,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...identificationConfig(e),
     ...breakerConfig(e),
     ...cspConfig(e),
+    ...mediaOpsConfig(e),
   });
 }
 
