@@ -18,6 +18,7 @@ import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
 import { closeRedis, createRedis } from "./infra/redis.ts";
 import { guardRedis, type RedisGuard } from "./infra/redis-guard.ts";
 import { type BlobStore, createBlobStore } from "./infra/storage/index.ts";
+import { instrumentedBlobStore } from "./infra/storage/instrumented.ts";
 
 export type Deps = {
   config: Config;
@@ -150,7 +151,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     redisGuard,
     cache,
     queues,
-    storage: overrides.storage ?? createBlobStore(config, logger),
+    // Objects and bytes written/deleted per prefix, whichever store (tests may pass their own).
+    storage: instrumentedBlobStore(overrides.storage ?? createBlobStore(config, logger), metrics.registry),
     breakers,
     providers: createProviders({
       config,

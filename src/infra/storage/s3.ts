@@ -1,6 +1,7 @@
 import {
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   NoSuchKey,
   PutObjectCommand,
   S3Client,
@@ -69,6 +70,17 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
         ) {
           return undefined;
         }
+        throw err;
+      }
+    },
+
+    async size(key) {
+      assertSafeKey(key);
+      try {
+        const head = await client.send(new HeadObjectCommand({ Bucket: opts.bucket, Key: key }), deadline());
+        return head.ContentLength;
+      } catch (err) {
+        if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404) return undefined;
         throw err;
       }
     },
