@@ -23,8 +23,8 @@ export const MediaOpsEnvShape = {
   MEDIA_ORIGINALS_COLD_STORAGE_CLASS: z.enum(COLD_STORAGE_CLASSES).default("STANDARD_IA"),
   MEDIA_ORIGINALS_EXPIRE_DAYS: days.default(365),
   // Provider calls (any provider) one user may cause per UTC day, by role; 0 = no per-user budget.
-  PROVIDER_BUDGET_USER_DAILY: calls.default(60),
-  PROVIDER_BUDGET_PREMIUM_DAILY: calls.default(600),
+  PROVIDER_BUDGET_USER_DAILY: calls.default(150),
+  PROVIDER_BUDGET_PREMIUM_DAILY: calls.default(1500),
   PROVIDER_BUDGET_ADMIN_DAILY: calls.default(0),
 };
 

@@ -1,13 +1,18 @@
 import { z } from "zod";
 import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./config-breakers.ts";
 import { type CspConfig, CspEnvShape, cspConfig } from "./config-csp.ts";
-import { checkMediaOpsEnv, type MediaOpsConfig, MediaOpsEnvShape, mediaOpsConfig } from "./config-media-ops.ts";
 import {
   checkIdentificationEnv,
   type IdentificationConfig,
   IdentificationEnvShape,
   identificationConfig,
 } from "./config-identification.ts";
+import {
+  checkMediaOpsEnv,
+  type MediaOpsConfig,
+  MediaOpsEnvShape,
+  mediaOpsConfig,
+} from "./config-media-ops.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
 
 const bool = z

@@ -14,6 +14,7 @@ import { breakerGates, createProviderBreakers, type ProviderBreakers } from "./i
 import type { ProviderGates } from "./infra/providers/provider-gate.ts";
 import { meteredGates } from "./infra/providers/provider-metrics.ts";
 import { createProviders, type Providers } from "./infra/providers/providers.ts";
+import { createUserProviderBudget, userBudgetGates } from "./infra/providers/user-budget.ts";
 import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
 import { closeRedis, createRedis } from "./infra/redis.ts";
 import { guardRedis, type RedisGuard } from "./infra/redis-guard.ts";
@@ -158,7 +159,16 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       config,
       cache,
       redis: cacheRedis,
-      gates: meteredGates(metrics, providerGates),
+      // Each admitted call also counts against the user it is made for (per-user daily budget).
+      gates: userBudgetGates(
+        meteredGates(metrics, providerGates),
+        createUserProviderBudget({
+          redis: cacheRedis,
+          keyPrefix: config.redis.keyPrefix,
+          now: () => clock.now(),
+          logger,
+        }),
+      ),
       clock,
       logger,
     }),
