@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { readJournal } from "../../scripts/media/migrate-journal.ts";
+import { progressReporter } from "../../scripts/media/migrate-progress.ts";
 import { waitFor } from "../helpers/app.ts";
 import { testEnv } from "../helpers/env.ts";
 import { type CountingS3Proxy, startCountingS3Proxy } from "../helpers/servers/counting-s3-proxy.ts";
@@ -239,4 +240,29 @@ describe("bun run media migrate --from local --to s3", () => {
     client.destroy();
     expect(await readFile(media.journal, "utf8")).toContain(`"key":"${key}"`);
   }, 240_000);
+});
+
+describe("migration progress on a terminal", () => {
+  test("the bar shows objects, bytes, rate and ETA, redrawn in place", () => {
+    const written: string[] = [];
+    const reporter = progressReporter({ isTTY: true, write: (s: string) => written.push(s) });
+    const p = {
+      objects: 250,
+      totalObjects: 1000,
+      bytes: 2 * 1024 * 1024,
+      totalBytes: 8 * 1024 * 1024,
+      copied: 250,
+      skipped: 0,
+      failed: 0,
+      elapsedMs: 4000,
+    };
+    reporter.update(p, true);
+    reporter.finish({ ...p, objects: 1000, bytes: p.totalBytes, copied: 1000, elapsedMs: 16_000 });
+    expect(written[0]).toBe(
+      "\r\x1b[2K[########----------------------] 25% 250/1000 objects 2.0 MB/8.0 MB 512.0 KB/s ETA 00:12",
+    );
+    expect(written[1]).toContain("100% 1000/1000 objects 8.0 MB/8.0 MB");
+    expect(written[1]).toContain("ETA 00:00");
+    expect(written.at(-1)).toBe("\n");
+  });
 });
