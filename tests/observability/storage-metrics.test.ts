@@ -21,10 +21,10 @@ describe("storage metrics", () => {
   test("an identification's original and thumbnail count as written, and as deleted with their bytes", async () => {
     const user = await registerUser(fx.app);
     const before = {
-      objects: await value("plant_storage_objects_written_total", "identifications"),
-      bytes: await value("plant_storage_bytes_written_total", "identifications"),
-      deleted: await value("plant_storage_objects_deleted_total", "identifications"),
-      freed: await value("plant_storage_bytes_deleted_total", "identifications"),
+      objects: await value("storage_objects_written_total", "identifications"),
+      bytes: await value("storage_bytes_written_total", "identifications"),
+      deleted: await value("storage_objects_deleted_total", "identifications"),
+      freed: await value("storage_bytes_deleted_total", "identifications"),
     };
     const res = await postIdentification(fx.app, user.headers, uploadForm([await jpeg()]));
     expect(res.status).toBe(201);
@@ -34,8 +34,8 @@ describe("storage metrics", () => {
     const sizes = await Promise.all(files.map(async (f) => (await stat(join(fx.dir, f))).size));
     const total = sizes.reduce((a, b) => a + b, 0);
 
-    expect(await value("plant_storage_objects_written_total", "identifications")).toBe(before.objects + 2);
-    expect(await value("plant_storage_bytes_written_total", "identifications")).toBe(before.bytes + total);
+    expect(await value("storage_objects_written_total", "identifications")).toBe(before.objects + 2);
+    expect(await value("storage_bytes_written_total", "identifications")).toBe(before.bytes + total);
 
     const del = await fx.app.request(`/v1/identifications/${id}`, {
       method: "DELETE",
@@ -43,8 +43,8 @@ describe("storage metrics", () => {
     });
     expect(del.status).toBe(204);
     expect((await filesUnder(fx.dir)).filter((f) => f.includes(id))).toEqual([]);
-    expect(await value("plant_storage_objects_deleted_total", "identifications")).toBe(before.deleted + 2);
-    expect(await value("plant_storage_bytes_deleted_total", "identifications")).toBe(before.freed + total);
+    expect(await value("storage_objects_deleted_total", "identifications")).toBe(before.deleted + 2);
+    expect(await value("storage_bytes_deleted_total", "identifications")).toBe(before.freed + total);
   });
 
   test("on S3, a delete counts the bytes the bucket held and skips keys that were not there", async () => {
@@ -58,10 +58,10 @@ describe("storage metrics", () => {
     await store.put(key, new Uint8Array(1234), "image/webp");
     await store.delete([key, `species/${crypto.randomUUID()}.webp`]);
     const read = (name: string) => metricValue(registry, name, { prefix: "species" });
-    expect(await read("plant_storage_objects_written_total")).toBe(1);
-    expect(await read("plant_storage_bytes_written_total")).toBe(1234);
-    expect(await read("plant_storage_objects_deleted_total")).toBe(1);
-    expect(await read("plant_storage_bytes_deleted_total")).toBe(1234);
+    expect(await read("storage_objects_written_total")).toBe(1);
+    expect(await read("storage_bytes_written_total")).toBe(1234);
+    expect(await read("storage_objects_deleted_total")).toBe(1);
+    expect(await read("storage_bytes_deleted_total")).toBe(1234);
     expect(await store.get(key)).toBeUndefined();
   });
 

@@ -19,18 +19,20 @@ export type StorageMetrics = ReturnType<typeof createStorageMetrics>;
 function createStorageMetrics(registry: Registry) {
   const counter = (name: string, help: string) =>
     new Counter({ name, help, labelNames: ["prefix"] as const, registers: [registry] });
-  return {
-    objectsWritten: counter(
-      "plant_storage_objects_written_total",
-      "Objects written to storage, by key prefix.",
-    ),
-    bytesWritten: counter("plant_storage_bytes_written_total", "Bytes written to storage, by key prefix."),
+  const metrics = {
+    objectsWritten: counter("storage_objects_written_total", "Objects written to storage, by key prefix."),
+    bytesWritten: counter("storage_bytes_written_total", "Bytes written to storage, by key prefix."),
     objectsDeleted: counter(
-      "plant_storage_objects_deleted_total",
+      "storage_objects_deleted_total",
       "Objects deleted from storage (that existed), by key prefix.",
     ),
-    bytesDeleted: counter("plant_storage_bytes_deleted_total", "Bytes deleted from storage, by key prefix."),
+    bytesDeleted: counter("storage_bytes_deleted_total", "Bytes deleted from storage, by key prefix."),
   };
+  // Present at 0 from the start, so rate() sees every series.
+  for (const prefix of [...STORAGE_PREFIXES, "other"]) {
+    for (const c of Object.values(metrics)) c.labels(prefix).inc(0);
+  }
+  return metrics;
 }
 
 const byRegistry = new WeakMap<Registry, StorageMetrics>();
