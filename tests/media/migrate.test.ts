@@ -142,10 +142,10 @@ describe("bun run media migrate --from local --to s3", () => {
   });
 
   test("killed with SIGKILL midway, a rerun finishes: every checksum equal, no object uploaded twice", async () => {
-    // Freeze the first run after 300 uploads with 4 more in flight, then kill it: those 4 reach the bucket
+    // Freeze the first run after 100 uploads with 4 more in flight, then kill it: those 4 reach the bucket
     // only after the process is gone, so the journal never learns that they were stored.
     const { dir, journal, local } = await makeMediaDir(FILES);
-    proxy.parkPutsAfter(totalPuts() + 300);
+    proxy.parkPutsAfter(totalPuts() + 100);
     const first = runMedia(dir, [
       "migrate",
       "--from",
@@ -156,13 +156,20 @@ describe("bun run media migrate --from local --to s3", () => {
       String(CONCURRENCY),
     ]);
     const firstOut = new Response(first.stdout).text();
-    await waitFor(() => proxy.parked === CONCURRENCY, { timeoutMs: 60_000, what: "the first run to stall" });
-    first.kill("SIGKILL");
+    try {
+      // A progress condition, not a time guess: on a loaded machine 100 uploads can take a minute.
+      await waitFor(() => proxy.parked === CONCURRENCY, {
+        timeoutMs: 240_000,
+        what: "the first run to stall",
+      });
+    } finally {
+      first.kill("SIGKILL");
+    }
     expect(await first.exited).not.toBe(0);
     await proxy.forwardParked();
 
     const afterKill = readJournal(journal);
-    expect(afterKill.done.size).toBeGreaterThanOrEqual(300 - CONCURRENCY);
+    expect(afterKill.done.size).toBeGreaterThanOrEqual(100 - CONCURRENCY);
     expect(afterKill.done.size).toBeLessThan(FILES);
     const inFlight = [...afterKill.started].filter((k) => !afterKill.done.has(k));
     expect(inFlight.length).toBe(CONCURRENCY);
@@ -219,13 +226,16 @@ describe("bun run media migrate --from local --to s3", () => {
     const finalJournal = readJournal(journal);
     expect(finalJournal.done.size).toBe(FILES);
     expect([...finalJournal.done].every(([key, entry]) => entry.sha256 === local.get(key))).toBe(true);
-  }, 240_000);
+  }, 600_000);
 
   test("--verify re-reads every object against its local checksum and copies a damaged one again", async () => {
     const media = await makeMediaDir(30);
     const args = ["migrate", "--from", "local", "--to", "s3"];
     expect((await runToEnd(media.dir, args)).code).toBe(0);
-    const putsBefore = totalPuts();
+    // This test's own objects only: other runs may share the proxy.
+    const putsOfMedia = () =>
+      [...media.local.keys()].reduce((n, k) => n + (proxy.completedPuts.get(k) ?? 0), 0);
+    const putsBefore = putsOfMedia();
     const key = [...media.local.keys()][0] as string;
     const client = directClient();
     await client.send(
@@ -235,11 +245,11 @@ describe("bun run media migrate --from local --to s3", () => {
     expect(code).toBe(0);
     expect(reportOf(lines)).toMatchObject({ objects: 30, copied: 1, skipped: 29, verified: 30, failed: [] });
     // The one damaged object was sent again, nothing else.
-    expect(totalPuts()).toBe(putsBefore + 1);
+    expect(putsOfMedia()).toBe(putsBefore + 1);
     expect(await bucketSha256(client, key)).toBe(media.local.get(key) as string);
     client.destroy();
     expect(await readFile(media.journal, "utf8")).toContain(`"key":"${key}"`);
-  }, 240_000);
+  }, 600_000);
 });
 
 describe("migration progress on a terminal", () => {
