@@ -128,6 +128,9 @@ export async function runFleetBench(): Promise<void> {
       RATE_LIMIT_REGISTER: "10000/1h",
       // Bench users do not confirm their address (the verification flow has its own tests).
       UNVERIFIED_IDENTIFICATION_ALLOWANCE: "10000000",
+      // Load users identify far more than a person would: no per-user provider budget here.
+      PROVIDER_BUDGET_USER_DAILY: "0",
+      PROVIDER_BUDGET_PREMIUM_DAILY: "0",
     },
     log: (l) => console.log(`[fleet] ${l}`),
   });

@@ -56,6 +56,9 @@ export async function startIdentifyStack(apiEnv: Record<string, string> = {}): P
         IDENTIFY_SYNC_WAIT_MS: "6000",
         // Bench users do not confirm their address (measured by the verification tests, not here).
         UNVERIFIED_IDENTIFICATION_ALLOWANCE: "1000000",
+        // Load users identify far more than a person would: no per-user provider budget here.
+        PROVIDER_BUDGET_USER_DAILY: "0",
+        PROVIDER_BUDGET_PREMIUM_DAILY: "0",
         ...apiEnv,
       },
     });

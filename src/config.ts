@@ -12,6 +12,11 @@ import {
   ObservabilityEnvShape,
   observabilityConfig,
 } from "./config-observability.ts";
+  checkMediaOpsEnv,
+  type MediaOpsConfig,
+  MediaOpsEnvShape,
+  mediaOpsConfig,
+} from "./config-media-ops.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
 import { type ReadsConfig, ReadsEnvShape, readsConfig } from "./config-reads.ts";
 
@@ -130,9 +135,11 @@ const EnvSchema = z
     ...CspEnvShape,
     ...ObservabilityEnvShape,
     ...ReadsEnvShape,
+    ...MediaOpsEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
+    checkMediaOpsEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required in production" });
     }
@@ -230,7 +237,8 @@ export type Config = Readonly<{
   BreakerConfig &
   CspConfig &
   ObservabilityConfig &
-  ReadsConfig;
+  ReadsConfig &
+  MediaOpsConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -331,6 +339,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...cspConfig(e),
     ...observabilityConfig(e),
     ...readsConfig(e),
+    ...mediaOpsConfig(e),
   });
 }
 

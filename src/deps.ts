@@ -17,12 +17,14 @@ import { breakerGates, createProviderBreakers, type ProviderBreakers } from "./i
 import type { ProviderGates } from "./infra/providers/provider-gate.ts";
 import { meteredGates } from "./infra/providers/provider-metrics.ts";
 import { createProviders, type Providers } from "./infra/providers/providers.ts";
+import { createUserProviderBudget, userBudgetGates } from "./infra/providers/user-budget.ts";
 import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
 import { closeRedis, createRedis } from "./infra/redis.ts";
 import { guardRedis, type RedisGuard } from "./infra/redis-guard.ts";
 import { type BlobStore, createBlobStore } from "./infra/storage/index.ts";
 import { traceRedis } from "./infra/tracing/traced-redis.ts";
 import { createTracing, type Tracing } from "./infra/tracing/tracing.ts";
+import { instrumentedBlobStore } from "./infra/storage/instrumented.ts";
 
 export type Deps = {
   config: Config;
@@ -177,13 +179,23 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     redisGuard,
     cache,
     queues,
-    storage: overrides.storage ?? createBlobStore(config, logger),
+    // Objects and bytes written/deleted per prefix, whichever store (tests may pass their own).
+    storage: instrumentedBlobStore(overrides.storage ?? createBlobStore(config, logger), metrics.registry),
     breakers,
     providers: createProviders({
       config,
       cache,
       redis: cacheRedis,
-      gates: meteredGates(metrics, providerGates),
+      // Each admitted call also counts against the user it is made for (per-user daily budget).
+      gates: userBudgetGates(
+        meteredGates(metrics, providerGates),
+        createUserProviderBudget({
+          redis: cacheRedis,
+          keyPrefix: config.redis.keyPrefix,
+          now: () => clock.now(),
+          logger,
+        }),
+      ),
       clock,
       logger,
     }),

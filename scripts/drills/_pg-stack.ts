@@ -138,6 +138,9 @@ export async function startDrillStack(
       RATE_LIMIT_LOGIN_IP: "100000/1m",
       // Drill users do not confirm their address (the verification flow has its own tests).
       UNVERIFIED_IDENTIFICATION_ALLOWANCE: "100000000",
+      // Load users identify far more than a person would: no per-user provider budget here.
+      PROVIDER_BUDGET_USER_DAILY: "0",
+      PROVIDER_BUDGET_PREMIUM_DAILY: "0",
       ...opts.env,
     };
     spawn("api", [process.execPath, "src/main.ts"], {

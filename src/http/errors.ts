@@ -33,6 +33,8 @@ export const ERROR_CODES = {
   invalid_email_token: { status: 400, title: "The link is not valid or has expired" },
   email_unverified: { status: 403, title: "The e-mail address is not verified yet" },
   login_throttled: { status: 429, title: "Sign-ins to this account are slowed down" },
+  // Per-user daily provider budget (issue #13): Retry-After points at the next UTC day.
+  provider_budget_exhausted: { status: 429, title: "Your daily identification budget is spent" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -28,6 +28,7 @@ beforeAll(async () => {
     ...identifyEnv(sim, dir),
     REDIS_URL: redis.url,
     RATE_LIMIT_IDENTIFY: "1000/1h",
+    PROVIDER_BUDGET_USER_DAILY: "0",
   });
   worker = await startWorkerProcess(
     workerEnv(app, ["default", "fast"], { ...identifyEnv(sim, dir), REDIS_URL: redis.url }),

@@ -38,7 +38,12 @@ beforeAll(async () => {
   });
   sim = startSimulator();
   dir = await mediaDir();
-  app = await createTestApp({ ...identifyEnv(sim, dir), ...sentinelEnv(), RATE_LIMIT_IDENTIFY: "10000/1h" });
+  app = await createTestApp({
+    ...identifyEnv(sim, dir),
+    ...sentinelEnv(),
+    RATE_LIMIT_IDENTIFY: "10000/1h",
+    PROVIDER_BUDGET_USER_DAILY: "0",
+  });
   worker = await startWorkerProcess(
     workerEnv(app, ["default", "fast", "slow"], {
       ...identifyEnv(sim, dir),

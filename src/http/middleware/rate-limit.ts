@@ -13,10 +13,31 @@ import {
 import type { AppEnv } from "../context.ts";
 import { ApiError } from "../errors.ts";
 import { rateLimitHeaders } from "../rate-limit-headers.ts";
+import type { Role } from "../scopes.ts";
 import { resolveAuth } from "../security.ts";
 import { groupIp } from "./client-identity.ts";
 
 type Choice = { policy: RatePolicy; identity: string; failClosed: boolean };
+
+const IDENTIFY_ENDPOINT = "POST /v1/identifications";
+
+function identifyPolicy(limits: Config["rateLimits"], role: Role | undefined): RatePolicy {
+  return role === "premium" || role === "admin"
+    ? { name: "identify-premium", ...limits.identifyPremium }
+    : { name: "identify", ...limits.identify };
+}
+
+/**
+ * The identification limit as this middleware keys it, for work that must charge it by hand: a batch counts
+ * each of its photos (batches.fair-use.ts).
+ */
+export function identifyRateLimit(
+  limits: Config["rateLimits"],
+  role: Role,
+  clientKey: string,
+): { policy: RatePolicy; key: string } {
+  return { policy: identifyPolicy(limits, role), key: `${IDENTIFY_ENDPOINT}|${clientKey}` };
+}
 
 /** Endpoints with their own policy; everything else gets `default` per endpoint and identity. */
 export function choosePolicy(
@@ -42,13 +63,12 @@ export function choosePolicy(
     case "POST /v1/auth/login-code":
     case "POST /v1/auth/verify-email/resend":
       return { policy: accountMail, identity: ip, failClosed: false };
-    case "POST /v1/identifications": {
-      const premium = c.var.auth?.role === "premium" || c.var.auth?.role === "admin";
-      const policy = premium
-        ? { name: "identify-premium", ...limits.identifyPremium }
-        : { name: "identify", ...limits.identify };
-      return { policy, identity: c.var.clientKey, failClosed: false };
-    }
+    case IDENTIFY_ENDPOINT:
+      return {
+        policy: identifyPolicy(limits, c.var.auth?.role),
+        identity: c.var.clientKey,
+        failClosed: false,
+      };
     default:
       return { policy: { name: "default", ...limits.default }, identity: c.var.clientKey, failClosed: false };
   }

@@ -6,6 +6,8 @@ export interface BlobStore {
   get(key: string): Promise<StoredBlob | undefined>;
   /** Removes the objects; keys that do not exist are fine. */
   delete(keys: readonly string[]): Promise<void>;
+  /** The object's size in bytes, undefined when there is none (storage metrics count bytes deleted with it). */
+  size?(key: string): Promise<number | undefined>;
   /** The URL clients fetch the object from. */
   publicUrl(key: string): string;
 }

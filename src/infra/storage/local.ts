@@ -34,6 +34,11 @@ export function createLocalBlobStore(opts: { rootDir: string; mediaBaseUrl: stri
       return { body: Bun.file(path).stream(), contentType: contentTypeOf(key), size: info.size };
     },
 
+    async size(key) {
+      const info = await stat(pathOf(key)).catch(() => undefined);
+      return info?.isFile() ? info.size : undefined;
+    },
+
     async delete(keys) {
       await Promise.all(keys.map((key) => rm(pathOf(key), { force: true })));
     },

@@ -63,6 +63,21 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
       }
     },
 
+    async size(key) {
+      assertSafeKey(key);
+      const { HeadObjectCommand, S3ServiceException } = sdk();
+      try {
+        const head = await lazyClient().send(
+          new HeadObjectCommand({ Bucket: opts.bucket, Key: key }),
+          deadline(),
+        );
+        return head.ContentLength;
+      } catch (err) {
+        if (err instanceof S3ServiceException && err.$metadata.httpStatusCode === 404) return undefined;
+        throw err;
+      }
+    },
+
     async delete(keys) {
       // One request per key: DeleteObjects needs Content-MD5, which not every S3-compatible server accepts.
       const { DeleteObjectCommand } = sdk();

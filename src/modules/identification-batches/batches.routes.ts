@@ -2,6 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
 import { verifiedEmail } from "../auth/verified-email.ts";
+import { providerBudget } from "../identifications/provider-budget.ts";
 import { BatchSchema, BatchUploadDoc } from "./batches.schemas.ts";
 
 const tags = ["Identifications"];
@@ -17,9 +18,14 @@ export const createBatchRoute = createRoute({
     "Every photo becomes its own identification. The photos are validated and stored at once (the same checks " +
     "as `POST /v1/identifications`, the whole batch is refused if one fails them); the providers are asked in " +
     "the background. Poll the batch (`Location`) for progress; a notification says when it is done. Needs a " +
-    "confirmed e-mail address (403 `email_unverified`).",
+    "confirmed e-mail address (403 `email_unverified`). Every photo counts against the identification rate " +
+    "limit (429 `rate_limited`) and needs room in the daily provider budget (429 `provider_budget_exhausted`).",
   ...writer,
-  middleware: [...writer.middleware, verifiedEmail({ perRequest: Number.POSITIVE_INFINITY })] as const,
+  middleware: [
+    ...writer.middleware,
+    verifiedEmail({ perRequest: Number.POSITIVE_INFINITY }),
+    providerBudget(),
+  ] as const,
   request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
   responses: {
     202: {

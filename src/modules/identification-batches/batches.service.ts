@@ -12,6 +12,7 @@ import {
 } from "../identifications/identifications.jobs.ts";
 import { readIdentificationUpload } from "../identifications/identifications.upload.ts";
 import { discardWrittenPhotos } from "../photos/index.ts";
+import { batchFairUse } from "./batches.fair-use.ts";
 import {
   type BatchItemRow,
   type BatchRow,
@@ -59,9 +60,13 @@ export function toBatchDto(
   };
 }
 
-type BatchDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock">;
+type BatchDeps = Pick<
+  Deps,
+  "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock" | "redis"
+>;
 
 export function createBatchesService(deps: BatchDeps) {
+  const chargePhotos = batchFairUse(deps);
   async function prepareAll(
     upload: Awaited<ReturnType<typeof readIdentificationUpload>>,
   ): Promise<PreparedIdentification[]> {
@@ -101,6 +106,7 @@ export function createBatchesService(deps: BatchDeps) {
         maxImages: deps.config.batches.maxImages,
         maxRequestBytes: deps.config.batches.maxRequestBytes,
       });
+      await chargePhotos(caller, upload.images.length);
       const prepared = await prepareAll(upload);
       const batchId = Bun.randomUUIDv7();
       const createdAt = new Date(deps.clock.now());

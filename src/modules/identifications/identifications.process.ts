@@ -3,6 +3,7 @@ import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { encodeForProviders } from "../../infra/images/image-pipeline.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
+import { spendingFor } from "../../infra/providers/user-budget.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
 import {
   completeIdentification,
@@ -48,17 +49,20 @@ export async function processQueuedIdentification(
   const request = row.request as IdentificationRequest;
   const limits = deps.config.uploads;
   let providerImages: Promise<Uint8Array[]> | undefined;
-  const outcome = await deps.providers.identifier.identify({
-    imageHashes: media.map((m) => m.sha256),
-    providerImages: () =>
-      (providerImages ??= Promise.all(
-        media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)),
-      )),
-    organs: request.organs,
-    latitude: request.latitude ?? undefined,
-    longitude: request.longitude ?? undefined,
-    includeHealth: request.includeHealth,
-  });
+  // Provider calls count against the owner's daily budget, as they do for a request (provider-budget.ts).
+  const outcome = await spendingFor(row.user_id, () =>
+    deps.providers.identifier.identify({
+      imageHashes: media.map((m) => m.sha256),
+      providerImages: () =>
+        (providerImages ??= Promise.all(
+          media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)),
+        )),
+      organs: request.organs,
+      latitude: request.latitude ?? undefined,
+      longitude: request.longitude ?? undefined,
+      includeHealth: request.includeHealth,
+    }),
+  );
   signal.throwIfAborted();
   const retryAfter = unavailableRetryAfter(outcome);
   if (retryAfter !== undefined) {

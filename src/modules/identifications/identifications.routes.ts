@@ -10,6 +10,7 @@ import {
   IdentificationSchema,
   IdentificationUploadDoc,
 } from "./identifications.schemas.ts";
+import { providerBudget } from "./provider-budget.ts";
 
 const tags = ["Identifications"];
 const writer = protect("identifications:write");
@@ -25,9 +26,10 @@ export const createIdentificationRoute = createRoute({
     "suggestions are merged and ranked. The photos are validated before anything is stored or any provider is " +
     "called: at most 5 files, 10 MB each, 30 MB per request (413), JPEG/PNG/WebP by content (415), decodable " +
     "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS). An account " +
-    "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`).",
+    "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`). Each " +
+    "user has a daily budget of provider calls by role (429 `provider_budget_exhausted` until midnight UTC).",
   ...writer,
-  middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 })] as const,
+  middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 }), providerBudget()] as const,
   request: {
     headers: IdempotencyHeaderSchema,
     // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body.

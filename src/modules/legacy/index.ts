@@ -5,6 +5,7 @@ import { requestOrigin } from "../../http/middleware/absolute-urls.ts";
 import { requireScopes } from "../../http/security.ts";
 import { createAuthService } from "../auth/auth.service.ts";
 import { createIdentificationsService } from "../identifications/identifications.service.ts";
+import { providerBudget } from "../identifications/provider-budget.ts";
 import { createSpeciesService } from "../species/species.service.ts";
 import { createUsersService } from "../users/users.service.ts";
 import { type LegacyRoute, legacyChain, withTrailingSlash } from "./legacy.http.ts";
@@ -44,6 +45,8 @@ export function legacyRouter(deps: Deps) {
         limitAs: "POST /v1/identifications",
         body: "multipart",
       },
+      // Same per-user provider budget as POST /v1/identifications.
+      providerBudget() as Handler,
       identify as Handler,
     );
   }
