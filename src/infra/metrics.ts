@@ -174,7 +174,7 @@ export function createMetrics() {
     }),
     breakerCalls: new Counter({
       name: "circuit_breaker_calls_total",
-      help: "Calls through a circuit breaker by result: success, failure, rejected (breaker open or probes busy).",
+      help: "Calls through a circuit breaker other than a provider's (e.g. redis) by result: success, failure, rejected (breaker open or probes busy). Provider calls are counted once, in provider_calls_total.",
       labelNames: ["breaker", "result"] as const,
       registers: [registry],
     }),
