@@ -1,6 +1,7 @@
 import type { ColumnType, Generated } from "kysely";
 import type { BackgroundTables } from "./schema-background.ts";
 import type { CspTables } from "./schema-csp.ts";
+import type { ModelTables } from "./schema-models.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -74,6 +75,9 @@ export interface IdentificationsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Date | null;
+  /** The experiment and variant the owner was assigned to (models module), null outside experiments. */
+  experiment_id: ColumnType<string | null, string | null | undefined, string | null>;
+  variant: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MediaTable {
@@ -146,7 +150,7 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
-export interface Database extends BackgroundTables, CspTables {
+export interface Database extends BackgroundTables, CspTables, ModelTables {
   email_tokens: EmailTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   refresh_tokens: RefreshTokensTable;

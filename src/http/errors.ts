@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   invalid_email_token: { status: 400, title: "The link is not valid or has expired" },
   email_unverified: { status: 403, title: "The e-mail address is not verified yet" },
   login_throttled: { status: 429, title: "Sign-ins to this account are slowed down" },
+  // Models and experiments (issue 15).
+  experiment_running: { status: 409, title: "Another experiment is running" },
+  experiment_stopped: { status: 409, title: "The experiment is stopped" },
+  invalid_experiment: { status: 422, title: "The experiment's variants are not valid" },
+  unknown_species: { status: 422, title: "The species is not in the catalogue" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

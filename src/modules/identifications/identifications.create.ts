@@ -8,6 +8,9 @@ import {
 } from "../../infra/images/image-pipeline.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import { observeIdentification } from "../models/experiment-observe.ts";
+import { assignIdentification } from "../models/experiment-plan.ts";
+import { recordModelCalls, recordShadowsLater } from "../models/model-calls.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { toIdentificationDto } from "./identifications.dto.ts";
 import { findSpeciesIdsByName, insertIdentification, type NewMedia } from "./identifications.repo.ts";
@@ -15,7 +18,10 @@ import { buildResult, mergedSuggestions } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
 import type { IdentificationUpload } from "./identifications.upload.ts";
 
-export type CreateDeps = Pick<Deps, "config" | "db" | "storage" | "providers" | "logger" | "clock">;
+export type CreateDeps = Pick<
+  Deps,
+  "config" | "db" | "storage" | "providers" | "logger" | "clock" | "metrics"
+>;
 export type CreateContext = {
   userId: string;
   actor: AuditActor;
@@ -51,6 +57,8 @@ export async function createIdentification(
   }
 
   const id = Bun.randomUUIDv7();
+  // The owner's experiment variant decides which models answer (models module); none: the default providers.
+  const assignment = await assignIdentification(deps.db.primary, ctx.userId);
   const keys = upload.images.map(() => {
     const mediaId = Bun.randomUUIDv7();
     return {
@@ -66,18 +74,21 @@ export async function createIdentification(
     startStorage = resolve;
   });
   let providerImages: Promise<Uint8Array[]> | undefined;
-  const outcomePromise = deps.providers.identifier.identify({
-    imageHashes: upload.images.map((img) => img.sha256),
-    providerImages: () => {
-      providerImages ??= Promise.all(upload.images.map((img) => encodeForProviders(img.bytes, limits)));
-      providerImages.then(startStorage, () => {});
-      return providerImages;
+  const outcomePromise = deps.providers.identifier.identify(
+    {
+      imageHashes: upload.images.map((img) => img.sha256),
+      providerImages: () => {
+        providerImages ??= Promise.all(upload.images.map((img) => encodeForProviders(img.bytes, limits)));
+        providerImages.then(startStorage, () => {});
+        return providerImages;
+      },
+      organs: upload.organs,
+      latitude: upload.latitude,
+      longitude: upload.longitude,
+      includeHealth: upload.includeHealth,
     },
-    organs: upload.organs,
-    latitude: upload.latitude,
-    longitude: upload.longitude,
-    includeHealth: upload.includeHealth,
-  });
+    assignment.plan,
+  );
   outcomePromise.then(startStorage, startStorage);
   const encoded = storageMayStart.then(() =>
     Promise.all(upload.images.map((img) => encodeForStorage(img.bytes, limits))),
@@ -124,7 +135,7 @@ export async function createIdentification(
         },
       );
     }
-    const merged = mergedSuggestions(outcome);
+    const merged = mergedSuggestions(outcome, assignment.merge);
     const speciesIds = await deps.db.read(ctx.clientKey, (db) =>
       findSpeciesIdsByName(
         db,
@@ -163,9 +174,12 @@ export async function createIdentification(
             includeHealth: upload.includeHealth,
           },
           result,
+          experimentId: assignment.experimentId,
+          variant: assignment.variant,
         },
         media,
       );
+      await recordModelCalls(trx, id, outcome.calls);
       await recordAudit(trx, ctx.actor, {
         action: "identification.create",
         entityType: "identification",
@@ -191,6 +205,13 @@ export async function createIdentification(
         if (!saved) throw new IdempotencyKeyTaken();
       }
     });
+    observeIdentification(deps.metrics, assignment, outcome.calls, result.confidence);
+    void recordShadowsLater(
+      { db: deps.db.primary, logger: deps.logger, metrics: deps.metrics },
+      id,
+      outcome.shadows,
+      assignment.variant,
+    );
     return dto;
   } catch (err) {
     await removeBlobs(deps, written);
