@@ -92,7 +92,7 @@ describe("experiment assignment", () => {
     const now = assign(after);
     const moved = now.map((v, i) => [was[i], v] as const).filter(([w, v]) => w !== v);
     expect(moved.every(([w, v]) => w === "control" && v === "b")).toBe(true);
-    expect(now.filter((v, i) => was[i] === "a").every((v) => v === "a")).toBe(true);
+    expect(now.filter((_v, i) => was[i] === "a").every((v) => v === "a")).toBe(true);
     // Exactly the 2,000 given-up buckets changed hands.
     const changed = Array.from({ length: BUCKETS }, (_, b) => b).filter(
       (b) => variantOfBucket(before, b)!.key !== variantOfBucket(after, b)!.key,
