@@ -50,7 +50,7 @@ export async function ensureModel(
     .select("id")
     .where("provider", "=", m.provider)
     .where("version", "=", m.version)
-    .where("settings", "=", sql<ModelSettingsJson>`${JSON.stringify(settings)}::jsonb`)
+    .where("settings", "=", sql<ModelSettingsJson>`${JSON.stringify(settings)}::text::jsonb`)
     .executeTakeFirstOrThrow();
   return found.id;
 }
@@ -87,6 +87,9 @@ export async function setModelStatus(db: Db, id: string, status: ModelStatus): P
     .executeTakeFirstOrThrow();
 }
 
+/** postgres.js would send a JS array as a PostgreSQL array: JSON text cast to jsonb instead. */
+const jsonb = (value: BucketRange[]) => sql<BucketRange[]>`${JSON.stringify(value)}::text::jsonb`;
+
 export type NewVariant = Omit<VariantRow, "experiment_id">;
 
 /** Undefined when another experiment is running (the one-running unique index). */
@@ -104,7 +107,7 @@ export async function insertExperiment(
   if (!row) return undefined;
   const inserted = await db
     .insertInto("experiment_variants")
-    .values(variants.map((v) => ({ ...v, experiment_id: e.id, buckets: JSON.stringify(v.buckets) as never })))
+    .values(variants.map((v) => ({ ...v, experiment_id: e.id, buckets: jsonb(v.buckets) })))
     .returningAll()
     .execute();
   return { ...row, variants: inserted.sort((a, b) => a.position - b.position) };
@@ -163,7 +166,7 @@ export async function updateVariantLayout(
 ): Promise<void> {
   await db
     .updateTable("experiment_variants")
-    .set({ weight: layout.weight, buckets: JSON.stringify(layout.buckets) as never })
+    .set({ weight: layout.weight, buckets: jsonb(layout.buckets) })
     .where("experiment_id", "=", experimentId)
     .where("key", "=", key)
     .execute();
