@@ -73,6 +73,7 @@ export const listExperimentsRoute = createRoute({
   operationId: "listExperiments",
   tags: ["Admin"],
   summary: "Model experiments, newest first (admin)",
+  description: "Running and stopped experiments with their variants, weights and bucket ranges.",
   ...admin,
   responses: {
     200: { description: "Every experiment.", content: json(ExperimentListSchema) },
@@ -86,6 +87,7 @@ export const getExperimentRoute = createRoute({
   operationId: "getExperiment",
   tags: ["Admin"],
   summary: "One experiment with its variants (admin)",
+  description: "Its variants with their models, shadow models, merge mode, weight and bucket ranges.",
   ...admin,
   request: { params: UuidParamSchema },
   responses: {

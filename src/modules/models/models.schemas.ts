@@ -73,7 +73,7 @@ export const VariantSchema = z
     control: z.boolean(),
     weight: Weight,
     buckets: z
-      .array(z.tuple([z.number().int(), z.number().int()]))
+      .array(z.array(z.number().int()).length(2))
       .openapi({ description: "The bucket ranges [start, end) out of 10,000 this variant owns." }),
     models: z.array(Uuid).openapi({ description: "The models that answer, in order." }),
     shadowModels: z
