@@ -159,6 +159,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       gates: meteredGates(metrics, providerGates),
       clock,
       logger,
+      // Shadow calls (experiments) never probe a provider that is not healthy.
+      shadowAllowed: (provider) => breakers[provider].snapshot().state === "closed",
     }),
     lifecycle: { draining: false },
     async close() {
