@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { processQueuedIdentification } from "../../src/modules/identifications/identifications.process.ts";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { ExperimentSchema, FeedbackSchema, ModelSchema } from "../../src/modules/models/models.schemas.ts";
 import { waitFor } from "../helpers/app.ts";
 import { jsonRequest, registerUser, type TestUser } from "../helpers/auth.ts";
+import { submitAsync } from "../helpers/background.ts";
 import { postIdentification, uploadForm, useIdentifyApp } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
@@ -189,6 +191,31 @@ describe("experiments", () => {
       "experiment.create",
       "experiment.change",
       "experiment.stop",
+    ]);
+  });
+
+  test("a queued identification is answered by its owner's variant when the worker runs it", async () => {
+    const admin = await registerUser(fx.app, { role: "admin" });
+    const m = await defaultModels(admin);
+    const user = await registerUser(fx.app);
+    const experiment = await startExperiment(fx.app, admin, [
+      { key: "control", control: true, weight: 0, models: [m.plantId, m.plantnet] },
+      { key: "b", weight: 10_000, models: [m.plantIdAll], shadowModels: [m.weeds] },
+    ]);
+    running.push({ admin, id: experiment.id });
+    const id = await submitAsync(fx.app, user, [await jpeg()]);
+    const outcome = await processQueuedIdentification(fx.app.deps, id, new AbortController().signal);
+    expect(outcome.status).toBe("completed");
+    expect(await rowOf(id)).toEqual({
+      experiment_id: experiment.id,
+      variant: "b",
+      model_version: "plant_id:3.7.0",
+    });
+    // The worker waits for its shadow calls (nobody waits on it), so every record is there when it returns.
+    expect((await callsOf(id)).map((c) => [c.provider, c.role, c.model_id])).toEqual([
+      ["plant-id", "answer", m.plantIdAll],
+      ["plant-id-health", "health", null],
+      ["plantnet", "shadow", m.weeds],
     ]);
   });
 
