@@ -35,6 +35,7 @@ import { batchBodyPolicy, identificationBatchesRouter } from "./modules/identifi
 import { identificationBodyPolicy, identificationsRouter } from "./modules/identifications/index.ts";
 import { jobsRouter } from "./modules/jobs/index.ts";
 import { legacyRouter } from "./modules/legacy/index.ts";
+import { modelsRouter } from "./modules/models/index.ts";
 import { notificationsRouter } from "./modules/notifications/index.ts";
 import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
@@ -98,6 +99,7 @@ export function createApp(deps: Deps) {
   app.route("/v1", auditRouter(deps));
   app.route("/v1", identificationsRouter(deps));
   app.route("/v1", providersRouter(deps));
+  app.route("/v1", modelsRouter(deps));
   app.route("/v1", identificationBatchesRouter(deps));
   app.route("/v1", notificationsRouter(deps));
   app.route("/v1", jobsRouter(deps));

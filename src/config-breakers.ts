@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderName } from "./infra/providers/registry.ts";
 
 const int = (min: number) => z.coerce.number().int().min(min);
 
@@ -15,7 +16,8 @@ const BreakerOverride = z
   .partial()
   .strict();
 
-const PROVIDER_BREAKERS = ["plant-id", "plant-id-health", "plantnet"] as const;
+/** One breaker per registry provider. */
+const PROVIDER_BREAKERS = PROVIDER_NAMES;
 
 /** Circuit breaker settings: fleet defaults, with per-breaker overrides as JSON (`{"plantnet":{"coolDownMs":30000}}`). */
 export const BreakerEnvShape = {
@@ -53,7 +55,7 @@ export type BreakerSettings = Readonly<{
 }>;
 
 export type BreakerConfig = Readonly<{
-  breakers: Readonly<Record<(typeof PROVIDER_BREAKERS)[number], BreakerSettings>>;
+  breakers: Readonly<Record<ProviderName, BreakerSettings>>;
 }>;
 
 export function breakerConfig(e: BreakerEnv): BreakerConfig {
@@ -66,12 +68,13 @@ export function breakerConfig(e: BreakerEnv): BreakerConfig {
     halfOpenMaxProbes: e.BREAKER_HALF_OPEN_MAX_PROBES,
     halfOpenSuccesses: e.BREAKER_HALF_OPEN_SUCCESSES,
   };
-  const overrides = e.BREAKER_OVERRIDES as Partial<
-    Record<(typeof PROVIDER_BREAKERS)[number], Partial<BreakerSettings>>
-  >;
+  const overrides = e.BREAKER_OVERRIDES as Partial<Record<ProviderName, Partial<BreakerSettings>>>;
+  // Fleet defaults, then the registry's own settings for the provider, then the operator's overrides.
+  const registered = (name: ProviderName): Partial<BreakerSettings> =>
+    (PROVIDER_REGISTRY[name] as { breaker?: Partial<BreakerSettings> }).breaker ?? {};
   return {
     breakers: Object.fromEntries(
-      PROVIDER_BREAKERS.map((name) => [name, { ...defaults, ...overrides[name] }]),
+      PROVIDER_BREAKERS.map((name) => [name, { ...defaults, ...registered(name), ...overrides[name] }]),
     ) as BreakerConfig["breakers"],
   };
 }

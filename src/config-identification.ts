@@ -1,5 +1,12 @@
 import { resolve } from "node:path";
 import { z } from "zod";
+import {
+  type AccountName,
+  PROVIDER_ACCOUNTS,
+  PROVIDER_NAMES,
+  PROVIDER_REGISTRY,
+  type ProviderName,
+} from "./infra/providers/registry.ts";
 
 const int = (min: number) => z.coerce.number().int().min(min);
 const bool = z
@@ -11,8 +18,8 @@ const optionalText = z
   .transform((v) => v?.trim() || undefined);
 const optionalUrl = optionalText.pipe(z.string().url().optional());
 
-export const PLANT_ID_PUBLIC_BASE_URL = "https://api.plant.id/v3";
-export const PLANTNET_PUBLIC_BASE_URL = "https://my-api.plantnet.org/v2";
+export const PLANT_ID_PUBLIC_BASE_URL = PROVIDER_ACCOUNTS["plant-id"].publicBaseUrl;
+export const PLANTNET_PUBLIC_BASE_URL = PROVIDER_ACCOUNTS.plantnet.publicBaseUrl;
 /** Keys the provider simulator accepts by default; never valid against the real providers. */
 const SIMULATOR_KEY = /^sim-/;
 
@@ -37,20 +44,8 @@ export const IdentificationEnvShape = {
   IMAGE_MIN_DIMENSION_PX: int(1).default(100),
   IMAGE_MAX_PIXELS: int(1).default(50_000_000),
 
-  PLANT_ID_API_KEY: optionalText,
-  PLANT_ID_BASE_URL: optionalUrl,
-  PLANT_ID_TIMEOUT_MS: int(100).default(6_000),
-  PLANT_ID_HEALTH_TIMEOUT_MS: int(100).default(6_000),
-  PLANT_ID_DAILY_QUOTA: int(0).default(1_000),
-  PLANT_ID_HOURLY_QUOTA: int(0).default(200),
-  PLANT_ID_CACHE_TTL_SECONDS: int(1).default(86_400),
-  PLANTNET_API_KEY: optionalText,
-  PLANTNET_BASE_URL: optionalUrl,
-  PLANTNET_PROJECT: z.string().default("k-world-flora"),
-  PLANTNET_TIMEOUT_MS: int(100).default(5_000),
-  PLANTNET_DAILY_QUOTA: int(0).default(500),
-  PLANTNET_HOURLY_QUOTA: int(0).default(100),
-  PLANTNET_CACHE_TTL_SECONDS: int(1).default(86_400),
+  // One block per provider account and per provider, generated from the registry (providers/registry.ts).
+  ...providerEnvShape(),
   IDEMPOTENCY_TTL_SECONDS: int(60).default(86_400),
   // How long a synchronous identification waits for the providers (issue 10, a hanging provider): shorter than
   // the providers' own deadlines so a client is answered in bounded time; the calls go on and fill the cache.
@@ -61,7 +56,43 @@ export const IdentificationEnvShape = {
 
 type IdentificationEnv = z.infer<z.ZodObject<typeof IdentificationEnvShape>>;
 
+type Accounts = typeof PROVIDER_ACCOUNTS;
+type AccountEnvKey = {
+  [A in AccountName]: `${Accounts[A]["envPrefix"]}_${"API_KEY" | "BASE_URL" | "DAILY_QUOTA" | "HOURLY_QUOTA" | "CACHE_TTL_SECONDS"}`;
+}[AccountName];
+type Registry = typeof PROVIDER_REGISTRY;
+type ProviderEnvKey =
+  | { [N in ProviderName]: Registry[N]["timeoutEnv"] }[ProviderName]
+  | {
+      [N in ProviderName]: Registry[N] extends { projectEnv: infer P extends string } ? P : never;
+    }[ProviderName];
+/** Where a provider's settings appear in `config.providers` (and its report in an identification). */
+export type ProviderConfigKey = Registry[ProviderName]["reportKey"];
+
+/** Every account's and provider's variables, derived from the registry so a new entry needs no edit here. */
+function providerEnvShape(): Record<AccountEnvKey | ProviderEnvKey, z.ZodType<unknown>> {
+  const shape: Record<string, z.ZodType<unknown>> = {};
+  for (const account of Object.values(PROVIDER_ACCOUNTS) as ProviderAccountEntry[]) {
+    const p = account.envPrefix;
+    shape[`${p}_API_KEY`] = optionalText;
+    shape[`${p}_BASE_URL`] = optionalUrl;
+    shape[`${p}_DAILY_QUOTA`] = int(0).default(account.dailyQuota);
+    shape[`${p}_HOURLY_QUOTA`] = int(0).default(account.hourlyQuota);
+    shape[`${p}_CACHE_TTL_SECONDS`] = int(1).default(account.cacheTtlSeconds);
+  }
+  for (const name of PROVIDER_NAMES) {
+    const def: ProviderEntry = PROVIDER_REGISTRY[name];
+    shape[def.timeoutEnv] ??= int(100).default(def.timeoutMs);
+    if (def.projectEnv) shape[def.projectEnv] ??= z.string().default(def.project ?? "");
+  }
+  return shape as Record<AccountEnvKey | ProviderEnvKey, z.ZodType<unknown>>;
+}
+type ProviderAccountEntry = Accounts[AccountName];
+type ProviderEntry = Registry[ProviderName] & { projectEnv?: string; project?: string };
+
 export type ProviderSettings = Readonly<{
+  /** The account whose key, budget and cache lifetime the provider uses. */
+  account: AccountName;
   /** undefined: not configured, the provider is reported as skipped. */
   apiKey: string | undefined;
   baseUrl: string;
@@ -70,6 +101,10 @@ export type ProviderSettings = Readonly<{
   dailyQuota: number;
   hourlyQuota: number;
   cacheTtlSeconds: number;
+  /** PlantNet: the project (flora) asked. */
+  project?: string;
+  /** Plant.id: classification_level sent with each request; undefined = the provider's default. */
+  classificationLevel?: "species" | "all" | "genus";
 }>;
 
 export type IdentificationConfig = Readonly<{
@@ -95,10 +130,8 @@ export type IdentificationConfig = Readonly<{
     minDimensionPx: number;
     maxPixels: number;
   }>;
-  providers: Readonly<{
-    plantId: ProviderSettings & Readonly<{ healthTimeoutMs: number }>;
-    plantnet: ProviderSettings & Readonly<{ project: string }>;
-  }>;
+  /** One entry per registry provider, under its report key (plantId, plantIdHealth, plantnet, ...). */
+  providers: Readonly<Record<ProviderConfigKey, ProviderSettings>>;
   idempotencyTtlSeconds: number;
   /** The longest a synchronous identification waits for the providers before answering with what it has. */
   identifySyncWaitMs: number;
@@ -120,13 +153,15 @@ export function checkIdentificationEnv(
     for (const name of ["S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY"] as const)
       if (!env[name]) issue(name, "required in production with S3_ENDPOINT");
   }
-  for (const name of ["PLANT_ID_API_KEY", "PLANTNET_API_KEY"] as const) {
-    const key = env[name];
+  const read = env as unknown as Record<string, string | undefined>;
+  const prefixes = Object.values(PROVIDER_ACCOUNTS).map((a) => a.envPrefix);
+  for (const name of prefixes.map((p) => `${p}_API_KEY`)) {
+    const key = read[name];
     if (!key) issue(name, "required in production");
     else if (SIMULATOR_KEY.test(key)) issue(name, "is a simulator key; production needs the real key");
   }
-  for (const name of ["PLANT_ID_BASE_URL", "PLANTNET_BASE_URL"] as const) {
-    const url = env[name];
+  for (const name of prefixes.map((p) => `${p}_BASE_URL`)) {
+    const url = read[name];
     if (!url) issue(name, "required in production");
     else if (!url.startsWith("https://")) issue(name, "must be an https URL in production");
   }
@@ -167,28 +202,30 @@ export function identificationConfig(e: IdentificationEnv): IdentificationConfig
       minDimensionPx: e.IMAGE_MIN_DIMENSION_PX,
       maxPixels: e.IMAGE_MAX_PIXELS,
     },
-    providers: {
-      plantId: {
-        apiKey: e.PLANT_ID_API_KEY,
-        baseUrl: e.PLANT_ID_BASE_URL ?? PLANT_ID_PUBLIC_BASE_URL,
-        timeoutMs: e.PLANT_ID_TIMEOUT_MS,
-        healthTimeoutMs: e.PLANT_ID_HEALTH_TIMEOUT_MS,
-        dailyQuota: e.PLANT_ID_DAILY_QUOTA,
-        hourlyQuota: e.PLANT_ID_HOURLY_QUOTA,
-        cacheTtlSeconds: e.PLANT_ID_CACHE_TTL_SECONDS,
-      },
-      plantnet: {
-        apiKey: e.PLANTNET_API_KEY,
-        baseUrl: e.PLANTNET_BASE_URL ?? PLANTNET_PUBLIC_BASE_URL,
-        project: e.PLANTNET_PROJECT,
-        timeoutMs: e.PLANTNET_TIMEOUT_MS,
-        dailyQuota: e.PLANTNET_DAILY_QUOTA,
-        hourlyQuota: e.PLANTNET_HOURLY_QUOTA,
-        cacheTtlSeconds: e.PLANTNET_CACHE_TTL_SECONDS,
-      },
-    },
+    providers: providerSettings(e as unknown as Record<string, unknown>),
     idempotencyTtlSeconds: e.IDEMPOTENCY_TTL_SECONDS,
     identifySyncWaitMs: e.IDENTIFY_SYNC_WAIT_MS,
     photoUnreferencedGraceSeconds: e.PHOTO_UNREFERENCED_GRACE_SECONDS,
   };
+}
+
+function providerSettings(e: Record<string, unknown>): IdentificationConfig["providers"] {
+  const entries = PROVIDER_NAMES.map((name) => {
+    const def: ProviderEntry = PROVIDER_REGISTRY[name];
+    const account = PROVIDER_ACCOUNTS[def.account];
+    const p = account.envPrefix;
+    const settings: ProviderSettings = {
+      account: def.account,
+      apiKey: e[`${p}_API_KEY`] as string | undefined,
+      baseUrl: (e[`${p}_BASE_URL`] as string | undefined) ?? account.publicBaseUrl,
+      timeoutMs: e[def.timeoutEnv] as number,
+      dailyQuota: e[`${p}_DAILY_QUOTA`] as number,
+      hourlyQuota: e[`${p}_HOURLY_QUOTA`] as number,
+      cacheTtlSeconds: e[`${p}_CACHE_TTL_SECONDS`] as number,
+      ...(def.projectEnv ? { project: e[def.projectEnv] as string } : {}),
+      ...("classificationLevel" in def ? { classificationLevel: def.classificationLevel as never } : {}),
+    };
+    return [def.reportKey, settings] as const;
+  });
+  return Object.fromEntries(entries) as IdentificationConfig["providers"];
 }

@@ -12,6 +12,7 @@ import {
   ObservabilityEnvShape,
   observabilityConfig,
 } from "./config-observability.ts";
+import {
   checkMediaOpsEnv,
   type MediaOpsConfig,
   MediaOpsEnvShape,

@@ -198,6 +198,8 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ),
       clock,
       logger,
+      // Shadow calls (experiments) never probe a provider that is not healthy.
+      shadowAllowed: (provider) => breakers[provider].snapshot().state === "closed",
     }),
     lifecycle: { draining: false },
     telemetry,

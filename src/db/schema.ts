@@ -2,6 +2,7 @@ import type { ColumnType, Generated } from "kysely";
 import type { BackgroundTables } from "./schema-background.ts";
 import type { CspTables } from "./schema-csp.ts";
 import type { PhotoTables } from "./schema-photos.ts";
+import type { ModelTables } from "./schema-models.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -75,6 +76,9 @@ export interface IdentificationsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   deleted_at: Date | null;
+  /** The experiment and variant the owner was assigned to (models module), null outside experiments. */
+  experiment_id: ColumnType<string | null, string | null | undefined, string | null>;
+  variant: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface MediaTable {
@@ -147,7 +151,7 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
-export interface Database extends BackgroundTables, CspTables, PhotoTables {
+export interface Database extends BackgroundTables, CspTables, PhotoTables, ModelTables {
   email_tokens: EmailTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   refresh_tokens: RefreshTokensTable;

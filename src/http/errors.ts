@@ -35,6 +35,11 @@ export const ERROR_CODES = {
   login_throttled: { status: 429, title: "Sign-ins to this account are slowed down" },
   // Per-user daily provider budget (issue #13): Retry-After points at the next UTC day.
   provider_budget_exhausted: { status: 429, title: "Your daily identification budget is spent" },
+  // Models and experiments (issue 15).
+  experiment_running: { status: 409, title: "Another experiment is running" },
+  experiment_stopped: { status: 409, title: "The experiment is stopped" },
+  invalid_experiment: { status: 422, title: "The experiment's variants are not valid" },
+  unknown_species: { status: 422, title: "The species is not in the catalogue" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

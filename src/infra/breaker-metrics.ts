@@ -22,7 +22,10 @@ export function breakerHooks(
   metrics: Metrics,
   logger: Logger,
   breakers: readonly string[] = [],
+  /** false: calls are counted elsewhere (provider calls count in provider_calls_total, once). */
+  options: { countCalls?: boolean } = {},
 ): BreakerHooks {
+  const countCalls = options.countCalls ?? true;
   const known = new Set<string>();
   const setState = (breaker: string, state: BreakerState) => {
     known.add(breaker);
@@ -40,7 +43,7 @@ export function breakerHooks(
     onCall({ breaker, result }) {
       // A breaker reports any state other than closed before the call it affects, so unknown = closed.
       if (!known.has(breaker)) setState(breaker, "closed");
-      metrics.breakerCalls.inc({ breaker, result });
+      if (countCalls) metrics.breakerCalls.inc({ breaker, result });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { modelMetrics } from "../modules/models/variant-metrics.ts";
 import { registerProcessMetrics } from "./metrics-process.ts";
 import { queueMetrics } from "./queue-metrics.ts";
 
@@ -166,6 +167,8 @@ export function createMetrics() {
     // Job metrics (run time and outcomes by lane and job, enqueues, waits, dead letters) live in
     // queue-metrics.ts with the queues; registered here so every process exports them from the one registry.
     queue: queueMetrics(registry),
+    // Experiment metrics labelled by variant (bounded): src/modules/models/variant-metrics.ts.
+    models: modelMetrics(registry),
     breakerState: new Gauge({
       name: "circuit_breaker_state",
       help: "Circuit breaker state as this process sees it: 0 closed, 1 half-open, 2 open.",
@@ -180,7 +183,7 @@ export function createMetrics() {
     }),
     breakerCalls: new Counter({
       name: "circuit_breaker_calls_total",
-      help: "Calls through a circuit breaker by result: success, failure, rejected (breaker open or probes busy).",
+      help: "Calls through a circuit breaker other than a provider's (e.g. redis) by result: success, failure, rejected (breaker open or probes busy). Provider calls are counted once, in provider_calls_total.",
       labelNames: ["breaker", "result"] as const,
       registers: [registry],
     }),

@@ -32,7 +32,8 @@ let redis: Redis;
 let photo: Uint8Array;
 const logger = createLogger("silent");
 const settings = {
-  plantId: { timeoutMs: 2_000, healthTimeoutMs: 2_000, cacheTtlSeconds: 60 },
+  plantId: { timeoutMs: 2_000, cacheTtlSeconds: 60 },
+  plantIdHealth: { timeoutMs: 2_000, cacheTtlSeconds: 60 },
   plantnet: { timeoutMs: 2_000, cacheTtlSeconds: 60, project: "k-world-flora" },
 };
 
@@ -66,7 +67,7 @@ function identifierWith(
     }),
     gates: opts.gates ?? deadlineOnlyGates(),
     clients: {
-      plantId: createPlantIdClient({ baseUrl: sim.plantIdBaseUrl, apiKey: DEFAULT_PLANT_ID_KEY }),
+      "plant-id": createPlantIdClient({ baseUrl: sim.plantIdBaseUrl, apiKey: DEFAULT_PLANT_ID_KEY }),
       plantnet: createPlantNetClient({ baseUrl: sim.plantnetBaseUrl, apiKey: DEFAULT_PLANTNET_KEY }),
     },
     settings,

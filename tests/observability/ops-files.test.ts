@@ -132,6 +132,7 @@ describe("ops/grafana dashboard", () => {
       "queue depth",
       "breaker states",
       "csp violations",
+      "accuracy by variant",
     ]) {
       expect(titles.some((t) => t.includes(wanted))).toBe(true);
     }

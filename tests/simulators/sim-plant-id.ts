@@ -9,6 +9,7 @@ import {
   type ScoredSpecies,
   sha256Hex,
 } from "./sim-catalogue.ts";
+import { PLANT_ID_DEFAULT_VERSION, plantIdVersionOf, versionedHash } from "./sim-models.ts";
 import { plantIdDiseases } from "./sim-plant-id-health.ts";
 
 export type PlantIdEndpoint = "identification" | "health_assessment";
@@ -33,6 +34,7 @@ const RequestBody = z.strictObject({
   datetime: z.string().optional(),
   health: z.enum(["only", "auto", "all"]).optional(),
   custom_id: z.number().int().optional(),
+  classification_level: z.enum(["species", "all", "genus"]).optional(),
 });
 
 export const plantIdError = (status: number, error: string) => Response.json({ error }, { status });
@@ -52,7 +54,8 @@ export async function answerPlantId(req: Request, endpoint: PlantIdEndpoint, ctx
   const inspected = await Promise.all(images.map(inspectImage));
   if (inspected.some((i) => i === null)) return plantIdError(400, "Invalid image data");
 
-  const hash = sha256Hex(images);
+  const modelVersion = plantIdVersionOf(req, body.classification_level);
+  const hash = versionedHash(sha256Hex(images), modelVersion, PLANT_ID_DEFAULT_VERSION);
   const notAPlant = ctx.notAPlant || inspected.some((i) => i?.looksLikeNotAPlant);
   const details = new Set((new URL(req.url).searchParams.get("details") ?? "").split(",").filter(Boolean));
   const createdAt = Date.now() / 1000;
@@ -76,7 +79,7 @@ export async function answerPlantId(req: Request, endpoint: PlantIdEndpoint, ctx
   return Response.json(
     {
       access_token: hash.slice(0, 15),
-      model_version: "plant_id:3.6.0",
+      model_version: modelVersion,
       custom_id: body.custom_id ?? null,
       input: {
         latitude: body.latitude ?? null,

@@ -6,6 +6,7 @@ import {
   type ScoredSpecies,
   sha256Hex,
 } from "./sim-catalogue.ts";
+import { PLANTNET_DEFAULT_VERSION, plantnetVersionOf, versionedHash } from "./sim-models.ts";
 
 export interface PlantNetSimContext {
   catalogue: CatalogueSpecies[];
@@ -94,7 +95,8 @@ export async function answerPlantNet(
   if (ctx.notAPlant || inspected.some((i) => i?.looksLikeNotAPlant))
     return plantnetError(404, "Species not found");
 
-  const hash = sha256Hex(images);
+  const version = plantnetVersionOf(req, project);
+  const hash = versionedHash(sha256Hex(images), version, PLANTNET_DEFAULT_VERSION);
   const results = pickSpecies(ctx.catalogue, hash).plantnet.slice(0, nbResults);
   if (results.length === 0) return plantnetError(404, "Species not found");
   ctx.quota.remaining = Math.max(0, ctx.quota.remaining - 1);
@@ -116,7 +118,7 @@ export async function answerPlantNet(
       gbif: { id: nameId(result.species.scientificName, 7) },
       powo: { id: `${nameId(result.species.scientificName, 6)}-1` },
     })),
-    version: "2025-01-17 (7.3)",
+    version,
     remainingIdentificationRequests: ctx.quota.remaining,
   });
 }

@@ -5,10 +5,11 @@ import { breakerHooks } from "../breaker-metrics.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";
 import type { Metrics } from "../metrics.ts";
-import { isProviderOutage, type ProviderName } from "./provider-error.ts";
+import { isProviderOutage } from "./provider-error.ts";
 import type { ProviderGates } from "./provider-gate.ts";
+import { IDENTIFY_PROVIDERS, PROVIDER_NAMES, type ProviderName, perProvider } from "./registry.ts";
 
-export const PROVIDER_NAMES: readonly ProviderName[] = ["plant-id", "plant-id-health", "plantnet"];
+export { PROVIDER_NAMES };
 
 export type ProviderBreakers = Readonly<Record<ProviderName, FleetBreaker>> & { close(): Promise<void> };
 
@@ -24,7 +25,9 @@ export function createProviderBreakers(opts: {
   logger: Logger;
   metrics: Metrics;
 }): ProviderBreakers {
-  const hooks = breakerHooks(opts.metrics, opts.logger, PROVIDER_NAMES);
+  // A provider call is counted once, in provider_calls_total (provider-metrics.ts, which also counts the calls
+  // the breaker refused); the breaker exports only its state and transitions.
+  const hooks = breakerHooks(opts.metrics, opts.logger, PROVIDER_NAMES, { countCalls: false });
   const make = (name: ProviderName) =>
     new FleetBreaker({
       name,
@@ -41,11 +44,7 @@ export function createProviderBreakers(opts: {
           "circuit breaker coordination changed",
         ),
     });
-  const breakers = {
-    "plant-id": make("plant-id"),
-    "plant-id-health": make("plant-id-health"),
-    plantnet: make("plantnet"),
-  };
+  const breakers = perProvider((name) => make(name));
   return {
     ...breakers,
     async close() {
@@ -55,11 +54,7 @@ export function createProviderBreakers(opts: {
 }
 
 export function breakerGates(breakers: ProviderBreakers): ProviderGates {
-  return {
-    "plant-id": breakers["plant-id"],
-    "plant-id-health": breakers["plant-id-health"],
-    plantnet: breakers.plantnet,
-  };
+  return perProvider((name) => breakers[name]);
 }
 
 /**
@@ -71,7 +66,7 @@ export function allProvidersOpenFor(
   isConfigured: (name: ProviderName) => boolean,
 ): number | undefined {
   let shortestMs = Number.POSITIVE_INFINITY;
-  for (const name of ["plant-id", "plantnet"] as const) {
+  for (const name of IDENTIFY_PROVIDERS) {
     if (!isConfigured(name)) continue;
     const snap = breakers[name].snapshot();
     if (snap.state !== "open" || snap.retryInMs <= 0) return undefined;

@@ -1,11 +1,18 @@
+import type { ProviderConfigKey } from "../../config-identification.ts";
 import type { Cache } from "../cache.ts";
 import type { Logger } from "../logger.ts";
-import { withSpan } from "../tracing/spans.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
-import type { ProviderName } from "./provider-error.ts";
+import { withSpan } from "../tracing/spans.ts";
 import { callProvider, type ProviderGate, type ProviderGates } from "./provider-gate.ts";
 import type { ProviderQuota } from "./provider-quota.ts";
+import {
+  PROVIDER_NAMES,
+  PROVIDER_REGISTRY,
+  type ProviderDefinition,
+  type ProviderName,
+  type WireFormat,
+} from "./registry.ts";
 
 export type ProviderStatus = "ok" | "no_match" | "failed" | "skipped" | "circuit_open";
 
@@ -15,7 +22,7 @@ export type ProviderAnswer<T> = {
   /** true when the answer came from the cache instead of a call made for this request. */
   cached: boolean;
   value?: T;
-  reason?: "not_configured" | "quota_exhausted" | "error" | "timeout";
+  reason?: "not_configured" | "not_selected" | "quota_exhausted" | "error" | "timeout";
   /** When the provider may be usable again (skipped, circuit_open, failed with a hint). */
   retryAfterSeconds?: number;
 };
@@ -37,24 +44,74 @@ export type IdentifyInput = {
   waitMs?: number;
 };
 
-export type IdentifyOutcome = {
-  plantId: ProviderAnswer<PlantIdIdentification>;
-  plantnet: ProviderAnswer<PlantNetResult>;
-  health: ProviderAnswer<PlantIdHealth> | undefined;
+/** A model's settings that change the provider's answer (models/experiments choose them; they are cache key). */
+export type ModelSettings = Readonly<{
+  /** PlantNet: the project (flora) asked. */
+  project?: string;
+  /** Plant.id: classification_level. */
+  classificationLevel?: "species" | "all" | "genus";
+}>;
+
+/** One provider call an identification makes: which provider, with which model settings, and in which role. */
+export type CallSpec = Readonly<{
+  provider: ProviderName;
+  settings?: ModelSettings;
+  /** The registered model (models table) this call plays, when known. */
+  modelId?: string;
+  /** Shadow: called to collect a comparison; its answer never reaches the user's result. */
+  shadow?: boolean;
+}>;
+
+/** Which calls an identification makes; undefined = every registry provider marked byDefault. */
+export type IdentifyPlan = Readonly<{ calls: readonly CallSpec[] }>;
+
+/** How one call went, for the per-call records (identification_model_calls). */
+export type CallRecord = {
+  provider: ProviderName;
+  wire: WireFormat;
+  modelId: string | undefined;
+  shadow: boolean;
+  settings: ModelSettings;
+  answer: ProviderAnswer<unknown>;
+  /** Milliseconds the call took; null when the answer came from the cache or no call was made. */
+  latencyMs: number | null;
 };
 
-export type ProviderCallSettings = Readonly<{ timeoutMs: number; cacheTtlSeconds: number }>;
+export type IdentifyOutcome = {
+  /** The first answering Plant.id-format call of the plan (skipped/not_selected when the plan has none). */
+  plantId: ProviderAnswer<PlantIdIdentification>;
+  /** The first answering PlantNet-format call of the plan. */
+  plantnet: ProviderAnswer<PlantNetResult>;
+  health: ProviderAnswer<PlantIdHealth> | undefined;
+  /** Every call whose answer may be shown (identify and health), in plan order. */
+  calls: CallRecord[];
+  /** Shadow calls, still running when identify() returns: nobody waits for them on the user's path. */
+  shadows: Promise<CallRecord[]>;
+};
+
+export type ProviderCallSettings = Readonly<{
+  timeoutMs: number;
+  cacheTtlSeconds: number;
+  project?: string;
+  classificationLevel?: "species" | "all" | "genus";
+}>;
+
+/** One client per account (it carries the key and base URL); the wire format picks the client's method. */
+export type ProviderClients = Readonly<{
+  "plant-id"?: PlantIdClient | undefined;
+  plantnet?: PlantNetClient | undefined;
+}>;
 
 export type IdentifyDeps = {
   cache: Cache;
   quota: ProviderQuota;
   gates: ProviderGates;
-  clients: { plantId: PlantIdClient | undefined; plantnet: PlantNetClient | undefined };
-  settings: Readonly<{
-    plantId: ProviderCallSettings & Readonly<{ healthTimeoutMs: number }>;
-    plantnet: ProviderCallSettings & Readonly<{ project: string }>;
-  }>;
+  clients: ProviderClients;
+  /** Per provider, under its registry report key (config.providers). */
+  settings: Readonly<Partial<Record<ProviderConfigKey, ProviderCallSettings>>>;
   logger: Logger;
+  /** Shadow calls are made only while this says the provider is healthy (default: always). */
+  shadowAllowed?: (provider: ProviderName) => boolean;
 };
 
 /** PlantNet options that change its answer; they are part of the cache key. */
@@ -72,7 +129,7 @@ function cacheKey(parts: Record<string, unknown>): string {
 type CallPlan<T> = {
   provider: ProviderName;
   /** Whose hourly/daily budget the call spends: health assessments are Plant.id credits too. */
-  budget: "plant-id" | "plantnet";
+  budget: string;
   key: string;
   timeoutMs: number;
   ttlSeconds: number;
@@ -80,24 +137,33 @@ type CallPlan<T> = {
   isNoMatch?: (value: T) => boolean;
 };
 
+const NOT_SELECTED = { status: "skipped", cached: false, reason: "not_selected" } as const;
+
 /**
- * Plant.id and PlantNet (and Plant.id's health assessment) in parallel. Each answer comes from the shared
- * cache when it can; otherwise exactly one caller in the fleet spends quota and calls through the provider's gate.
+ * The plan's calls in parallel (by default Plant.id, PlantNet and Plant.id's health assessment). Each answer
+ * comes from the shared cache when it can; otherwise exactly one caller in the fleet spends quota and calls
+ * through the provider's gate. Shadow calls start at the same time but are not waited for.
  */
 export function createIdentifier(deps: IdentifyDeps) {
+  type RunResult<T> = { answer: ProviderAnswer<T>; latencyMs: number | null };
+
   /** One span per provider answer (tracing on): which provider, how it answered, and whether from the cache. */
-  const run = <T>(plan: CallPlan<T>, input: IdentifyInput): Promise<ProviderAnswer<T>> =>
+  const run = <T>(plan: CallPlan<T>, input: IdentifyInput): Promise<RunResult<T>> =>
     withSpan(`identify ${plan.provider}`, { "plant.provider": plan.provider }, async (span) => {
-      const answer = await answerFor(plan, input);
-      span?.setAttributes({ "plant.provider.status": answer.status, "plant.cache.hit": answer.cached });
-      return answer;
+      const result = await answerFor(plan, input);
+      span?.setAttributes({
+        "plant.provider.status": result.answer.status,
+        "plant.cache.hit": result.answer.cached,
+      });
+      return result;
     });
 
-  async function answerFor<T>(plan: CallPlan<T>, input: IdentifyInput): Promise<ProviderAnswer<T>> {
+  async function answerFor<T>(plan: CallPlan<T>, input: IdentifyInput): Promise<RunResult<T>> {
     const call = plan.call;
-    if (!call) return { status: "skipped", cached: false, reason: "not_configured" };
+    if (!call)
+      return { answer: { status: "skipped", cached: false, reason: "not_configured" }, latencyMs: null };
     let refused: ProviderAnswer<T> | undefined;
-    let called = false;
+    let latencyMs: number | null = null;
     const value = await deps.cache.getOrLoad<T | undefined>(
       plan.provider,
       plan.key,
@@ -121,10 +187,11 @@ export function createIdentifier(deps: IdentifyDeps) {
           };
           return undefined;
         }
-        called = true;
+        const started = performance.now();
         const outcome = await callProvider(deps.gates[plan.provider], plan.timeoutMs, (signal) =>
           call(images, signal),
         );
+        if (outcome.kind !== "circuit_open") latencyMs = Math.round(performance.now() - started);
         if (outcome.kind === "ok") return outcome.value;
         if (outcome.kind === "circuit_open") {
           refused = { status: "circuit_open", cached: false, retryAfterSeconds: outcome.retryAfterSeconds };
@@ -145,12 +212,101 @@ export function createIdentifier(deps: IdentifyDeps) {
       // lease ran out) or after twice the call's deadline, when something is badly wrong.
       { lockTtlMs: LOCK_LEASE_MS, waitDeadlineMs: 2 * plan.timeoutMs + LOCK_LEASE_MS },
     );
-    if (value === undefined) return refused ?? { status: "failed", cached: false, reason: "error" };
-    return { status: plan.isNoMatch?.(value) ? "no_match" : "ok", cached: !called, value };
+    if (value === undefined)
+      return { answer: refused ?? { status: "failed", cached: false, reason: "error" }, latencyMs };
+    const called = latencyMs !== null;
+    return {
+      answer: { status: plan.isNoMatch?.(value) ? "no_match" : "ok", cached: !called, value },
+      latencyMs,
+    };
+  }
+
+  /** The call plan of one spec: its client method, cache key, deadline and budget, from the registry entry. */
+  function planOf(spec: CallSpec, input: IdentifyInput): CallPlan<unknown> {
+    const def = PROVIDER_REGISTRY[spec.provider] as ProviderDefinition;
+    const base = deps.settings[def.reportKey as ProviderConfigKey];
+    const timeoutMs = base?.timeoutMs ?? def.timeoutMs;
+    const ttlSeconds = base?.cacheTtlSeconds ?? 86_400;
+    const location = { latitude: input.latitude ?? null, longitude: input.longitude ?? null };
+    const plantIdInput = (images: Uint8Array[], level?: string) => ({
+      images,
+      ...(input.latitude !== undefined ? { latitude: input.latitude } : {}),
+      ...(input.longitude !== undefined ? { longitude: input.longitude } : {}),
+      ...(level ? { classificationLevel: level as "species" | "all" | "genus" } : {}),
+    });
+    const common = { provider: spec.provider, budget: def.account, timeoutMs, ttlSeconds };
+    if (def.wire === "plantnet") {
+      const client = deps.clients.plantnet;
+      const project = spec.settings?.project ?? base?.project ?? def.project ?? "k-world-flora";
+      return {
+        ...common,
+        key: cacheKey({
+          images: input.imageHashes,
+          organs: input.organs,
+          project,
+          lang: PLANTNET_LANG,
+          results: PLANTNET_RESULTS,
+        }),
+        call:
+          client &&
+          ((images, signal) =>
+            client.identify(
+              {
+                images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
+                lang: PLANTNET_LANG,
+                nbResults: PLANTNET_RESULTS,
+                project,
+              },
+              signal,
+            )),
+        isNoMatch: (value) => (value as PlantNetResult).status === "no_match",
+      };
+    }
+    const client = deps.clients["plant-id"];
+    if (def.wire === "plant-id-health") {
+      return {
+        ...common,
+        key: cacheKey({ images: input.imageHashes, ...location }),
+        call: client && ((images, signal) => client.assessHealth(plantIdInput(images), signal)),
+      };
+    }
+    const level = spec.settings?.classificationLevel ?? base?.classificationLevel ?? def.classificationLevel;
+    return {
+      ...common,
+      // The level joins the key only when set, so the default model keeps the cache it always had.
+      key: cacheKey({
+        images: input.imageHashes,
+        ...location,
+        similarImages: true,
+        ...(level ? { level } : {}),
+      }),
+      call: client && ((images, signal) => client.identify(plantIdInput(images, level), signal)),
+    };
+  }
+
+  async function record(spec: CallSpec, input: IdentifyInput, wait?: Wait): Promise<CallRecord> {
+    const def = PROVIDER_REGISTRY[spec.provider] as ProviderDefinition;
+    const plan = planOf(spec, input);
+    let latencyMs: number | null = null;
+    const running = run(plan, input).then((r) => {
+      latencyMs = r.latencyMs;
+      return r.answer;
+    });
+    // A shadow is never waited for by the user, so the synchronous wait does not apply to it.
+    const answer = await within(spec.shadow ? undefined : wait, plan.timeoutMs, running);
+    return {
+      provider: spec.provider,
+      wire: def.wire,
+      modelId: spec.modelId,
+      shadow: spec.shadow ?? false,
+      settings: spec.settings ?? {},
+      answer,
+      latencyMs,
+    };
   }
 
   return {
-    async identify(given: IdentifyInput): Promise<IdentifyOutcome> {
+    async identify(given: IdentifyInput, plan: IdentifyPlan = DEFAULT_PLAN): Promise<IdentifyOutcome> {
       // The wait is for the providers: time spent encoding their copies (our own CPU) does not count against it.
       let encoding: Promise<number> | undefined;
       const input: IdentifyInput = {
@@ -164,86 +320,38 @@ export function createIdentifier(deps: IdentifyDeps) {
           return images;
         },
       };
-      const wait = given.waitMs === undefined ? undefined : { ms: given.waitMs, encoding: () => encoding };
-      const { plantId, plantnet } = deps.clients;
-      const s = deps.settings;
-      const location = { latitude: input.latitude ?? null, longitude: input.longitude ?? null };
-      const plantIdInput = (images: Uint8Array[]) => ({
-        images,
-        ...(input.latitude !== undefined ? { latitude: input.latitude } : {}),
-        ...(input.longitude !== undefined ? { longitude: input.longitude } : {}),
-      });
-
-      const [plantIdAnswer, plantnetAnswer, health] = await Promise.all([
-        within<PlantIdIdentification>(
-          wait,
-          s.plantId.timeoutMs,
-          run<PlantIdIdentification>(
-            {
-              provider: "plant-id",
-              budget: "plant-id",
-              key: cacheKey({ images: input.imageHashes, ...location, similarImages: true }),
-              timeoutMs: s.plantId.timeoutMs,
-              ttlSeconds: s.plantId.cacheTtlSeconds,
-              call: plantId && ((images, signal) => plantId.identify(plantIdInput(images), signal)),
-            },
-            input,
-          ),
-        ),
-        within<PlantNetResult>(
-          wait,
-          s.plantnet.timeoutMs,
-          run<PlantNetResult>(
-            {
-              provider: "plantnet",
-              budget: "plantnet",
-              key: cacheKey({
-                images: input.imageHashes,
-                organs: input.organs,
-                project: s.plantnet.project,
-                lang: PLANTNET_LANG,
-                results: PLANTNET_RESULTS,
-              }),
-              timeoutMs: s.plantnet.timeoutMs,
-              ttlSeconds: s.plantnet.cacheTtlSeconds,
-              call:
-                plantnet &&
-                ((images, signal) =>
-                  plantnet.identify(
-                    {
-                      images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
-                      lang: PLANTNET_LANG,
-                      nbResults: PLANTNET_RESULTS,
-                    },
-                    signal,
-                  )),
-              isNoMatch: (value) => value.status === "no_match",
-            },
-            input,
-          ),
-        ),
-        input.includeHealth
-          ? within<PlantIdHealth>(
-              wait,
-              s.plantId.healthTimeoutMs,
-              run<PlantIdHealth>(
-                {
-                  provider: "plant-id-health",
-                  budget: "plant-id",
-                  key: cacheKey({ images: input.imageHashes, ...location }),
-                  timeoutMs: s.plantId.healthTimeoutMs,
-                  ttlSeconds: s.plantId.cacheTtlSeconds,
-                  call: plantId && ((images, signal) => plantId.assessHealth(plantIdInput(images), signal)),
-                },
-                input,
-              ),
-            )
-          : undefined,
-      ]);
-      return { plantId: plantIdAnswer, plantnet: plantnetAnswer, health };
+      const wait: Wait | undefined =
+        given.waitMs === undefined ? undefined : { ms: given.waitMs, encoding: () => encoding };
+      const shown = plan.calls.filter((c) => !c.shadow && PROVIDER_REGISTRY[c.provider].role === "identify");
+      const healthSpec = input.includeHealth
+        ? PROVIDER_NAMES.find((n) => PROVIDER_REGISTRY[n].role === "health" && PROVIDER_REGISTRY[n].byDefault)
+        : undefined;
+      const specs: CallSpec[] = healthSpec ? [...shown, { provider: healthSpec }] : shown;
+      const shadowSpecs = plan.calls.filter((c) => c.shadow && (deps.shadowAllowed?.(c.provider) ?? true));
+      // Started now, with the same photos, but never awaited here: a slow shadow must not slow the user.
+      const shadows = Promise.all(shadowSpecs.map((spec) => record(spec, input)));
+      shadows.catch(() => {});
+      const calls = await Promise.all(specs.map((spec) => record(spec, input, wait)));
+      const first = (wire: WireFormat) =>
+        calls.find((c) => c.wire === wire && answered(c.answer))?.answer ??
+        calls.find((c) => c.wire === wire)?.answer;
+      return {
+        plantId: (first("plant-id") ?? NOT_SELECTED) as ProviderAnswer<PlantIdIdentification>,
+        plantnet: (first("plantnet") ?? NOT_SELECTED) as ProviderAnswer<PlantNetResult>,
+        health: healthSpec ? (first("plant-id-health") as ProviderAnswer<PlantIdHealth>) : undefined,
+        calls,
+        shadows,
+      };
     },
   };
 }
+
+/** Every identify provider marked byDefault, once, with its configured settings. */
+export const DEFAULT_PLAN: IdentifyPlan = {
+  calls: PROVIDER_NAMES.filter(
+    (n) => PROVIDER_REGISTRY[n].role === "identify" && PROVIDER_REGISTRY[n].byDefault,
+  ).map((provider) => ({ provider })),
+};
 
 export type Identifier = ReturnType<typeof createIdentifier>;
 
@@ -314,7 +422,7 @@ export const DEFAULT_RETRY_AFTER_SECONDS = 10;
 
 /** Neither provider answered: the earliest moment one of them may be usable again, in seconds. */
 export function unavailableRetryAfter(
-  outcome: IdentifyOutcome,
+  outcome: Pick<IdentifyOutcome, "plantId" | "plantnet" | "health">,
   fallbackSeconds = DEFAULT_RETRY_AFTER_SECONDS,
 ): number | undefined {
   if (answered(outcome.plantId) || answered(outcome.plantnet)) return undefined;

@@ -13,6 +13,11 @@ export interface PlantIdInput {
   images: Uint8Array[];
   latitude?: number;
   longitude?: number;
+  /**
+   * Plant.id v3's `classification_level` body field (species, all = with infraspecific taxa, genus); left
+   * out, the provider's default applies. *(Field name from Kindwise's v3 docs; the simulator checks it.)*
+   */
+  classificationLevel?: "species" | "all" | "genus";
 }
 
 export interface BinaryPrediction {
@@ -119,6 +124,7 @@ function toRequestBody(input: PlantIdInput): Record<string, unknown> {
   };
   if (input.latitude !== undefined) body.latitude = input.latitude;
   if (input.longitude !== undefined) body.longitude = input.longitude;
+  if (input.classificationLevel !== undefined) body.classification_level = input.classificationLevel;
   return body;
 }
 

@@ -22,6 +22,8 @@ export interface PlantNetInput {
   images: PlantNetImage[];
   lang?: string;
   nbResults?: number;
+  /** Another project (flora) than the client's default, for this call. */
+  project?: string;
 }
 
 export interface PlantNetMatch {
@@ -74,7 +76,7 @@ export function createPlantNetClient(options: {
         "nb-results": String(input.nbResults ?? DEFAULT_NB_RESULTS),
         lang: input.lang ?? "en",
       });
-      const url = `${baseUrl}/identify/${encodeURIComponent(project)}?${query}`;
+      const url = `${baseUrl}/identify/${encodeURIComponent(input.project ?? project)}?${query}`;
       const res = await sendProviderRequest(
         "plantnet",
         fetchFn,

@@ -1,4 +1,6 @@
-export type ProviderName = "plant-id" | "plant-id-health" | "plantnet";
+import type { ProviderName } from "./registry.ts";
+
+export type { ProviderName } from "./registry.ts";
 export type ProviderErrorKind = "timeout" | "network" | "http" | "invalid_response";
 
 export class ProviderError extends Error {

@@ -1,5 +1,6 @@
 import { BreakerOpenError } from "../breaker.ts";
 import { ProviderError, type ProviderName } from "./provider-error.ts";
+import { perProvider } from "./registry.ts";
 
 /** What a provider call goes through: a circuit breaker, or (until one is wired) a plain deadline. */
 export interface ProviderGate {
@@ -55,9 +56,5 @@ export function deadlineOnlyGate(provider: ProviderName): ProviderGate {
 }
 
 export function deadlineOnlyGates(): ProviderGates {
-  return {
-    "plant-id": deadlineOnlyGate("plant-id"),
-    "plant-id-health": deadlineOnlyGate("plant-id-health"),
-    plantnet: deadlineOnlyGate("plantnet"),
-  };
+  return perProvider((name) => deadlineOnlyGate(name));
 }

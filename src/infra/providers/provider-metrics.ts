@@ -2,6 +2,7 @@ import { BreakerOpenError, BreakerTimeoutError } from "../breaker.ts";
 import type { Metrics } from "../metrics.ts";
 import { ProviderError, type ProviderName } from "./provider-error.ts";
 import type { ProviderGate, ProviderGates } from "./provider-gate.ts";
+import { perProvider } from "./registry.ts";
 
 /**
  * Records one provider call in provider_calls_total{provider,outcome} and, unless the breaker refused it,
@@ -41,9 +42,5 @@ export function meteredGates(metrics: Metrics, gates: ProviderGates): ProviderGa
   const metered = (provider: ProviderName, gate: ProviderGate): ProviderGate => ({
     call: (fn, options) => trackProviderCall(metrics, provider, () => gate.call(fn, options)),
   });
-  return {
-    "plant-id": metered("plant-id", gates["plant-id"]),
-    "plant-id-health": metered("plant-id-health", gates["plant-id-health"]),
-    plantnet: metered("plantnet", gates.plantnet),
-  };
+  return perProvider((name) => metered(name, gates[name]));
 }

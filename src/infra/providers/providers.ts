@@ -6,25 +6,25 @@ import type { Logger } from "../logger.ts";
 import { createIdentifier, type Identifier } from "./identify.ts";
 import { createPlantIdClient } from "./plant-id.ts";
 import { createPlantNetClient } from "./plantnet.ts";
-import type { ProviderName } from "./provider-error.ts";
 import type { ProviderGates } from "./provider-gate.ts";
-import { createProviderQuota, type QuotaStatus } from "./provider-quota.ts";
+import { createProviderQuota, type QuotaBudget, type QuotaStatus } from "./provider-quota.ts";
+import { ACCOUNT_NAMES, type AccountName, PROVIDER_REGISTRY, type ProviderName } from "./registry.ts";
 
 export type Providers = {
   gates: ProviderGates;
   identifier: Identifier;
   /** false: no API key, the provider is skipped. */
   isConfigured(provider: ProviderName): boolean;
-  /** The hourly and daily call budget the provider's calls spend (health assessments spend Plant.id's). */
+  /** The hourly and daily call budget the provider's calls spend (its account's: health spends Plant.id's). */
   quotaStatus(provider: ProviderName): Promise<QuotaStatus>;
 };
 
-/** Whose budget a provider's calls spend: health assessments are Plant.id credits too. */
-const BUDGET_OF: Record<ProviderName, "plant-id" | "plantnet"> = {
-  "plant-id": "plant-id",
-  "plant-id-health": "plant-id",
-  plantnet: "plantnet",
-};
+/** The settings of one account: every provider of the account reads the same key, URL and budget. */
+function accountSettings(config: Pick<Config, "providers">, account: AccountName) {
+  const entry = Object.values(config.providers).find((p) => p.account === account);
+  if (!entry) throw new Error(`no provider of account ${account} in the configuration`);
+  return entry;
+}
 
 /** The provider clients (only those with a key), their quotas, and the identification that combines them. */
 export function createProviders(opts: {
@@ -34,24 +34,32 @@ export function createProviders(opts: {
   gates: ProviderGates;
   clock: Clock;
   logger: Logger;
+  /** Shadow calls are made only while this says the provider is healthy (default: always). */
+  shadowAllowed?: (provider: ProviderName) => boolean;
 }): Providers {
-  const { plantId, plantnet } = opts.config.providers;
+  const accounts = Object.fromEntries(
+    ACCOUNT_NAMES.map((name) => [name, accountSettings(opts.config, name)]),
+  ) as Record<AccountName, ReturnType<typeof accountSettings>>;
   const quota = createProviderQuota({
     redis: opts.redis,
     keyPrefix: opts.config.redis.keyPrefix,
-    budgets: {
-      "plant-id": { daily: plantId.dailyQuota, hourly: plantId.hourlyQuota },
-      plantnet: { daily: plantnet.dailyQuota, hourly: plantnet.hourlyQuota },
-    },
+    budgets: Object.fromEntries(
+      ACCOUNT_NAMES.map((name) => [
+        name,
+        { daily: accounts[name].dailyQuota, hourly: accounts[name].hourlyQuota } satisfies QuotaBudget,
+      ]),
+    ),
     now: () => opts.clock.now(),
     logger: opts.logger,
   });
+  const plantId = accounts["plant-id"];
+  const plantnet = accounts.plantnet;
   const identifier = createIdentifier({
     cache: opts.cache,
     quota,
     gates: opts.gates,
     clients: {
-      plantId: plantId.apiKey
+      "plant-id": plantId.apiKey
         ? createPlantIdClient({ baseUrl: plantId.baseUrl, apiKey: plantId.apiKey })
         : undefined,
       plantnet: plantnet.apiKey
@@ -62,14 +70,15 @@ export function createProviders(opts: {
           })
         : undefined,
     },
-    settings: { plantId, plantnet },
+    settings: opts.config.providers,
     logger: opts.logger,
+    shadowAllowed: opts.shadowAllowed,
   });
+  const accountOf = (provider: ProviderName) => PROVIDER_REGISTRY[provider].account;
   return {
     gates: opts.gates,
     identifier,
-    isConfigured: (provider) =>
-      Boolean(BUDGET_OF[provider] === "plantnet" ? plantnet.apiKey : plantId.apiKey),
-    quotaStatus: (provider) => quota.status(BUDGET_OF[provider]),
+    isConfigured: (provider) => Boolean(accounts[accountOf(provider)].apiKey),
+    quotaStatus: (provider) => quota.status(accountOf(provider)),
   };
 }

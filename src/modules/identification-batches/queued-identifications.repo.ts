@@ -62,6 +62,8 @@ export async function completeIdentification(
     topSpeciesId: string | null;
     modelVersion: string | null;
     result: unknown;
+    experimentId?: string | null;
+    variant?: string | null;
   },
 ): Promise<boolean> {
   const row = await db
@@ -73,6 +75,8 @@ export async function completeIdentification(
       top_species_id: r.topSpeciesId,
       model_version: r.modelVersion,
       result: r.result,
+      experiment_id: r.experimentId ?? null,
+      variant: r.variant ?? null,
       failure: null,
       updated_at: sql`now()`,
     })

@@ -14,6 +14,9 @@ import {
   type StoredPhoto,
   storeNewPhoto,
 } from "../photos/index.ts";
+import { observeIdentification } from "../models/experiment-observe.ts";
+import { assignIdentification } from "../models/experiment-plan.ts";
+import { recordModelCalls, recordShadowsLater } from "../models/model-calls.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
 import { findSpeciesIdsByName, insertIdentification, type NewMedia } from "./identifications.repo.ts";
@@ -21,7 +24,10 @@ import { buildResult, mergedSuggestions } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
 import type { IdentificationUpload } from "./identifications.upload.ts";
 
-export type CreateDeps = Pick<Deps, "config" | "db" | "storage" | "providers" | "logger" | "clock">;
+export type CreateDeps = Pick<
+  Deps,
+  "config" | "db" | "storage" | "providers" | "logger" | "clock" | "metrics"
+>;
 export type CreateContext = {
   userId: string;
   actor: AuditActor;
@@ -65,6 +71,8 @@ export async function createIdentification(
   }
 
   const id = Bun.randomUUIDv7();
+  // The owner's experiment variant decides which models answer (models module); none: the default providers.
+  const assignment = await assignIdentification(deps.db.primary, ctx.userId);
   // The providers' copies come first: on a cache miss the calls start while new photos are encoded; on a hit no
   // provider copy is made at all. Either way an image that does not decode never reaches a provider.
   let startStorage = () => {};
@@ -72,19 +80,22 @@ export async function createIdentification(
     startStorage = resolve;
   });
   let providerImages: Promise<Uint8Array[]> | undefined;
-  const outcomePromise = deps.providers.identifier.identify({
-    imageHashes: upload.images.map((img) => img.sha256),
-    providerImages: () => {
-      providerImages ??= Promise.all(upload.images.map((img) => encodeForProviders(img.bytes, limits)));
-      providerImages.then(startStorage, () => {});
-      return providerImages;
+  const outcomePromise = deps.providers.identifier.identify(
+    {
+      imageHashes: upload.images.map((img) => img.sha256),
+      providerImages: () => {
+        providerImages ??= Promise.all(upload.images.map((img) => encodeForProviders(img.bytes, limits)));
+        providerImages.then(startStorage, () => {});
+        return providerImages;
+      },
+      organs: upload.organs,
+      latitude: upload.latitude,
+      longitude: upload.longitude,
+      includeHealth: upload.includeHealth,
+      waitMs: deps.config.identifySyncWaitMs,
     },
-    organs: upload.organs,
-    latitude: upload.latitude,
-    longitude: upload.longitude,
-    includeHealth: upload.includeHealth,
-    waitMs: deps.config.identifySyncWaitMs,
-  });
+    assignment.plan,
+  );
   outcomePromise.then(startStorage, startStorage);
   const photoResults = Promise.allSettled(
     upload.images.map(
@@ -116,7 +127,7 @@ export async function createIdentification(
         },
       );
     }
-    const merged = mergedSuggestions(outcome);
+    const merged = mergedSuggestions(outcome, assignment.merge);
     const speciesIds = await deps.db.read(ctx.clientKey, (db) =>
       findSpeciesIdsByName(
         db,
@@ -155,9 +166,12 @@ export async function createIdentification(
             includeHealth: upload.includeHealth,
           },
           result,
+          experimentId: assignment.experimentId,
+          variant: assignment.variant,
         },
         media,
       );
+      await recordModelCalls(trx, id, outcome.calls);
       await recordAudit(trx, ctx.actor, {
         action: "identification.create",
         entityType: "identification",
@@ -183,6 +197,13 @@ export async function createIdentification(
         if (!saved) throw new IdempotencyKeyTaken();
       }
     });
+    observeIdentification(deps.metrics, assignment, outcome.calls, result.confidence);
+    void recordShadowsLater(
+      { db: deps.db.primary, logger: deps.logger, metrics: deps.metrics },
+      id,
+      outcome.shadows,
+      assignment.variant,
+    );
     return dto;
   } catch (err) {
     const written = (await photoResults).map((r) => (r.status === "fulfilled" ? r.value : undefined));

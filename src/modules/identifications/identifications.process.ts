@@ -12,6 +12,9 @@ import {
   type IdentificationRequest,
   markIdentificationProcessing,
 } from "../identification-batches/queued-identifications.repo.ts";
+import { observeIdentification } from "../models/experiment-observe.ts";
+import { assignmentOf } from "../models/experiment-plan.ts";
+import { recordModelCalls, recordShadowsLater } from "../models/model-calls.ts";
 import { type JobDeps, ProvidersUnavailableError } from "./identifications.jobs.ts";
 import { findSpeciesIdsByName, listMediaOf } from "./identifications.repo.ts";
 import { buildResult, mergedSuggestions } from "./identifications.result.ts";
@@ -48,20 +51,24 @@ export async function processQueuedIdentification(
   const media = await listMediaOf(db, [id]);
   const request = row.request as IdentificationRequest;
   const limits = deps.config.uploads;
+  const assignment = await assignmentOf(db, row);
   let providerImages: Promise<Uint8Array[]> | undefined;
   // Provider calls count against the owner's daily budget, as they do for a request (provider-budget.ts).
   const outcome = await spendingFor(row.user_id, () =>
-    deps.providers.identifier.identify({
-      imageHashes: media.map((m) => m.sha256),
-      providerImages: () =>
-        (providerImages ??= Promise.all(
-          media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)),
-        )),
-      organs: request.organs,
-      latitude: request.latitude ?? undefined,
-      longitude: request.longitude ?? undefined,
-      includeHealth: request.includeHealth,
-    }),
+    deps.providers.identifier.identify(
+      {
+        imageHashes: media.map((m) => m.sha256),
+        providerImages: () =>
+          (providerImages ??= Promise.all(
+            media.map(async (m) => encodeForProviders(await readStored(deps.storage, m.storage_key), limits)),
+          )),
+        organs: request.organs,
+        latitude: request.latitude ?? undefined,
+        longitude: request.longitude ?? undefined,
+        includeHealth: request.includeHealth,
+      },
+      assignment.plan,
+    ),
   );
   signal.throwIfAborted();
   const retryAfter = unavailableRetryAfter(outcome);
@@ -73,20 +80,35 @@ export async function processQueuedIdentification(
       ? new ProvidersUnavailableError(openFor, true)
       : new ProvidersUnavailableError(retryAfter);
   }
-  const merged = mergedSuggestions(outcome);
+  const merged = mergedSuggestions(outcome, assignment.merge);
   const speciesIds = await findSpeciesIdsByName(
     db,
     merged.map((s) => s.scientificName),
   );
   const result = buildResult(outcome, merged, speciesIds);
   const topSpeciesId = result.suggestions[0]?.speciesId ?? null;
-  await completeIdentification(db, id, {
-    isPlant: result.isPlant,
-    confidence: result.confidence,
-    topSpeciesId,
-    modelVersion: result.modelVersion,
-    result,
+  const completed = await db.transaction().execute(async (trx) => {
+    const done = await completeIdentification(trx, id, {
+      isPlant: result.isPlant,
+      confidence: result.confidence,
+      topSpeciesId,
+      modelVersion: result.modelVersion,
+      result,
+      experimentId: assignment.experimentId,
+      variant: assignment.variant,
+    });
+    if (done) await recordModelCalls(trx, id, outcome.calls);
+    return done;
   });
+  if (completed) {
+    observeIdentification(deps.metrics, assignment, outcome.calls, result.confidence);
+    await recordShadowsLater(
+      { db, logger: deps.logger, metrics: deps.metrics },
+      id,
+      outcome.shadows,
+      assignment.variant,
+    );
+  }
   deps.metrics.identificationsSuccess.inc();
   identificationMetrics(deps.metrics.registry).duration.observe(
     { mode: "async" },

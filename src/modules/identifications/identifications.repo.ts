@@ -16,6 +16,9 @@ export type NewIdentification = {
   modelVersion: string | null;
   request: Record<string, unknown>;
   result: unknown;
+  /** The experiment variant the owner was assigned to (models module). */
+  experimentId?: string | null;
+  variant?: string | null;
 };
 
 export type NewMedia = {
@@ -52,6 +55,8 @@ export async function insertIdentification(db: Db, row: NewIdentification, media
       confidence: row.confidence,
       top_species_id: row.topSpeciesId,
       model_version: row.modelVersion,
+      experiment_id: row.experimentId ?? null,
+      variant: row.variant ?? null,
       request: row.request,
       result: row.result,
       created_at: row.createdAt,

@@ -1,4 +1,4 @@
-import type { IdentifyOutcome, ProviderAnswer } from "../../infra/providers/identify.ts";
+import { answered, type IdentifyOutcome, type ProviderAnswer } from "../../infra/providers/identify.ts";
 import { type MergedSuggestion, mergeSuggestions, speciesKey } from "../../infra/providers/merge.ts";
 import type { PlantIdHealth } from "../../infra/providers/plant-id.ts";
 import type { Health, ProviderReport, Suggestion } from "./identifications.schemas.ts";
@@ -49,7 +49,19 @@ function toSuggestion(s: MergedSuggestion, speciesIds: ReadonlyMap<string, strin
   };
 }
 
-export function mergedSuggestions(outcome: IdentifyOutcome): MergedSuggestion[] {
+/**
+ * combined (the default): every answering provider's suggestions merged. first_answer (an experiment variant's
+ * choice): only the suggestions of the first model of the variant that answered.
+ */
+export function mergedSuggestions(
+  outcome: Pick<IdentifyOutcome, "plantId" | "plantnet"> & Partial<Pick<IdentifyOutcome, "calls">>,
+  merge: "combined" | "first_answer" = "combined",
+): MergedSuggestion[] {
+  if (merge === "first_answer") {
+    const first = outcome.calls?.find((c) => c.wire !== "plant-id-health" && answered(c.answer));
+    if (first?.wire === "plant-id") return mergeSuggestions(outcome.plantId.value, undefined);
+    if (first?.wire === "plantnet") return mergeSuggestions(undefined, outcome.plantnet.value);
+  }
   return mergeSuggestions(outcome.plantId.value, outcome.plantnet.value);
 }
 

@@ -91,7 +91,12 @@ export const ProviderReportSchema = z
         "pending: not asked yet (a background identification that is not completed).",
     }),
     cached: z.boolean().openapi({ description: "The answer came from the 24 h cache of provider answers." }),
-    reason: z.enum(["not_configured", "quota_exhausted", "error", "timeout"]).optional(),
+    reason: z
+      .enum(["not_configured", "not_selected", "quota_exhausted", "error", "timeout"])
+      .optional()
+      .openapi({
+        description: "not_selected: the identification's experiment variant does not use this provider.",
+      }),
   })
   .openapi("ProviderReport");
 

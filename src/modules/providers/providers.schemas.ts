@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { PROVIDER_NAMES } from "../../infra/providers/registry.ts";
 
 const QuotaWindow = z.object({
   limit: z.number().int().nullable().openapi({ description: "null: no budget configured (unlimited)." }),
@@ -9,7 +10,9 @@ const QuotaWindow = z.object({
 
 export const ProviderStatusSchema = z
   .object({
-    name: z.enum(["plant-id", "plant-id-health", "plantnet"]),
+    name: z
+      .enum(PROVIDER_NAMES)
+      .openapi({ description: "A provider of the registry (src/infra/providers/registry.ts)." }),
     state: z.enum(["closed", "half_open", "open"]).openapi({
       description:
         "closed: calls pass; open: calls fail fast until `retryInSeconds`; half_open: probing recovery.",

@@ -1,6 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import type { Scope } from "../../http/security.ts";
-import { PROVIDER_NAMES } from "../../infra/providers/breakers.ts";
+import { PROVIDER_NAMES } from "../../infra/providers/registry.ts";
 import type { ProviderStatus } from "./providers.schemas.ts";
 
 export function createProvidersService(deps: Pick<Deps, "breakers" | "providers" | "clock">) {
