@@ -8,16 +8,16 @@ import {
   identificationConfig,
 } from "./config-identification.ts";
 import {
-  type ObservabilityConfig,
-  ObservabilityEnvShape,
-  observabilityConfig,
-} from "./config-observability.ts";
-import {
   checkMediaOpsEnv,
   type MediaOpsConfig,
   MediaOpsEnvShape,
   mediaOpsConfig,
 } from "./config-media-ops.ts";
+import {
+  type ObservabilityConfig,
+  ObservabilityEnvShape,
+  observabilityConfig,
+} from "./config-observability.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./config-queues.ts";
 import { type ReadsConfig, ReadsEnvShape, readsConfig } from "./config-reads.ts";
 

@@ -22,9 +22,9 @@ import { createLaneQueues, type LaneQueues } from "./infra/queues.ts";
 import { closeRedis, createRedis } from "./infra/redis.ts";
 import { guardRedis, type RedisGuard } from "./infra/redis-guard.ts";
 import { type BlobStore, createBlobStore } from "./infra/storage/index.ts";
+import { instrumentedBlobStore } from "./infra/storage/instrumented.ts";
 import { traceRedis } from "./infra/tracing/traced-redis.ts";
 import { createTracing, type Tracing } from "./infra/tracing/tracing.ts";
-import { instrumentedBlobStore } from "./infra/storage/instrumented.ts";
 
 export type Deps = {
   config: Config;

@@ -1,8 +1,8 @@
 import type { ColumnType, Generated } from "kysely";
 import type { BackgroundTables } from "./schema-background.ts";
 import type { CspTables } from "./schema-csp.ts";
-import type { PhotoTables } from "./schema-photos.ts";
 import type { ModelTables } from "./schema-models.ts";
+import type { PhotoTables } from "./schema-photos.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 

@@ -1,9 +1,9 @@
 import type { ProviderConfigKey } from "../../config-identification.ts";
 import type { Cache } from "../cache.ts";
 import type { Logger } from "../logger.ts";
+import { withSpan } from "../tracing/spans.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
-import { withSpan } from "../tracing/spans.ts";
 import { callProvider, type ProviderGate, type ProviderGates } from "./provider-gate.ts";
 import type { ProviderQuota } from "./provider-quota.ts";
 import {

@@ -7,6 +7,9 @@ import {
 } from "../../infra/images/image-pipeline.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import { observeIdentification } from "../models/experiment-observe.ts";
+import { assignIdentification } from "../models/experiment-plan.ts";
+import { recordModelCalls, recordShadowsLater } from "../models/model-calls.ts";
 import {
   discardWrittenPhotos,
   findStoredPhoto,
@@ -14,9 +17,6 @@ import {
   type StoredPhoto,
   storeNewPhoto,
 } from "../photos/index.ts";
-import { observeIdentification } from "../models/experiment-observe.ts";
-import { assignIdentification } from "../models/experiment-plan.ts";
-import { recordModelCalls, recordShadowsLater } from "../models/model-calls.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
 import { findSpeciesIdsByName, insertIdentification, type NewMedia } from "./identifications.repo.ts";
