@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type AccountDataConfig, AccountDataEnvShape, accountDataConfig } from "./config-account-data.ts";
 import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./config-breakers.ts";
 import { type CspConfig, CspEnvShape, cspConfig } from "./config-csp.ts";
 import {
@@ -122,6 +123,7 @@ const EnvSchema = z
     ...IdentificationEnvShape,
     ...BreakerEnvShape,
     ...CspEnvShape,
+    ...AccountDataEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
@@ -220,7 +222,8 @@ export type Config = Readonly<{
   BackgroundConfig &
   IdentificationConfig &
   BreakerConfig &
-  CspConfig;
+  CspConfig &
+  AccountDataConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -319,6 +322,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...identificationConfig(e),
     ...breakerConfig(e),
     ...cspConfig(e),
+    ...accountDataConfig(e),
   });
 }
 

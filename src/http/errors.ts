@@ -33,6 +33,9 @@ export const ERROR_CODES = {
   invalid_email_token: { status: 400, title: "The link is not valid or has expired" },
   email_unverified: { status: 403, title: "The e-mail address is not verified yet" },
   login_throttled: { status: 429, title: "Sign-ins to this account are slowed down" },
+  // Signed download links (account exports, issue #13).
+  invalid_link_signature: { status: 403, title: "The link's signature is not valid" },
+  link_expired: { status: 410, title: "The link has expired" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -164,11 +164,14 @@ export async function softDeleteIdentification(
   return media.flatMap((m) => [m.storage_key, m.thumbnail_key]);
 }
 
-/** True when a live identification's image or thumbnail is stored under `key`. */
+/** True when a live identification of a live account has its image or thumbnail stored under `key`. */
 export async function isLiveMediaKey(db: Db, key: string): Promise<boolean> {
   const row = await db
     .selectFrom("media")
     .innerJoin("identifications", "identifications.id", "media.identification_id")
+    // A deleted account's photos stop being served at once (DELETE /v1/me), long before they are erased.
+    .innerJoin("users", "users.id", "identifications.user_id")
+    .where("users.deleted_at", "is", null)
     .select("media.id")
     .where((eb) => eb.or([eb("media.storage_key", "=", key), eb("media.thumbnail_key", "=", key)]))
     .where("media.deleted_at", "is", null)
