@@ -108,7 +108,7 @@ beforeAll(async () => {
   const api = await startContainer(spec("api", (fly.processes.app as string).split(/\s+/)));
   containers.push(api);
   await waitFor(async () => (await fetch(`${apiUrl}/ready`).catch(() => undefined))?.status === 200, {
-    timeoutMs: 30_000,
+    timeoutMs: 90_000,
     what: "the API container to be ready",
   }).catch(async (err) => {
     throw new Error(`${(err as Error).message}\n${await api.logs()}`);
@@ -125,7 +125,7 @@ beforeAll(async () => {
       containers.push(c);
       workerHealth[lane] = `http://127.0.0.1:${workerPort}/healthz`;
       await waitFor(async () => (await fetch(workerHealth[lane] as string).catch(() => undefined))?.ok, {
-        timeoutMs: 30_000,
+        timeoutMs: 90_000,
         what: `the ${lane} worker container to be healthy`,
       }).catch(async (err) => {
         throw new Error(`${(err as Error).message}\n${await c.logs()}`);
@@ -241,7 +241,7 @@ describe("the production image", () => {
         const body = IdentificationSchema.parse(await res.json());
         return body.status === "completed" || body.status === "failed" ? body : undefined;
       },
-      { timeoutMs: 30_000, what: "the identification to finish in the default-lane container" },
+      { timeoutMs: 90_000, what: "the identification to finish in the default-lane container" },
     );
     if (!done) throw new Error("unreachable: waitFor resolves with a value");
     expect(done.status).toBe("completed");
@@ -260,7 +260,7 @@ describe("the production image", () => {
         const page = NotificationPageSchema.parse(await res.json());
         return page.data.find((n) => n.kind === "identification.completed" && n.data.identificationId === id);
       },
-      { timeoutMs: 15_000, what: "the notification from the fast-lane container" },
+      { timeoutMs: 60_000, what: "the notification from the fast-lane container" },
     );
     expect(notified?.title.length).toBeGreaterThan(0);
   }, 60_000);

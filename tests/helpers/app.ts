@@ -50,7 +50,8 @@ export async function waitFor<T>(
   check: () => Promise<T> | T,
   opts: { timeoutMs?: number; what?: string } = {},
 ): Promise<T> {
-  const deadline = Date.now() + (opts.timeoutMs ?? 5_000);
+  // Generous by default: the deadline only matters when something is wrong, and loaded machines are slow.
+  const deadline = Date.now() + (opts.timeoutMs ?? 15_000);
   let delay = 5;
   for (;;) {
     const value = await check();

@@ -65,7 +65,7 @@ export function spawnBun(entry: string, env: Record<string, string>): ChildProce
     return proc.exitCode;
   });
 
-  const waitForLine = (match: (line: LogLine) => boolean, what: string, timeoutMs = 15_000) =>
+  const waitForLine = (match: (line: LogLine) => boolean, what: string, timeoutMs = 30_000) =>
     new Promise<LogLine>((resolve, reject) => {
       const finish = (err?: Error, line?: LogLine) => {
         clearTimeout(timer);

@@ -30,7 +30,9 @@ export function workerEnv(
     WORKER_QUEUES: lanes.join(","),
     WORKER_PORT: "0",
     HOST: "127.0.0.1",
-    QUEUE_LEASE_MS: "1500",
+    // Long enough that heartbeats starved by a loaded machine do not let the lease lapse under a live worker
+    // (1.5 s did at load average 20, 3 s at 28: the job was handed out twice). Crash tests set a short one.
+    QUEUE_LEASE_MS: "10000",
     QUEUE_STALLED_CHECK_MS: "250",
     QUEUE_METRICS_INTERVAL_MS: "1000",
     QUEUE_FAST_BACKOFF_MS: "50",

@@ -108,7 +108,7 @@ describe("a job that fails all its attempts", () => {
     // Providers that never answer (a latency would let a later attempt hit the answer an earlier one cached).
     for (const p of ["plant-id", "plant-id-health", "plantnet"] as const) sim.control.hang(p);
     const user = await registerUser(app);
-    // The lease (1.5 s, heartbeats every 0.5 s) would let the job run for ever; the 700 ms limit stops it.
+    // The lease (3 s in tests, renewed by heartbeats) would let the job run for ever; the 700 ms limit stops it.
     await worker({ QUEUE_DEFAULT_TIME_LIMIT_MS: "700", QUEUE_DEFAULT_ATTEMPTS: "2" });
     const id = await submitAsync(app, user, [await jpeg()]);
     const dead = await deadLetterOf("identificationId", id);
@@ -160,7 +160,7 @@ describe("a job that fails all its attempts", () => {
     await waitFor(() => w.lines.some((l) => l.message === "job payload rejected" && l.jobId === jobId), {
       what: "the worker's log line",
     });
-    // One dead letter. (On a starved machine the 1.5 s test lease can run out before groupmq completes the job,
+    // One dead letter. (On a starved machine the test lease can run out before groupmq completes the job,
     // which hands it out once more: a redelivery, not a retry, and the dead letter is recorded idempotently.)
     const rows = await app.deps.db.primary
       .selectFrom("failed_jobs")

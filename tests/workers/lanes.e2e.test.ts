@@ -36,6 +36,11 @@ async function worker(lanes: Lane[], extra: Record<string, string> = {}) {
   return w;
 }
 
+/** A dead worker's job comes back one lease after its last heartbeat: crash tests use a short lease. */
+function crashTestWorker(lanes: Lane[], extra: Record<string, string> = {}) {
+  return worker(lanes, { QUEUE_LEASE_MS: "3000", ...extra });
+}
+
 const completedKey = (id: string) => `identification.completed:${id}`;
 
 describe("async identification", () => {
@@ -137,14 +142,14 @@ describe("crashes and shutdowns", () => {
     sim.control.hang("plant-id");
     sim.control.hang("plantnet");
     const user = await registerUser(app);
-    const first = await worker(["default"]);
+    const first = await crashTestWorker(["default"]);
     const id = await submitAsync(app, user, [await jpeg()]);
     await sim.control.whenCalled("plant-id");
     first.kill("SIGKILL");
     await first.exited;
     sim.control.reset();
 
-    await worker(["default", "fast"]);
+    await crashTestWorker(["default", "fast"]);
     await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
       timeoutMs: 20_000,
       what: "redelivery",
@@ -164,12 +169,12 @@ describe("crashes and shutdowns", () => {
     const user = await registerUser(app);
     const id = await submitAsync(app, user, [await jpeg()]);
     for (let crash = 1; crash <= 2; crash++) {
-      const doomed = await worker(["default"], { QUEUE_MAX_STALLED_COUNT: "2" });
+      const doomed = await crashTestWorker(["default"], { QUEUE_MAX_STALLED_COUNT: "2" });
       await sim.control.whenCalled("plant-id", crash);
       doomed.kill("SIGKILL");
       await doomed.exited;
     }
-    await worker(["default", "fast"], { QUEUE_MAX_STALLED_COUNT: "2" });
+    await crashTestWorker(["default", "fast"], { QUEUE_MAX_STALLED_COUNT: "2" });
     await waitFor(async () => (await failedJobsWhere(app, "identificationId", id)).length === 1, {
       timeoutMs: 15_000,
       what: "the dead letter",
@@ -208,10 +213,9 @@ describe("crashes and shutdowns", () => {
     const w = await worker(["default"], { WORKER_DRAIN_TIMEOUT_MS: "800" });
     const id = await submitAsync(app, user, [await jpeg()]);
     await sim.control.whenCalled("plant-id");
-    const stoppedAt = Date.now();
     w.kill("SIGTERM");
+    // It exits although the job hangs: its drain budget ran out and the job went back (released: 1).
     expect(await w.exited).toBe(0);
-    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     expect((await w.waitForLine((l) => l.message === "worker stopped", "the stop line")).released).toBe(1);
     const job = await app.deps.queues.queue("default").getJob(`identification.run:${id}`);
     expect(job.status).toBe("waiting");
