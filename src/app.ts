@@ -27,6 +27,7 @@ import {
   scalarBundle,
 } from "./http/openapi-document.ts";
 import { createRouter } from "./http/router.ts";
+import { accountDataRouter } from "./modules/account-data/index.ts";
 import { apiKeysRouter } from "./modules/api-keys/index.ts";
 import { auditRouter } from "./modules/audit/index.ts";
 import { authRouter } from "./modules/auth/index.ts";
@@ -95,6 +96,7 @@ export function createApp(deps: Deps) {
   app.route("/v1", speciesRouter(deps));
   app.route("/v1", authRouter(deps));
   app.route("/v1", usersRouter(deps));
+  app.route("/v1", accountDataRouter(deps));
   app.route("/v1", apiKeysRouter(deps));
   app.route("/v1", auditRouter(deps));
   app.route("/v1", identificationsRouter(deps));

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { type AccountDataConfig, AccountDataEnvShape, accountDataConfig } from "./config-account-data.ts";
 import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./config-breakers.ts";
 import { type CspConfig, CspEnvShape, cspConfig } from "./config-csp.ts";
 import {
@@ -137,6 +138,7 @@ const EnvSchema = z
     ...ObservabilityEnvShape,
     ...ReadsEnvShape,
     ...MediaOpsEnvShape,
+    ...AccountDataEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
@@ -239,7 +241,8 @@ export type Config = Readonly<{
   CspConfig &
   ObservabilityConfig &
   ReadsConfig &
-  MediaOpsConfig;
+  MediaOpsConfig &
+  AccountDataConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -341,6 +344,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...observabilityConfig(e),
     ...readsConfig(e),
     ...mediaOpsConfig(e),
+    ...accountDataConfig(e),
   });
 }
 

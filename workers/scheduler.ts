@@ -3,7 +3,7 @@ import { requeueStranded } from "../src/modules/identifications/stranded.ts";
 import type { WorkerDeps } from "./job-types.ts";
 
 type Schedule = {
-  name: Extract<JobName, "media.purge" | "cache.warm" | "csp.daily-report">;
+  name: Extract<JobName, "media.purge" | "cache.warm" | "csp.daily-report" | "account.erase">;
   everyMs: number;
 };
 
@@ -18,6 +18,7 @@ export function startScheduler(deps: WorkerDeps): { stop(): void } {
     { name: "cache.warm", everyMs: jobs.cacheWarmEveryMs },
     // Periods of a day start at UTC midnight: each run reports the day that just ended.
     { name: "csp.daily-report", everyMs: 86_400_000 },
+    { name: "account.erase", everyMs: deps.config.accountData.erasureEveryMs },
   ];
   const redis = deps.queues.redis;
   const tick = async () => {

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated } from "kysely";
+import type { AccountDataTables } from "./schema-account-data.ts";
 import type { BackgroundTables } from "./schema-background.ts";
 import type { CspTables } from "./schema-csp.ts";
 import type { ModelTables } from "./schema-models.ts";
@@ -45,6 +46,9 @@ export interface UsersTable {
   deleted_at: Date | null;
   /** Null until the owner follows the link e-mailed at registration (or resets the password by e-mail). */
   email_verified_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** Set by DELETE /v1/me (now + grace): the account.erase job erases the data after it, then sets erased_at. */
+  erase_after: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  erased_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface EmailTokensTable {
@@ -151,7 +155,7 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
-export interface Database extends BackgroundTables, CspTables, PhotoTables, ModelTables {
+export interface Database extends BackgroundTables, CspTables, PhotoTables, ModelTables, AccountDataTables {
   email_tokens: EmailTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   refresh_tokens: RefreshTokensTable;

@@ -40,6 +40,9 @@ export const ERROR_CODES = {
   experiment_stopped: { status: 409, title: "The experiment is stopped" },
   invalid_experiment: { status: 422, title: "The experiment's variants are not valid" },
   unknown_species: { status: 422, title: "The species is not in the catalogue" },
+  // Signed download links (account exports, issue #13).
+  invalid_link_signature: { status: 403, title: "The link's signature is not valid" },
+  link_expired: { status: 410, title: "The link has expired" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -42,6 +42,7 @@ const describedStatuses = {
   403: "The credentials lack a required scope.",
   404: "The resource does not exist or is not yours.",
   409: "Conflict with the current state.",
+  410: "Gone: the link or resource has expired.",
   413: "The request body is too large.",
   415: "Unsupported content type.",
   422: "The request cannot be processed.",

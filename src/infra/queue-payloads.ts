@@ -44,3 +44,13 @@ export const CspDailyReportPayload = z.strictObject({
   /** The UTC day to report (`YYYY-MM-DD`); by default the day before the job runs. */
   day: z.iso.date().optional(),
 });
+
+export const AccountErasePayload = z.strictObject({
+  /** Accounts erased per page of the run (each in bounded steps); the run continues until none is due. */
+  limit: z.number().int().min(1).max(1_000).default(50),
+});
+
+export const AccountExportPayload = z.strictObject({
+  exportId: z.uuid(),
+  userId: z.uuid(),
+});

@@ -8,6 +8,8 @@ import { isRoutineGroupmqWarning, laneCanary, reloadScriptsOnNoscript } from "./
 import type { Logger } from "./logger.ts";
 import { queueMetrics } from "./queue-metrics.ts";
 import {
+  AccountErasePayload,
+  AccountExportPayload,
   CacheWarmPayload,
   CspDailyReportPayload,
   EmailSendPayload,
@@ -34,6 +36,8 @@ export const JOBS = {
   "media.purge": { lane: "slow", schema: MediaPurgePayload },
   "cache.warm": { lane: "slow", schema: CacheWarmPayload },
   "csp.daily-report": { lane: "slow", schema: CspDailyReportPayload },
+  "account.erase": { lane: "slow", schema: AccountErasePayload },
+  "account.export": { lane: "slow", schema: AccountExportPayload },
 } as const satisfies Record<string, { lane: Lane; premiumLane?: Lane; schema: z.ZodType }>;
 
 export type JobName = keyof typeof JOBS;

@@ -75,7 +75,9 @@ describe("POST /v1/identification-batches", () => {
     expect(
       batch.items.every(
         (i) =>
-          i.status === "queued" && i.links.identification === `/v1/identifications/${i.identificationId}`,
+          i.status === "queued" &&
+          i.links.identification === `http://localhost/v1/identifications/${i.identificationId}` &&
+          i.links.batch === batch.links.self,
       ),
     ).toBe(true);
     const rows = await identificationRowsOf(t, user.user.id);

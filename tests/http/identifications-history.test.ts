@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
-  type Identification,
+  type IdentificationResource as Identification,
   IdentificationPageSchema,
   IdentificationSchema,
 } from "../../src/modules/identifications/identifications.schemas.ts";

@@ -2,6 +2,8 @@ import type { JobRegistry } from "../job-types.ts";
 import { identificationRun } from "./default.identification-run.ts";
 import { emailSend } from "./fast.email-send.ts";
 import { notificationSend } from "./fast.notification-send.ts";
+import { accountErase } from "./slow.account-erase.ts";
+import { accountExport } from "./slow.account-export.ts";
 import { cacheWarm } from "./slow.cache-warm.ts";
 import { cspDailyReport } from "./slow.csp-daily-report.ts";
 import { identificationBatch } from "./slow.identification-batch.ts";
@@ -16,4 +18,6 @@ export const jobs: JobRegistry = {
   "media.purge": mediaPurge,
   "cache.warm": cacheWarm,
   "csp.daily-report": cspDailyReport,
+  "account.erase": accountErase,
+  "account.export": accountExport,
 };

@@ -20,7 +20,8 @@ export function requestOrigin(c: Context<AppEnv>, opts: OriginOptions): string {
 }
 
 // The URL-valued fields of our JSON answers (links, image URLs); services write them as paths (`/v1/...`).
-const RELATIVE_URL_FIELD = /"(url|thumbnailUrl|urlSmall|self|next)":"\//g;
+// `collection`, `family` and `genus` are a species' links (modules/species/species.links.ts): its cached bytes.
+const RELATIVE_URL_FIELD = /"(url|thumbnailUrl|urlSmall|self|next|collection|family|genus)":"\//g;
 
 /**
  * Services know paths, the transport knows the origin: native image loaders and generated clients need

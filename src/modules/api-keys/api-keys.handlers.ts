@@ -1,14 +1,19 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
+import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";
 import { auditActor } from "../audit/audit.record.ts";
+import { presentApiKey } from "./api-keys.links.ts";
 import type { createApiKeyRoute, deleteApiKeyRoute, listApiKeysRoute } from "./api-keys.routes.ts";
 import type { ApiKeysService } from "./api-keys.service.ts";
 
 export function apiKeysHandlers(service: ApiKeysService) {
   const create: RouteHandler<typeof createApiKeyRoute, AppEnv> = async (c) => {
     const created = await service.create(authOf(c), c.req.valid("json"), auditActor(c), c.var.clientKey);
-    return c.json(created, 201, { Location: `/v1/api-keys/${created.id}`, "cache-control": "no-store" });
+    return c.json(presentApiKey(created, linkerFor(c)), 201, {
+      Location: `/v1/api-keys/${created.id}`,
+      "cache-control": "no-store",
+    });
   };
 
   const list: RouteHandler<typeof listApiKeysRoute, AppEnv> = async (c) => {
@@ -18,7 +23,8 @@ export function apiKeysHandlers(service: ApiKeysService) {
       c.var.clientKey,
       new URL(c.req.url),
     );
-    return c.json(page, 200);
+    const l = linkerFor(c);
+    return c.json({ ...page, data: page.data.map((k) => presentApiKey(k, l)) }, 200);
   };
 
   const remove: RouteHandler<typeof deleteApiKeyRoute, AppEnv> = async (c) => {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ActionLinkSchema, LinkSchema } from "../../http/links.ts";
 import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 import { SCOPES } from "../../http/scopes.ts";
 import { text } from "../../http/text.ts";
@@ -22,20 +23,28 @@ export const CreateApiKeySchema = z
   .strict()
   .openapi("CreateApiKey");
 
-export const ApiKeySchema = z
-  .object({
-    id: z.string().uuid().openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
-    name: z.string().openapi({ example: "Garden-centre kiosk" }),
-    prefix: z.string().openapi({
-      example: "pc_live_Xk3vQ9aB",
-      description: "The key's first characters, to tell keys apart.",
-    }),
-    scopes: z.array(ScopeSchema),
-    expiresAt: z.string().datetime({ offset: true }).nullable(),
-    lastUsedAt: z.string().datetime({ offset: true }).nullable(),
-    createdAt: z.string().datetime({ offset: true }),
-  })
-  .openapi("ApiKey");
+/** The service's key (no links); the REST answer adds them (api-keys.links.ts). */
+export const ApiKeyCoreSchema = z.object({
+  id: z.string().uuid().openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+  name: z.string().openapi({ example: "Garden-centre kiosk" }),
+  prefix: z.string().openapi({
+    example: "pc_live_Xk3vQ9aB",
+    description: "The key's first characters, to tell keys apart.",
+  }),
+  scopes: z.array(ScopeSchema),
+  expiresAt: z.string().datetime({ offset: true }).nullable(),
+  lastUsedAt: z.string().datetime({ offset: true }).nullable(),
+  createdAt: z.string().datetime({ offset: true }),
+});
+
+export const ApiKeySchema = ApiKeyCoreSchema.extend({
+  links: z
+    .object({
+      collection: LinkSchema.openapi({ description: "Your API keys." }),
+      revoke: ActionLinkSchema.optional().openapi({ description: "Revoke it (`account:write`)." }),
+    })
+    .openapi("ApiKeyLinks"),
+}).openapi("ApiKey");
 
 export const CreatedApiKeySchema = ApiKeySchema.extend({
   key: z.string().openapi({
@@ -51,7 +60,8 @@ export const ApiKeyPageSchema = z
 export const ApiKeyListQuerySchema = pageQuery();
 
 export type CreateApiKey = z.infer<typeof CreateApiKeySchema>;
-export type ApiKey = z.infer<typeof ApiKeySchema>;
-export type CreatedApiKey = z.infer<typeof CreatedApiKeySchema>;
-export type ApiKeyPage = z.infer<typeof ApiKeyPageSchema>;
+export type ApiKey = z.infer<typeof ApiKeyCoreSchema>;
+export type CreatedApiKey = ApiKey & { key: string };
+export type ApiKeyPage = Omit<z.infer<typeof ApiKeyPageSchema>, "data"> & { data: ApiKey[] };
+export type ApiKeyResource = z.infer<typeof ApiKeySchema>;
 export type ApiKeyListQuery = z.infer<typeof ApiKeyListQuerySchema>;

@@ -1,13 +1,15 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
+import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";
 import { queueCallerOf } from "../identifications/identifications.jobs.ts";
+import { presentBatch } from "./batches.links.ts";
 import type { createBatchRoute, getBatchRoute } from "./batches.routes.ts";
 import type { BatchesService } from "./batches.service.ts";
 
 export function batchesHandlers(service: BatchesService) {
   const create: RouteHandler<typeof createBatchRoute, AppEnv> = async (c) => {
-    const batch = await service.create(queueCallerOf(c), c.req.raw);
+    const batch = presentBatch(await service.create(queueCallerOf(c), c.req.raw), linkerFor(c));
     c.header("Location", batch.links.self);
     return c.json(batch, 202);
   };
@@ -18,7 +20,7 @@ export function batchesHandlers(service: BatchesService) {
       c.req.valid("param").id,
     );
     c.header("Cache-Control", "private, no-store");
-    return c.json(batch, 200);
+    return c.json(presentBatch(batch, linkerFor(c)), 200);
   };
 
   return { create, get };

@@ -1,54 +1,71 @@
 import { type RouteConfig, z } from "@hono/zod-openapi";
+import { LinkSchema } from "../../http/links.ts";
 import { LinksSchema } from "../../http/openapi.ts";
 import { ORGANS } from "../identifications/identifications.schemas.ts";
 
 export const ITEM_STATUSES = ["queued", "processing", "completed", "failed", "deleted"] as const;
 
-export const BatchItemSchema = z
-  .object({
-    position: z
+/** The service's item (links: paths); the REST presenter (batches.links.ts) makes the answer's links. */
+export const BatchItemCoreSchema = z.object({
+  position: z
+    .number()
+    .int()
+    .min(0)
+    .openapi({ example: 0, description: "The photo's place in the upload, from 0." }),
+  identificationId: z.string().uuid(),
+  status: z.enum(ITEM_STATUSES).openapi({ example: "completed" }),
+  failure: z
+    .object({ code: z.string(), message: z.string() })
+    .optional()
+    .openapi({ description: "Why this photo could not be identified (status `failed`)." }),
+  links: z.object({
+    identification: z
+      .string()
+      .openapi({ example: "/v1/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ac" }),
+  }),
+});
+
+export const BatchItemSchema = BatchItemCoreSchema.extend({
+  links: z
+    .object({
+      identification: LinkSchema.openapi({ description: "This photo's identification." }),
+      batch: LinkSchema.openapi({ description: "The batch the item belongs to." }),
+    })
+    .openapi("BatchItemLinks"),
+}).openapi("BatchItem");
+
+export const BatchCoreSchema = z.object({
+  id: z.string().uuid().openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+  status: z.enum(["queued", "processing", "completed", "failed"]).openapi({
+    description: "completed: every photo was handled (see each item's status); failed: the batch gave up.",
+  }),
+  total: z.number().int().openapi({ example: 12 }),
+  progress: z.object({
+    completed: z.number().int().openapi({ example: 7 }),
+    failed: z.number().int().openapi({ example: 1 }),
+    pending: z.number().int().openapi({ example: 4 }),
+    percent: z
       .number()
       .int()
       .min(0)
-      .openapi({ example: 0, description: "The photo's place in the upload, from 0." }),
-    identificationId: z.string().uuid(),
-    status: z.enum(ITEM_STATUSES).openapi({ example: "completed" }),
-    failure: z
-      .object({ code: z.string(), message: z.string() })
-      .optional()
-      .openapi({ description: "Why this photo could not be identified (status `failed`)." }),
-    links: z.object({
-      identification: z
-        .string()
-        .openapi({ example: "/v1/identifications/0190f5a2-7b1c-7d3e-8f00-1234567890ac" }),
-    }),
-  })
-  .openapi("BatchItem");
+      .max(100)
+      .openapi({ example: 67, description: "Photos handled (any outcome), in percent." }),
+  }),
+  items: z.array(BatchItemCoreSchema),
+  createdAt: z.string().datetime({ offset: true }),
+  completedAt: z.string().datetime({ offset: true }).nullable(),
+  links: LinksSchema,
+});
 
-export const BatchSchema = z
-  .object({
-    id: z.string().uuid().openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
-    status: z.enum(["queued", "processing", "completed", "failed"]).openapi({
-      description: "completed: every photo was handled (see each item's status); failed: the batch gave up.",
-    }),
-    total: z.number().int().openapi({ example: 12 }),
-    progress: z.object({
-      completed: z.number().int().openapi({ example: 7 }),
-      failed: z.number().int().openapi({ example: 1 }),
-      pending: z.number().int().openapi({ example: 4 }),
-      percent: z
-        .number()
-        .int()
-        .min(0)
-        .max(100)
-        .openapi({ example: 67, description: "Photos handled (any outcome), in percent." }),
-    }),
-    items: z.array(BatchItemSchema),
-    createdAt: z.string().datetime({ offset: true }),
-    completedAt: z.string().datetime({ offset: true }).nullable(),
-    links: LinksSchema,
-  })
-  .openapi("IdentificationBatch");
+export const BatchSchema = BatchCoreSchema.extend({
+  items: z.array(BatchItemSchema),
+  links: z
+    .object({
+      self: LinkSchema,
+      identifications: LinkSchema.openapi({ description: "Your identification history." }),
+    })
+    .openapi("IdentificationBatchLinks"),
+}).openapi("IdentificationBatch");
 
 type BodySchema = Extract<
   NonNullable<NonNullable<RouteConfig["request"]>["body"]>["content"][string],
@@ -78,5 +95,6 @@ export const BatchUploadDoc: BodySchema = {
   },
 };
 
-export type Batch = z.infer<typeof BatchSchema>;
-export type BatchItem = z.infer<typeof BatchItemSchema>;
+export type Batch = z.infer<typeof BatchCoreSchema>;
+export type BatchItem = z.infer<typeof BatchItemCoreSchema>;
+export type BatchResource = z.infer<typeof BatchSchema>;

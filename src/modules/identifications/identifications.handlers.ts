@@ -1,10 +1,12 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/context.ts";
+import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";
 import { IMMUTABLE_CACHE_CONTROL } from "../../infra/storage/index.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import { prefersRespondAsync, queueCallerOf } from "./identifications.jobs.ts";
+import { presentIdentification, presentIdentificationPage } from "./identifications.links.ts";
 import type { readMedia } from "./identifications.media.ts";
 import type {
   createIdentificationRoute,
@@ -32,21 +34,22 @@ export function identificationHandlers(
       headers["idempotency-key"],
       background,
     );
-    c.header("Location", identification.links.self);
+    const resource = presentIdentification(identification, linkerFor(c));
+    c.header("Location", resource.links.self);
     if (replayed) c.header("Idempotent-Replayed", "true");
-    if (identification.status === "completed") return c.json(identification, 201);
+    if (identification.status === "completed") return c.json(resource, 201);
     c.header("Preference-Applied", "respond-async");
-    return c.json(identification, 202);
+    return c.json(resource, 202);
   };
 
   const list: RouteHandler<typeof listIdentificationsRoute, AppEnv> = async (c) => {
     const page = await service.list(callerOf(c), c.req.valid("query"), new URL(c.req.url));
-    return c.json(page, 200);
+    return c.json(presentIdentificationPage(page, linkerFor(c)), 200);
   };
 
   const get: RouteHandler<typeof getIdentificationRoute, AppEnv> = async (c) => {
     const identification = await service.get(callerOf(c), c.req.valid("param").id);
-    return c.json(identification, 200);
+    return c.json(presentIdentification(identification, linkerFor(c)), 200);
   };
 
   const remove: RouteHandler<typeof deleteIdentificationRoute, AppEnv> = async (c) => {

@@ -190,6 +190,9 @@ export async function findLiveMediaObject(
     .select(["media.storage_key", "media.thumbnail_key"])
     .where("media.id", "=", mediaId)
     .where("media.identification_id", "=", identificationId)
+    // A deleted account's photos stop being served at once (DELETE /v1/me), long before they are erased.
+    .innerJoin("users", "users.id", "identifications.user_id")
+    .where("users.deleted_at", "is", null)
     .where("media.deleted_at", "is", null)
     .where("identifications.deleted_at", "is", null)
     .executeTakeFirst();

@@ -1,4 +1,5 @@
 import { type RouteConfig, z } from "@hono/zod-openapi";
+import { ActionLinkSchema, LinkSchema } from "../../http/links.ts";
 import { LinksSchema, PageLinksSchema, pageQuery, queryNumber } from "../../http/openapi.ts";
 import { text } from "../../http/text.ts";
 
@@ -35,26 +36,34 @@ export const SimilarImageSchema = z
   })
   .openapi("SimilarImage");
 
-export const SuggestionSchema = z
-  .object({
-    rank: z.number().int().min(1).openapi({ example: 1 }),
-    scientificName: z.string().openapi({ example: "Monstera deliciosa" }),
-    commonNames: z.array(z.string()).openapi({ example: ["Swiss cheese plant"] }),
-    probability: probability.openapi({
-      example: 0.912,
-      description: "0 to 1: Plant.id's probability, else PlantNet's score.",
-    }),
-    family: z.string().nullable().openapi({ example: "Araceae" }),
-    genus: z.string().nullable().openapi({ example: "Monstera" }),
-    sources: z.array(z.enum(["plant_id", "plantnet"])).openapi({ example: ["plant_id", "plantnet"] }),
-    speciesId: uuid.optional().openapi({
-      example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab",
-      description:
-        "Our catalogue's species with this scientific name (see `GET /v1/species/{id}`), when there is one.",
-    }),
-    similarImages: z.array(SimilarImageSchema),
-  })
-  .openapi("Suggestion");
+export const SuggestionCoreSchema = z.object({
+  rank: z.number().int().min(1).openapi({ example: 1 }),
+  scientificName: z.string().openapi({ example: "Monstera deliciosa" }),
+  commonNames: z.array(z.string()).openapi({ example: ["Swiss cheese plant"] }),
+  probability: probability.openapi({
+    example: 0.912,
+    description: "0 to 1: Plant.id's probability, else PlantNet's score.",
+  }),
+  family: z.string().nullable().openapi({ example: "Araceae" }),
+  genus: z.string().nullable().openapi({ example: "Monstera" }),
+  sources: z.array(z.enum(["plant_id", "plantnet"])).openapi({ example: ["plant_id", "plantnet"] }),
+  speciesId: uuid.optional().openapi({
+    example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab",
+    description:
+      "Our catalogue's species with this scientific name (see `GET /v1/species/{id}`), when there is one.",
+  }),
+  similarImages: z.array(SimilarImageSchema),
+});
+
+export const SuggestionSchema = SuggestionCoreSchema.extend({
+  links: z
+    .object({
+      species: LinkSchema.optional().openapi({
+        description: "The catalogue species (`GET /v1/species/{id}`), when the suggestion matches one.",
+      }),
+    })
+    .openapi("SuggestionLinks"),
+}).openapi("Suggestion");
 
 export const DiseaseSchema = z
   .object({
@@ -100,40 +109,59 @@ export const ProviderReportSchema = z
   })
   .openapi("ProviderReport");
 
-export const IdentificationSchema = z
+/** What the service layer returns (transport-free); the REST presenter adds `links` (identifications.links.ts). */
+export const IdentificationCoreSchema = z.object({
+  id: uuid.openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
+  status: z.enum(["queued", "processing", "completed", "failed"]).openapi({
+    description:
+      "`completed` when answered at once. With `Prefer: respond-async` the identification runs in the " +
+      "background: `queued` -> `processing` -> `completed` or `failed` (see `failure`).",
+  }),
+  createdAt: z.string().datetime({ offset: true }),
+  images: z.array(IdentificationImageSchema),
+  isPlant: z.boolean().nullable().openapi({ description: "null when no provider could tell." }),
+  confidence: probability
+    .nullable()
+    .openapi({ example: 0.912, description: "The top suggestion's probability." }),
+  suggestions: z.array(SuggestionCoreSchema).openapi({ description: "Best first, at most 10." }),
+  health: HealthSchema.optional().openapi({
+    description: "Present when `includeHealth` was true and the assessment succeeded.",
+  }),
+  providers: z.object({
+    plantId: ProviderReportSchema,
+    plantnet: ProviderReportSchema,
+    plantIdHealth: ProviderReportSchema.optional(),
+  }),
+  failure: z
+    .object({ code: z.string(), message: z.string() })
+    .optional()
+    .openapi({
+      description: "Why a background identification failed (status `failed`).",
+      example: { code: "providers_unavailable", message: "Neither identification provider was available." },
+    }),
+  modelVersion: z.string().nullable().openapi({ example: "plant_id:3.6.0" }),
+  links: LinksSchema,
+});
+
+export const IdentificationLinksSchema = z
   .object({
-    id: uuid.openapi({ example: "0190f5a2-7b1c-7d3e-8f00-1234567890ab" }),
-    status: z.enum(["queued", "processing", "completed", "failed"]).openapi({
-      description:
-        "`completed` when answered at once. With `Prefer: respond-async` the identification runs in the " +
-        "background: `queued` -> `processing` -> `completed` or `failed` (see `failure`).",
+    self: LinkSchema,
+    collection: LinkSchema.openapi({ description: "Your identification history." }),
+    images: z.array(LinkSchema).openapi({ description: "The stored photos, in upload order." }),
+    thumbnails: z.array(LinkSchema).openapi({ description: "Their thumbnails, in the same order." }),
+    species: LinkSchema.optional().openapi({
+      description: "The top suggestion's catalogue species, when it matches one.",
     }),
-    createdAt: z.string().datetime({ offset: true }),
-    images: z.array(IdentificationImageSchema),
-    isPlant: z.boolean().nullable().openapi({ description: "null when no provider could tell." }),
-    confidence: probability
-      .nullable()
-      .openapi({ example: 0.912, description: "The top suggestion's probability." }),
-    suggestions: z.array(SuggestionSchema).openapi({ description: "Best first, at most 10." }),
-    health: HealthSchema.optional().openapi({
-      description: "Present when `includeHealth` was true and the assessment succeeded.",
+    delete: ActionLinkSchema.optional().openapi({
+      description: "Present when the credentials may delete it (`identifications:write`).",
     }),
-    providers: z.object({
-      plantId: ProviderReportSchema,
-      plantnet: ProviderReportSchema,
-      plantIdHealth: ProviderReportSchema.optional(),
-    }),
-    failure: z
-      .object({ code: z.string(), message: z.string() })
-      .optional()
-      .openapi({
-        description: "Why a background identification failed (status `failed`).",
-        example: { code: "providers_unavailable", message: "Neither identification provider was available." },
-      }),
-    modelVersion: z.string().nullable().openapi({ example: "plant_id:3.6.0" }),
-    links: LinksSchema,
   })
-  .openapi("Identification");
+  .openapi("IdentificationLinks");
+
+export const IdentificationSchema = IdentificationCoreSchema.extend({
+  suggestions: z.array(SuggestionSchema).openapi({ description: "Best first, at most 10." }),
+  links: IdentificationLinksSchema,
+}).openapi("Identification");
 
 export const IdentificationPageSchema = z
   .object({
@@ -237,9 +265,15 @@ export const IdentificationUploadDoc: BodySchema = {
   },
 };
 
-export type Identification = z.infer<typeof IdentificationSchema>;
-export type IdentificationPage = z.infer<typeof IdentificationPageSchema>;
+/** The service layer's identification (links: only `self`, a path). */
+export type Identification = z.infer<typeof IdentificationCoreSchema>;
+/** The REST answer, with links. */
+export type IdentificationResource = z.infer<typeof IdentificationSchema>;
+export type IdentificationPage = Omit<z.infer<typeof IdentificationPageSchema>, "data"> & {
+  data: Identification[];
+};
+export type IdentificationResourcePage = z.infer<typeof IdentificationPageSchema>;
 export type IdentificationListQuery = z.infer<typeof IdentificationListQuerySchema>;
-export type Suggestion = z.infer<typeof SuggestionSchema>;
+export type Suggestion = z.infer<typeof SuggestionCoreSchema>;
 export type ProviderReport = z.infer<typeof ProviderReportSchema>;
 export type Health = z.infer<typeof HealthSchema>;

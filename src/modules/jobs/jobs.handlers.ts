@@ -1,5 +1,6 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
+import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import type { listFailedJobsRoute, retryFailedJobRoute } from "./jobs.routes.ts";
@@ -9,7 +10,13 @@ export function jobsHandlers(service: JobsService) {
   const listFailed: RouteHandler<typeof listFailedJobsRoute, AppEnv> = async (c) => {
     const page = await service.listFailed(c.req.valid("query"), new URL(c.req.url));
     c.header("Cache-Control", "no-store");
-    return c.json(page, 200);
+    const l = linkerFor(c);
+    // Only admins reach this route, and retrying is what the list is for: the action is always there.
+    const data = page.data.map((j) => ({
+      ...j,
+      links: { retry: l.action(`/v1/admin/jobs/${j.id}/retry`, "POST") },
+    }));
+    return c.json({ ...page, data }, 200);
   };
 
   const retry: RouteHandler<typeof retryFailedJobRoute, AppEnv> = async (c) => {

@@ -1,4 +1,5 @@
 import { z } from "@hono/zod-openapi";
+import { ActionLinkSchema, LinkSchema } from "../../http/links.ts";
 import { PageLinksSchema, pageQuery, queryBoolean } from "../../http/openapi.ts";
 
 const uuid = z.string().uuid();
@@ -9,6 +10,14 @@ const notificationFields = {
   body: z.string().openapi({ example: "Best match: Monstera deliciosa." }),
   readAt: z.string().datetime({ offset: true }).nullable(),
   createdAt: z.string().datetime({ offset: true }),
+  links: z
+    .object({
+      identification: LinkSchema.optional().openapi({ description: "The identification it is about." }),
+      batch: LinkSchema.optional().openapi({ description: "The batch it is about." }),
+      export: LinkSchema.optional().openapi({ description: "The account export it is about." }),
+      read: ActionLinkSchema.optional().openapi({ description: "Mark it read (absent once it is read)." }),
+    })
+    .openapi("NotificationLinks"),
 };
 
 /** One schema per kind, so a generated client gets typed `data` after checking `kind`. */
@@ -21,6 +30,15 @@ const kinds = {
     .object({ batchId: uuid, completed: z.number().int().min(0), total: z.number().int().min(1) })
     .openapi("BatchCompletedData"),
   "batch.failed": z.object({ batchId: uuid }).openapi("BatchFailedData"),
+  "export.ready": z
+    .object({
+      exportId: uuid,
+      downloadUrl: z.string().url().openapi({
+        description: "Signed, valid until `expiresAt`; needs your credentials too (`GET` it signed in).",
+      }),
+      expiresAt: z.string().datetime({ offset: true }),
+    })
+    .openapi("ExportReadyData"),
 } as const;
 
 export type NotificationKind = keyof typeof kinds;
@@ -35,6 +53,7 @@ export const NotificationSchema = z
     variant("identification.failed", "IdentificationFailedNotification"),
     variant("batch.completed", "BatchCompletedNotification"),
     variant("batch.failed", "BatchFailedNotification"),
+    variant("export.ready", "ExportReadyNotification"),
   ])
   .openapi("Notification", {
     description:

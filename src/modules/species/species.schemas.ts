@@ -1,5 +1,6 @@
 import { z } from "@hono/zod-openapi";
-import { LinksSchema, PageLinksSchema, pageQuery } from "../../http/openapi.ts";
+import { LinkSchema } from "../../http/links.ts";
+import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 import { text } from "../../http/text.ts";
 
 export const CareInstructionsSchema = z
@@ -29,7 +30,17 @@ export const SpeciesSchema = z
     careInstructions: CareInstructionsSchema,
     createdAt: z.string().datetime({ offset: true }),
     updatedAt: z.string().datetime({ offset: true }),
-    links: LinksSchema,
+    links: z
+      .object({
+        self: LinkSchema,
+        collection: LinkSchema.openapi({ description: "The catalogue." }),
+        family: LinkSchema.openapi({ description: "The catalogue's species of the same family." }),
+        genus: LinkSchema.openapi({ description: "The catalogue's species of the same genus." }),
+      })
+      .openapi("SpeciesLinks", {
+        description:
+          "The same for every caller (the catalogue is public and shared caches keep it): no per-caller actions.",
+      }),
   })
   .openapi("Species");
 

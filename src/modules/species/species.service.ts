@@ -4,6 +4,7 @@ import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { ApiError } from "../../http/errors.ts";
 import { text } from "../../http/text.ts";
+import { speciesLinks } from "./species.links.ts";
 import { findSpeciesById, listSpecies, type SpeciesRow } from "./species.repo.ts";
 import type { Species, SpeciesListQuery, SpeciesPage } from "./species.schemas.ts";
 
@@ -32,7 +33,7 @@ export function toSpeciesDto(row: SpeciesRow): Species {
     careInstructions: row.care,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
-    links: { self: `/v1/species/${row.id}` },
+    links: speciesLinks(row),
   };
 }
 

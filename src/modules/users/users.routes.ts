@@ -38,8 +38,9 @@ export const deleteMeRoute = createRoute({
   tags: ["Account"],
   summary: "Delete the account",
   description:
-    "Soft delete: every session and API key is revoked at once, the account's data is no longer served, and the " +
-    "email address may register again.",
+    "Soft delete: every session and API key is revoked at once, the account's data (photos included) is no longer " +
+    "served, and the email address may register again. After a grace period (30 days by default) the data is " +
+    "erased: identifications, photos, exports, API keys and tokens are removed and audit entries anonymised.",
   ...protect("account:write"),
   responses: { 204: { description: "Deleted." }, ...errorResponses(401, 403, 503) },
 });

@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LinksSchema } from "../../http/openapi.ts";
+import { ActionLinkSchema, LinkSchema } from "../../http/links.ts";
 import { text } from "../../http/text.ts";
 
 const preferenceValue = z.union([text().max(500), z.number(), z.boolean()]);
@@ -26,7 +26,21 @@ export const UserSchema = z
     preferences: PreferencesSchema,
     createdAt: z.string().datetime({ offset: true }),
     updatedAt: z.string().datetime({ offset: true }),
-    links: LinksSchema,
+    links: z
+      .object({
+        self: LinkSchema,
+        identifications: LinkSchema.optional().openapi({ description: "Your identification history." }),
+        notifications: LinkSchema.optional().openapi({ description: "Your notifications." }),
+        apiKeys: LinkSchema.optional().openapi({ description: "Your API keys." }),
+        update: ActionLinkSchema.optional().openapi({ description: "Change the profile (`account:write`)." }),
+        export: ActionLinkSchema.optional().openapi({
+          description: "Request an archive of your data (`account:read` and `identifications:read`).",
+        }),
+        delete: ActionLinkSchema.optional().openapi({ description: "Delete the account (`account:write`)." }),
+      })
+      .openapi("UserLinks", {
+        description: "`self` always; the others on answers about the signed-in account (`/v1/me`).",
+      }),
   })
   .openapi("User");
 

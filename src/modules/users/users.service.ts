@@ -1,5 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
+import { scheduleErasure } from "../account-data/erasure.repo.ts";
 import { revokeAllApiKeys } from "../api-keys/api-keys.repo.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { forgetApiKeys, forgetUserState } from "../auth/credentials.ts";
@@ -57,6 +58,8 @@ export function createUsersService(deps: UsersDeps) {
     async deleteMe(userId: string, actor: AuditActor, clientKey: string): Promise<void> {
       const { families, keyHashes } = await deps.db.primary.transaction().execute(async (trx) => {
         if (!(await softDeleteUser(trx, userId))) throw gone();
+        // The data itself is erased by the account.erase job once the grace period is over.
+        await scheduleErasure(trx, userId, deps.config.accountData.erasureGraceSeconds);
         const revoked = {
           families: await revokeAllFamilies(trx, userId),
           keyHashes: await revokeAllApiKeys(trx, userId),
