@@ -98,6 +98,11 @@ const ERASURE_STEPS = {
     sql`delete from identification_batches where id in (select id from identification_batches where user_id = ${u} limit ${n})`,
   media: (u: string, n: number) =>
     sql`delete from media where id in (select id from media where identification_id in (${ownIdentifications(u)}) and purged_at is not null limit ${n})`,
+  // The models module's per-call records and the owner's feedback point at the identifications (issue 15).
+  modelCalls: (u: string, n: number) =>
+    sql`delete from identification_model_calls where ctid in (select ctid from identification_model_calls where identification_id in (${ownIdentifications(u)}) limit ${n})`,
+  feedback: (u: string, n: number) =>
+    sql`delete from identification_feedback where identification_id in (select identification_id from identification_feedback where identification_id in (${ownIdentifications(u)}) or user_id = ${u} limit ${n})`,
   identifications: (u: string, n: number) =>
     sql`delete from identifications where id in (select i.id from identifications i where i.user_id = ${u} and not exists (select 1 from media m where m.identification_id = i.id) limit ${n})`,
   notifications: (u: string, n: number) =>
