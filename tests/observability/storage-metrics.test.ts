@@ -18,33 +18,39 @@ const fx = useIdentifyApp({ MEDIA_PUBLIC_BASE_URL: "https://cdn.example.test/med
 const value = (name: string, prefix: string) => metricValue(fx.app.deps.metrics.registry, name, { prefix });
 
 describe("storage metrics", () => {
-  test("an identification's original and thumbnail count as written, and as deleted with their bytes", async () => {
+  test("a new photo's original and thumbnail count as written under photos/, and as deleted with their bytes", async () => {
     const user = await registerUser(fx.app);
     const before = {
-      objects: await value("storage_objects_written_total", "identifications"),
-      bytes: await value("storage_bytes_written_total", "identifications"),
-      deleted: await value("storage_objects_deleted_total", "identifications"),
-      freed: await value("storage_bytes_deleted_total", "identifications"),
+      objects: await value("storage_objects_written_total", "photos"),
+      bytes: await value("storage_bytes_written_total", "photos"),
+      deleted: await value("storage_objects_deleted_total", "photos"),
+      freed: await value("storage_bytes_deleted_total", "photos"),
     };
     const res = await postIdentification(fx.app, user.headers, uploadForm([await jpeg()]));
     expect(res.status).toBe(201);
     const { id } = IdentificationSchema.parse(await res.json());
-    const files = (await filesUnder(fx.dir)).filter((f) => f.includes(id));
-    expect(files.length).toBe(2);
+    // Photos are content-addressed: the objects are named by the stripped image's hash, found from the media row.
+    const [row] = await fx.app.deps.db.primary
+      .selectFrom("media")
+      .select(["storage_key", "thumbnail_key"])
+      .where("identification_id", "=", id)
+      .execute();
+    const files = [row!.storage_key, row!.thumbnail_key];
+    expect((await filesUnder(fx.dir)).filter((f) => files.includes(f))).toHaveLength(2);
     const sizes = await Promise.all(files.map(async (f) => (await stat(join(fx.dir, f))).size));
     const total = sizes.reduce((a, b) => a + b, 0);
 
-    expect(await value("storage_objects_written_total", "identifications")).toBe(before.objects + 2);
-    expect(await value("storage_bytes_written_total", "identifications")).toBe(before.bytes + total);
+    expect(await value("storage_objects_written_total", "photos")).toBe(before.objects + 2);
+    expect(await value("storage_bytes_written_total", "photos")).toBe(before.bytes + total);
 
     const del = await fx.app.request(`/v1/identifications/${id}`, {
       method: "DELETE",
       headers: bearer(user.accessToken),
     });
     expect(del.status).toBe(204);
-    expect((await filesUnder(fx.dir)).filter((f) => f.includes(id))).toEqual([]);
-    expect(await value("storage_objects_deleted_total", "identifications")).toBe(before.deleted + 2);
-    expect(await value("storage_bytes_deleted_total", "identifications")).toBe(before.freed + total);
+    expect((await filesUnder(fx.dir)).filter((f) => files.includes(f))).toEqual([]);
+    expect(await value("storage_objects_deleted_total", "photos")).toBe(before.deleted + 2);
+    expect(await value("storage_bytes_deleted_total", "photos")).toBe(before.freed + total);
   });
 
   test("on S3, a delete counts the bytes the bucket held and skips keys that were not there", async () => {

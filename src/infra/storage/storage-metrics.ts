@@ -5,7 +5,14 @@ import { Counter, type Registry } from "prom-client";
  * identifications (originals and thumbnails), uploads (direct uploads), species (catalogue images),
  * exports (account exports), blobs (content-addressed), anything else `other`.
  */
-export const STORAGE_PREFIXES = ["identifications", "uploads", "species", "exports", "blobs"] as const;
+export const STORAGE_PREFIXES = [
+  "photos",
+  "identifications",
+  "uploads",
+  "species",
+  "exports",
+  "blobs",
+] as const;
 export type StoragePrefix = (typeof STORAGE_PREFIXES)[number] | "other";
 
 export function prefixOf(key: string): StoragePrefix {
