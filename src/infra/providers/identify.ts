@@ -4,8 +4,9 @@ import type { Logger } from "../logger.ts";
 import { withSpan } from "../tracing/spans.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
-import { callProvider, type ProviderGate, type ProviderGates } from "./provider-gate.ts";
+import { callProvider, type ProviderGates } from "./provider-gate.ts";
 import type { ProviderQuota } from "./provider-quota.ts";
+import { breakerOpenFor, type Wait, within } from "./provider-wait.ts";
 import {
   PROVIDER_NAMES,
   PROVIDER_REGISTRY,
@@ -354,58 +355,6 @@ export const DEFAULT_PLAN: IdentifyPlan = {
 };
 
 export type Identifier = ReturnType<typeof createIdentifier>;
-
-/** `encoding`: when the providers' copies were requested, resolves with the moment they were ready. */
-type Wait = { ms: number; encoding: () => Promise<number> | undefined };
-
-/**
- * The answer if it comes within `wait.ms` (not counting the time the providers' copies took to encode), else
- * "failed: timeout" at once. The call is not abandoned: it keeps its single-flight lock and its own deadline,
- * and its answer lands in the cache for the retry that the Retry-After (the time the call may still take)
- * invites.
- */
-function within<T>(
-  wait: Wait | undefined,
-  callTimeoutMs: number,
-  answer: Promise<ProviderAnswer<T>>,
-): Promise<ProviderAnswer<T>> {
-  if (wait === undefined || wait.ms >= callTimeoutMs) return answer;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let settled = false;
-  const expired = new Promise<ProviderAnswer<T>>((resolve) => {
-    const expire = () =>
-      resolve({
-        status: "failed",
-        cached: false,
-        reason: "timeout",
-        retryAfterSeconds: Math.max(1, Math.ceil((callTimeoutMs - wait.ms) / 1000)),
-      });
-    const check = () => {
-      const encoding = wait.encoding();
-      if (!encoding) return expire();
-      // The providers get their full wait from the moment they had the images.
-      encoding.then((readyAt) => {
-        const left = readyAt + wait.ms - performance.now();
-        if (settled) return;
-        if (left <= 0) expire();
-        else timer = setTimeout(expire, left);
-      });
-    };
-    timer = setTimeout(check, wait.ms);
-  });
-  answer.catch(() => {});
-  return Promise.race([answer, expired]).finally(() => {
-    settled = true;
-    clearTimeout(timer);
-  });
-}
-
-/** Seconds until an open breaker admits a call (a breaker gate exposes its snapshot), else undefined. */
-function breakerOpenFor(gate: ProviderGate): number | undefined {
-  const snapshot = (gate as Partial<{ snapshot(): { state: string; retryInMs: number } }>).snapshot?.();
-  if (snapshot?.state !== "open" || snapshot.retryInMs <= 0) return undefined;
-  return Math.max(1, Math.ceil(snapshot.retryInMs / 1000));
-}
 
 function isTimeout(error: unknown): boolean {
   const e = error as { kind?: unknown; name?: unknown } | null;
