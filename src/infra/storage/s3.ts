@@ -19,7 +19,7 @@ const sdk = lazyModule(() => require("@aws-sdk/client-s3") as typeof import("@aw
 
 /** Any S3-compatible store. Every request carries a deadline. The client is made on first use. */
 export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
-  const lazyClient = lazyModule(() => makeClient(opts));
+  const lazyClient = lazyModule(() => makeS3Client(opts));
   const deadline = () => ({ abortSignal: AbortSignal.timeout(opts.timeoutMs) });
 
   return {
@@ -96,7 +96,14 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
   };
 }
 
-function makeClient(opts: S3BlobStoreOptions): S3Client {
+/** The one S3 client recipe (the store and the media commands): `extra` overrides, e.g. their retry count. */
+export function makeS3Client(
+  opts: Pick<
+    S3BlobStoreOptions,
+    "endpoint" | "region" | "forcePathStyle" | "accessKeyId" | "secretAccessKey"
+  >,
+  extra: Partial<ConstructorParameters<typeof S3Client>[0]> = {},
+): S3Client {
   return new (sdk().S3Client)({
     endpoint: opts.endpoint,
     region: opts.region,
@@ -109,5 +116,6 @@ function makeClient(opts: S3BlobStoreOptions): S3Client {
     requestChecksumCalculation: "WHEN_REQUIRED",
     responseChecksumValidation: "WHEN_REQUIRED",
     maxAttempts: 2,
+    ...extra,
   });
 }
