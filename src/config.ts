@@ -9,6 +9,12 @@ import {
   identificationConfig,
 } from "./config-identification.ts";
 import {
+  checkMediaFlowsEnv,
+  type MediaFlowsConfig,
+  MediaFlowsEnvShape,
+  mediaFlowsConfig,
+} from "./config-media-flows.ts";
+import {
   checkMediaOpsEnv,
   type MediaOpsConfig,
   MediaOpsEnvShape,
@@ -139,10 +145,12 @@ const EnvSchema = z
     ...ReadsEnvShape,
     ...MediaOpsEnvShape,
     ...AccountDataEnvShape,
+    ...MediaFlowsEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
     checkMediaOpsEnv(env, ctx);
+    checkMediaFlowsEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required in production" });
     }
@@ -242,7 +250,8 @@ export type Config = Readonly<{
   ObservabilityConfig &
   ReadsConfig &
   MediaOpsConfig &
-  AccountDataConfig;
+  AccountDataConfig &
+  MediaFlowsConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -345,6 +354,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...readsConfig(e),
     ...mediaOpsConfig(e),
     ...accountDataConfig(e),
+    ...mediaFlowsConfig(e),
   });
 }
 

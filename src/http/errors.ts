@@ -43,6 +43,14 @@ export const ERROR_CODES = {
   // Signed download links (account exports, issue #13).
   invalid_link_signature: { status: 403, title: "The link's signature is not valid" },
   link_expired: { status: 410, title: "The link has expired" },
+  // Direct uploads (issue #13): the checks of the photos themselves answer with the multipart codes above.
+  upload_unavailable: {
+    status: 422,
+    title: "The upload does not exist, has expired or was already used",
+  },
+  upload_incomplete: { status: 409, title: "The upload has not been received" },
+  upload_checksum_mismatch: { status: 422, title: "The upload does not match its declared SHA-256" },
+  upload_limit_reached: { status: 429, title: "Too many unclaimed uploads" },
 } as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -3,7 +3,6 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";
-import { IMMUTABLE_CACHE_CONTROL } from "../../infra/storage/index.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import { prefersRespondAsync, queueCallerOf } from "./identifications.jobs.ts";
 import { presentIdentification, presentIdentificationPage } from "./identifications.links.ts";
@@ -23,7 +22,7 @@ function callerOf(c: Context<AppEnv>): Caller {
 
 export function identificationHandlers(
   service: IdentificationsService,
-  media: (id: string, file: string) => ReturnType<typeof readMedia>,
+  media: (req: Parameters<typeof readMedia>[1]) => ReturnType<typeof readMedia>,
 ) {
   const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
     const headers = c.req.valid("header");
@@ -58,12 +57,17 @@ export function identificationHandlers(
   };
 
   const image: RouteHandler<typeof getMediaRoute, AppEnv> = async (c) => {
-    const { identificationId, file } = c.req.valid("param");
-    const blob = await media(identificationId, file);
+    const answer = await media({ ...c.req.valid("param"), ...c.req.valid("query") });
+    // Private: the URL is a capability; shared caches must not keep (or hand out) a user's photo.
+    const cacheControl = `private, max-age=${answer.maxAgeSeconds}`;
+    if (answer.kind === "redirect") {
+      return c.body(null, 302, { location: answer.location, "cache-control": cacheControl }) as never;
+    }
+    const { blob } = answer;
     return c.body(blob.body as Uint8Array<ArrayBuffer>, 200, {
       "content-type": blob.contentType,
       "content-length": String(blob.size),
-      "cache-control": IMMUTABLE_CACHE_CONTROL,
+      "cache-control": cacheControl,
     }) as never;
   };
 

@@ -133,22 +133,40 @@ const MediaParamsSchema = z.object({
     }),
 });
 
+const MediaQuerySchema = z.object({
+  expires: z.coerce
+    .number()
+    .int()
+    .optional()
+    .openapi({ description: "Expiry of the signed URL (Unix seconds)." }),
+  signature: z.string().max(128).optional().openapi({ description: "HMAC-SHA256 of the URL (base64url)." }),
+});
+
 export const getMediaRoute = createRoute({
   method: "get",
   path: "/media/identifications/{identificationId}/{file}",
   operationId: "getIdentificationImage",
   tags,
-  summary: "A stored identification image or thumbnail",
+  summary: "A stored identification image or thumbnail (signed, expiring URL)",
   description:
-    "The URLs in `images[]` point here unless a CDN serves the images. Public (the URL is the capability) and " +
-    "immutable; 404 once the identification is deleted.",
+    "The URLs in `images[]` point here, signed and valid for `MEDIA_URL_TTL_SECONDS` (default 1 h, at least " +
+    "three quarters of it from when they are handed out): the URL is the capability, no credentials needed. " +
+    "A tampered URL answers 403 `invalid_link_signature`, an expired one 410 `link_expired`: read the " +
+    "identification again for fresh URLs. 404 at once after the identification (or the account) is deleted. " +
+    "With the local store the JPEG comes in the answer; with S3 a 302 to a short presigned GET of the bucket. " +
+    "`Cache-Control: private` until the URL expires.",
   security: [],
-  request: { params: MediaParamsSchema },
+  request: { params: MediaParamsSchema, query: MediaQuerySchema },
   responses: {
     200: {
       description: "The JPEG.",
+      headers: { "Cache-Control": { description: "`private, max-age=<until expiry>`.", schema: { type: "string" } } },
       content: { "image/jpeg": { schema: { type: "string", format: "binary" } } },
     },
-    ...errorResponses(400, 404),
+    302: {
+      description: "S3 store: fetch the image from this presigned GET (expires with the signed URL at the latest).",
+      headers: { Location: { description: "A presigned GET of the bucket.", schema: { type: "string" } } },
+    },
+    ...errorResponses(400, 403, 404, 410),
   },
 });

@@ -14,7 +14,7 @@ import {
   createIdentification,
   IdempotencyKeyTaken,
 } from "./identifications.create.ts";
-import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
+import { mediaUrls, resignImages, toIdentificationDto } from "./identifications.dto.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
 import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
 import {
@@ -78,7 +78,7 @@ export function createIdentificationsService(
         "This Idempotency-Key was used with a different request; use a new key.",
       );
     }
-    return { identification: stored.body as Identification, replayed: true };
+    return { identification: resignImages(stored.body as Identification, deps), replayed: true };
   }
 
   return {

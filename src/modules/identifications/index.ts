@@ -12,9 +12,7 @@ import {
 import { createIdentificationsService } from "./identifications.service.ts";
 
 export function identificationsRouter(deps: Deps) {
-  const h = identificationHandlers(createIdentificationsService(deps), (id, file) =>
-    readMedia(deps, id, file),
-  );
+  const h = identificationHandlers(createIdentificationsService(deps), (req) => readMedia(deps, req));
   return createRouter()
     .openapi(createIdentificationRoute, h.create)
     .openapi(listIdentificationsRoute, h.list)
