@@ -41,6 +41,7 @@ import { notificationsRouter } from "./modules/notifications/index.ts";
 import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
 import { systemRouter } from "./modules/system/index.ts";
+import { uploadBodyPolicy, uploadsRouter } from "./modules/uploads/index.ts";
 import { usersRouter } from "./modules/users/index.ts";
 
 export function createApp(deps: Deps) {
@@ -73,7 +74,8 @@ export function createApp(deps: Deps) {
       policyFor: (path) =>
         identificationBodyPolicy(deps)(path) ??
         batchBodyPolicy(deps)(path) ??
-        cspReportBodyPolicy(deps)(path),
+        cspReportBodyPolicy(deps)(path) ??
+        uploadBodyPolicy(deps)(path),
     }),
   );
   app.use("/v1/*", async (c, next) => {
@@ -100,6 +102,7 @@ export function createApp(deps: Deps) {
   app.route("/v1", apiKeysRouter(deps));
   app.route("/v1", auditRouter(deps));
   app.route("/v1", identificationsRouter(deps));
+  app.route("/v1", uploadsRouter(deps));
   app.route("/v1", providersRouter(deps));
   app.route("/v1", modelsRouter(deps));
   app.route("/v1", identificationBatchesRouter(deps));

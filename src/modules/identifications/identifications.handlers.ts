@@ -15,6 +15,7 @@ import type {
   listIdentificationsRoute,
 } from "./identifications.routes.ts";
 import type { Caller, IdentificationsService } from "./identifications.service.ts";
+import { readUploadIdsBody } from "./identifications.upload-ids.ts";
 
 function callerOf(c: Context<AppEnv>): Caller {
   return { userId: authOf(c).userId, actor: auditActor(c), clientKey: c.var.clientKey };
@@ -27,12 +28,10 @@ export function identificationHandlers(
   const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
     const headers = c.req.valid("header");
     const background = prefersRespondAsync(headers.prefer) ? queueCallerOf(c) : undefined;
-    const { identification, replayed } = await service.create(
-      callerOf(c),
-      c.req.raw,
-      headers["idempotency-key"],
-      background,
-    );
+    const fromUploads = await readUploadIdsBody(c.req.raw);
+    const { identification, replayed } = fromUploads
+      ? await service.createFromUploads(callerOf(c), fromUploads, headers["idempotency-key"], background)
+      : await service.create(callerOf(c), c.req.raw, headers["idempotency-key"], background);
     const resource = presentIdentification(identification, linkerFor(c));
     c.header("Location", resource.links.self);
     if (replayed) c.header("Idempotent-Replayed", "true");

@@ -1,8 +1,8 @@
 import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
+import type { StoredBlob } from "../../infra/storage/index.ts";
 import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
 import { verifyMediaPath } from "../../infra/storage/media-signing.ts";
-import type { StoredBlob } from "../../infra/storage/index.ts";
 import { mediaPath } from "./identifications.dto.ts";
 import { findLiveMediaObject } from "./identifications.repo.ts";
 

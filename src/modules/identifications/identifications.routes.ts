@@ -3,6 +3,7 @@ import { PRIVATE_REVALIDATE } from "../../http/cache-policy.ts";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect, protectWith } from "../../http/security.ts";
 import { verifiedEmail } from "../auth/verified-email.ts";
+import { IdentifyFromUploadsDoc } from "../uploads/index.ts";
 import {
   IdempotencyHeaderSchema,
   IdentificationListQuerySchema,
@@ -27,13 +28,24 @@ export const createIdentificationRoute = createRoute({
     "called: at most 5 files, 10 MB each, 30 MB per request (413), JPEG/PNG/WebP by content (415), decodable " +
     "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS). An account " +
     "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`). Each " +
-    "user has a daily budget of provider calls by role (429 `provider_budget_exhausted` until midnight UTC).",
+    "user has a daily budget of provider calls by role (429 `provider_budget_exhausted` until midnight UTC). " +
+    "Or send JSON `{uploadIds, organs, latitude, longitude, includeHealth}` naming photos uploaded before with " +
+    "`POST /v1/uploads`: each is checked the same way before any provider is asked (the same codes; 422 " +
+    "`upload_unavailable` when not yours, expired or used, 409 `upload_incomplete` when not received), a " +
+    "refused upload is deleted, and used uploads are removed once their photos are stored.",
   ...writer,
   middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 }), providerBudget()] as const,
   request: {
     headers: IdempotencyHeaderSchema,
-    // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body.
-    body: { required: true, content: { "multipart/form-data": { schema: IdentificationUploadDoc } } },
+    // Not zod schemas on purpose: the route then installs no validator that would buffer the whole body (the
+    // JSON form is read and validated by its own reader, identifications.upload-ids.ts).
+    body: {
+      required: true,
+      content: {
+        "multipart/form-data": { schema: IdentificationUploadDoc },
+        "application/json": { schema: IdentifyFromUploadsDoc },
+      },
+    },
   },
   responses: {
     201: {
@@ -160,11 +172,14 @@ export const getMediaRoute = createRoute({
   responses: {
     200: {
       description: "The JPEG.",
-      headers: { "Cache-Control": { description: "`private, max-age=<until expiry>`.", schema: { type: "string" } } },
+      headers: {
+        "Cache-Control": { description: "`private, max-age=<until expiry>`.", schema: { type: "string" } },
+      },
       content: { "image/jpeg": { schema: { type: "string", format: "binary" } } },
     },
     302: {
-      description: "S3 store: fetch the image from this presigned GET (expires with the signed URL at the latest).",
+      description:
+        "S3 store: fetch the image from this presigned GET (expires with the signed URL at the latest).",
       headers: { Location: { description: "A presigned GET of the bucket.", schema: { type: "string" } } },
     },
     ...errorResponses(400, 403, 404, 410),

@@ -7,6 +7,7 @@ import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
 import { pageLinks } from "../species/species.service.ts";
+import { claimUploads, type IdentifyFromUploads } from "../uploads/index.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import {
   type CreateContext,
@@ -31,7 +32,11 @@ import type {
   IdentificationListQuery,
   IdentificationPage,
 } from "./identifications.schemas.ts";
-import { readIdentificationUpload, uploadFingerprint } from "./identifications.upload.ts";
+import {
+  type IdentificationUpload,
+  readIdentificationUpload,
+  uploadFingerprint,
+} from "./identifications.upload.ts";
 
 /** Both breakers open: answer at once, before reading (and paying for) an upload nobody can identify now. */
 function refuseWhenProvidersOpen(deps: Pick<Deps, "breakers" | "providers">) {
@@ -81,6 +86,59 @@ export function createIdentificationsService(
     return { identification: resignImages(stored.body as Identification, deps), replayed: true };
   }
 
+  /** One identification from validated photos (multipart or claimed uploads); idempotent with a key. */
+  async function createFrom(
+    caller: Caller,
+    upload: IdentificationUpload,
+    idempotency: { key: string; requestHash: string } | undefined,
+    background: QueueCaller | undefined,
+  ): Promise<Created> {
+    // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
+    const run = async (ctx: CreateContext) => {
+      deps.metrics.identifications.inc();
+      if (background) return acceptIdentification(deps, upload, background, ctx.idempotency);
+      const started = performance.now();
+      const identification = await createIdentification(deps, upload, ctx);
+      deps.metrics.identificationsSuccess.inc();
+      identificationMetrics(deps.metrics.registry).duration.observe(
+        { mode: "sync" },
+        (performance.now() - started) / 1000,
+      );
+      return identification;
+    };
+    if (!idempotency) {
+      const identification = await run(caller);
+      await deps.db.markWrite(caller.clientKey);
+      return { identification, replayed: false };
+    }
+    const { key: idempotencyKey, requestHash } = idempotency;
+    const earlier = await replay(caller, idempotencyKey, requestHash);
+    if (earlier) return earlier;
+    const lock = {
+      redis: deps.redis.cache,
+      keyPrefix: deps.config.redis.keyPrefix,
+      userId: caller.userId,
+      key: idempotencyKey,
+      ttlMs: IDEMPOTENCY_LOCK_MS,
+      logger: deps.logger,
+    };
+    return withIdempotencyLock(lock, async () => {
+      // A request holding the lock may have finished between our look-up and taking the lock.
+      const finished = await replay(caller, idempotencyKey, requestHash);
+      if (finished) return finished;
+      try {
+        const identification = await run({ ...caller, idempotency: { key: idempotencyKey, requestHash } });
+        await deps.db.markWrite(caller.clientKey);
+        return { identification, replayed: false };
+      } catch (err) {
+        if (!(err instanceof IdempotencyKeyTaken)) throw err;
+        const winner = await replay(caller, idempotencyKey, requestHash);
+        if (!winner) throw err;
+        return winner;
+      }
+    });
+  }
+
   return {
     /** Reads the upload as it streams; with an Idempotency-Key, a retry of the same request gets the stored answer. */
     async create(
@@ -91,50 +149,49 @@ export function createIdentificationsService(
     ): Promise<Created> {
       if (!background) refuseWhenProvidersOpen(deps);
       const upload = await readIdentificationUpload(request, deps.config.uploads);
-      // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
-      const run = async (ctx: CreateContext) => {
-        deps.metrics.identifications.inc();
-        if (background) return acceptIdentification(deps, upload, background, ctx.idempotency);
-        const started = performance.now();
-        const identification = await createIdentification(deps, upload, ctx);
-        deps.metrics.identificationsSuccess.inc();
-        identificationMetrics(deps.metrics.registry).duration.observe(
-          { mode: "sync" },
-          (performance.now() - started) / 1000,
-        );
-        return identification;
-      };
-      if (!idempotencyKey) {
-        const identification = await run(caller);
-        await deps.db.markWrite(caller.clientKey);
-        return { identification, replayed: false };
+      const idempotency = idempotencyKey
+        ? { key: idempotencyKey, requestHash: uploadFingerprint(upload) }
+        : undefined;
+      return createFrom(caller, upload, idempotency, background);
+    },
+
+    /**
+     * The same from photos uploaded before (POST /v1/uploads), named by upload id: a retry with the same
+     * Idempotency-Key is answered before the uploads are looked at (they are gone after the first success); then
+     * the uploads are verified and claimed before any provider call, and removed once their photos are stored.
+     */
+    async createFromUploads(
+      caller: Caller,
+      input: IdentifyFromUploads,
+      idempotencyKey: string | undefined,
+      background?: QueueCaller,
+    ): Promise<Created> {
+      if (!background) refuseWhenProvidersOpen(deps);
+      const idempotency = idempotencyKey
+        ? { key: idempotencyKey, requestHash: uploadIdsFingerprint(input) }
+        : undefined;
+      if (idempotency) {
+        const earlier = await replay(caller, idempotency.key, idempotency.requestHash);
+        if (earlier) return earlier;
       }
-      const requestHash = uploadFingerprint(upload);
-      const earlier = await replay(caller, idempotencyKey, requestHash);
-      if (earlier) return earlier;
-      const lock = {
-        redis: deps.redis.cache,
-        keyPrefix: deps.config.redis.keyPrefix,
-        userId: caller.userId,
-        key: idempotencyKey,
-        ttlMs: IDEMPOTENCY_LOCK_MS,
-        logger: deps.logger,
+      const claimed = await claimUploads(deps, caller.userId, input.uploadIds);
+      const upload: IdentificationUpload = {
+        images: claimed.images,
+        organs:
+          input.organs && input.organs.length > 0 ? input.organs : input.uploadIds.map(() => "auto" as const),
+        latitude: input.latitude,
+        longitude: input.longitude,
+        includeHealth: input.includeHealth,
       };
-      return withIdempotencyLock(lock, async () => {
-        // A request holding the lock may have finished between our look-up and taking the lock.
-        const finished = await replay(caller, idempotencyKey, requestHash);
-        if (finished) return finished;
-        try {
-          const identification = await run({ ...caller, idempotency: { key: idempotencyKey, requestHash } });
-          await deps.db.markWrite(caller.clientKey);
-          return { identification, replayed: false };
-        } catch (err) {
-          if (!(err instanceof IdempotencyKeyTaken)) throw err;
-          const winner = await replay(caller, idempotencyKey, requestHash);
-          if (!winner) throw err;
-          return winner;
-        }
-      });
+      try {
+        const created = await createFrom(caller, upload, idempotency, background);
+        // A replay (a request with the same key finished meanwhile) used other bytes: these stay usable.
+        await (created.replayed ? claimed.release() : claimed.finish());
+        return created;
+      } catch (err) {
+        await claimed.release();
+        throw err;
+      }
     },
 
     async get(caller: Caller, id: string): Promise<Identification> {
@@ -214,3 +271,8 @@ export function createIdentificationsService(
 }
 
 export type IdentificationsService = ReturnType<typeof createIdentificationsService>;
+
+/** What makes two JSON requests "the same" for Idempotency-Key: every field and the upload ids in order. */
+function uploadIdsFingerprint(input: IdentifyFromUploads): string {
+  return new Bun.CryptoHasher("sha256").update(JSON.stringify({ uploads: input })).digest("hex");
+}
