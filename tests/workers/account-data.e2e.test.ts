@@ -266,6 +266,6 @@ describe("DELETE /v1/me, then erasure", () => {
 
     // Again: nothing left to do, no error.
     const rerun = await eraseAccount(app.deps, user.user.id, new AbortController().signal);
-    expect(rerun).toEqual({ photos: 0, rows: 0, auditRows: 0, erased: false });
+    expect(rerun).toEqual({ photos: 0, uploads: 0, rows: 0, auditRows: 0, erased: false });
   });
 });
