@@ -20,6 +20,7 @@ import {
 } from "../helpers/identify.ts";
 import { jpeg, jpegWithGps, png } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
+import { metricValue } from "../observability/metric-value.ts";
 import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
 let sim: ProviderSimulator;
@@ -134,6 +135,9 @@ describe("direct uploads with the local store", () => {
         code: "image_too_many_pixels",
       },
     ];
+    const failures = (code: string) =>
+      metricValue(app.deps.metrics.registry, "upload_verification_failures_total", { code });
+    const before = await failures("unsupported_media_type");
     for (const c of cases) {
       const ticket = await ticketFor(user, c.bytes, c.declared);
       expect((await putBytes(ticket, c.bytes)).status).toBe(204);
@@ -143,6 +147,7 @@ describe("direct uploads with the local store", () => {
     }
     expect(await identificationRowsOf(app, user.user.id)).toEqual([]);
     expect(sim.control.allCalls()).toEqual({ "plant-id": 0, "plant-id-health": 0, plantnet: 0 });
+    expect(await failures("unsupported_media_type")).toBe(before + 2);
   });
 
   test("the signed PUT accepts only the declared type and size, and refuses a tampered or expired URL", async () => {
@@ -210,6 +215,33 @@ describe("direct uploads with the local store", () => {
   });
 });
 
+describe("idempotent identifications from uploads", () => {
+  test("a retry with the same Idempotency-Key after success gets the same identification, with fresh URLs", async () => {
+    const user = await registerUser(app);
+    const bytes = await jpeg();
+    const ticket = await ticketFor(user, bytes);
+    await putBytes(ticket, bytes);
+    const key = { "idempotency-key": crypto.randomUUID() };
+    const send = () =>
+      app.request(
+        "/v1/identifications",
+        jsonRequest("POST", { uploadIds: [ticket.uploadId] }, { ...user.headers, ...key }),
+      );
+    const first = await send();
+    expect(first.status).toBe(201);
+    const created = IdentificationSchema.parse(await first.json());
+    skewMs = 61_000; // the first answer's URLs have expired
+    const again = await send();
+    expect(again.status).toBe(201);
+    expect(again.headers.get("idempotent-replayed")).toBe("true");
+    const replayed = IdentificationSchema.parse(await again.json());
+    expect(replayed.id).toBe(created.id);
+    expect(replayed.images[0]!.url).not.toBe(created.images[0]!.url);
+    expect((await app.request(replayed.images[0]!.url)).status).toBe(200);
+    expect(await identificationRowsOf(app, user.user.id)).toHaveLength(1);
+  });
+});
+
 describe("private photo URLs", () => {
   test("photo URLs are signed, private, refuse tampering, expire, and stop at once after deletion", async () => {
     const user = await registerUser(app);
@@ -218,6 +250,9 @@ describe("private photo URLs", () => {
     await putBytes(ticket, bytes);
     const created = IdentificationSchema.parse(await (await identifyFrom(user, [ticket.uploadId])).json());
     const { url, thumbnailUrl } = created.images[0]!;
+    const issued = () =>
+      metricValue(app.deps.metrics.registry, "signed_urls_issued_total", { kind: "media" });
+    const issuedBefore = await issued();
     expect(url).toMatch(
       /^http:\/\/localhost\/v1\/media\/identifications\/[0-9a-f-]{36}\/[0-9a-f-]{36}\.jpg\?expires=\d+&signature=[\w-]+$/,
     );
@@ -247,6 +282,12 @@ describe("private photo URLs", () => {
     // Reading the identification again hands out the same URLs (stable ETag) until the next quarter of the TTL.
     const read = await app.request(`/v1/identifications/${created.id}`, { headers: user.headers });
     expect(IdentificationSchema.parse(await read.json()).images[0]!.url).toBe(url);
+    expect(await issued()).toBe(issuedBefore + 2);
+    const etag = read.headers.get("etag")!;
+    const revalidated = await app.request(`/v1/identifications/${created.id}`, {
+      headers: { ...user.headers, "if-none-match": etag },
+    });
+    expect(revalidated.status).toBe(304);
 
     skewMs = 61_000;
     await expectProblem(await app.request(url), 410, "link_expired");
@@ -255,6 +296,11 @@ describe("private photo URLs", () => {
     ).images[0]!.url;
     expect(fresh).not.toBe(url);
     expect((await app.request(fresh)).status).toBe(200);
+    // The body changed with its URLs: the old ETag no longer matches.
+    const changed = await app.request(`/v1/identifications/${created.id}`, {
+      headers: { ...user.headers, "if-none-match": etag },
+    });
+    expect(changed.status).toBe(200);
 
     expect(
       (await app.request(`/v1/identifications/${created.id}`, { method: "DELETE", headers: user.headers }))
