@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
 import sharp from "sharp";
 import { systemClock } from "../../src/infra/clock.ts";
+import { BatchSchema } from "../../src/modules/identification-batches/batches.schemas.ts";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { UploadTicketSchema } from "../../src/modules/uploads/uploads.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
@@ -212,6 +213,42 @@ describe("direct uploads with the local store", () => {
     const capped = await requestUpload(owner, { contentType: "image/jpeg", contentLength: 10 });
     await expectProblem(capped, 429, "upload_limit_reached");
     expect(capped.headers.get("retry-after")).toBe("60");
+  });
+});
+
+describe("batches from uploads", () => {
+  test("a batch accepts upload ids: every photo is checked and stored, and the uploads are then gone", async () => {
+    const user = await registerUser(app);
+    const tickets = [];
+    for (const bytes of [await jpeg(), await png()]) {
+      const ticket = await ticketFor(user, bytes, bytes[0] === 0xff ? "image/jpeg" : "image/png");
+      expect((await putBytes(ticket, bytes)).status).toBe(204);
+      tickets.push(ticket);
+    }
+    const uploadIds = tickets.map((t) => t.uploadId);
+    const res = await app.request(
+      "/v1/identification-batches",
+      jsonRequest("POST", { uploadIds, organs: ["leaf", "flower"] }, user.headers),
+    );
+    expect(res.status).toBe(202);
+    const batch = BatchSchema.parse(await res.json());
+    expect(batch.total).toBe(2);
+    for (const id of uploadIds) expect(await uploadRow(id)).toBeUndefined();
+    expect(
+      (await filesUnder(dir)).filter(
+        (f) => f.startsWith("uploads/") && uploadIds.some((id) => f.endsWith(id)),
+      ),
+    ).toEqual([]);
+    const media = await app.deps.db.primary
+      .selectFrom("media")
+      .select("identification_id")
+      .where(
+        "identification_id",
+        "in",
+        batch.items.map((i) => i.identificationId),
+      )
+      .execute();
+    expect(media).toHaveLength(2);
   });
 });
 

@@ -3,13 +3,18 @@ import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";
 import { queueCallerOf } from "../identifications/identifications.jobs.ts";
+import { readUploadIdsBody } from "../identifications/identifications.upload-ids.ts";
 import { presentBatch } from "./batches.links.ts";
 import type { createBatchRoute, getBatchRoute } from "./batches.routes.ts";
 import type { BatchesService } from "./batches.service.ts";
 
 export function batchesHandlers(service: BatchesService) {
   const create: RouteHandler<typeof createBatchRoute, AppEnv> = async (c) => {
-    const batch = presentBatch(await service.create(queueCallerOf(c), c.req.raw), linkerFor(c));
+    const fromUploads = await readUploadIdsBody(c.req.raw);
+    const created = fromUploads
+      ? await service.createFromUploads(queueCallerOf(c), fromUploads)
+      : await service.create(queueCallerOf(c), c.req.raw);
+    const batch = presentBatch(created, linkerFor(c));
     c.header("Location", batch.links.self);
     return c.json(batch, 202);
   };

@@ -3,6 +3,7 @@ import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
 import { verifiedEmail } from "../auth/verified-email.ts";
 import { providerBudget } from "../identifications/provider-budget.ts";
+import { IdentifyFromUploadsDoc } from "../uploads/index.ts";
 import { BatchSchema, BatchUploadDoc } from "./batches.schemas.ts";
 
 const tags = ["Identifications"];
@@ -19,21 +20,32 @@ export const createBatchRoute = createRoute({
     "as `POST /v1/identifications`, the whole batch is refused if one fails them); the providers are asked in " +
     "the background. Poll the batch (`Location`) for progress; a notification says when it is done. Needs a " +
     "confirmed e-mail address (403 `email_unverified`). Every photo counts against the identification rate " +
-    "limit (429 `rate_limited`) and needs room in the daily provider budget (429 `provider_budget_exhausted`).",
+    "limit (429 `rate_limited`) and needs room in the daily provider budget (429 `provider_budget_exhausted`). " +
+    "Or send JSON `{uploadIds, organs, latitude, longitude, includeHealth}` naming up to 20 photos uploaded " +
+    "with `POST /v1/uploads`, checked the same way (422 `upload_unavailable`, 409 `upload_incomplete`).",
   ...writer,
   middleware: [
     ...writer.middleware,
     verifiedEmail({ perRequest: Number.POSITIVE_INFINITY }),
     providerBudget(),
   ] as const,
-  request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
+  request: {
+    body: {
+      required: true,
+      content: {
+        "multipart/form-data": { schema: BatchUploadDoc },
+        // Read by its own reader (identifications.upload-ids.ts), so multipart is never buffered by a validator.
+        "application/json": { schema: IdentifyFromUploadsDoc },
+      },
+    },
+  },
   responses: {
     202: {
       description: "Accepted; the photos are identified in the background.",
       headers: { Location: { description: "The batch.", schema: { type: "string" } } },
       content: { "application/json": { schema: BatchSchema } },
     },
-    ...errorResponses(400, 401, 403, 413, 415, 503),
+    ...errorResponses(400, 401, 403, 409, 413, 415, 422, 503),
   },
 });
 

@@ -10,8 +10,12 @@ import {
   prepareQueuedIdentification,
   type QueueCaller,
 } from "../identifications/identifications.jobs.ts";
-import { readIdentificationUpload } from "../identifications/identifications.upload.ts";
+import {
+  type IdentificationUpload,
+  readIdentificationUpload,
+} from "../identifications/identifications.upload.ts";
 import { discardWrittenPhotos } from "../photos/index.ts";
+import { claimUploads, type IdentifyFromUploads, uploadOfClaimed } from "../uploads/index.ts";
 import { batchFairUse } from "./batches.fair-use.ts";
 import {
   type BatchItemRow,
@@ -98,6 +102,74 @@ export function createBatchesService(deps: BatchDeps) {
     }
   }
 
+  async function createFrom(caller: QueueCaller, upload: IdentificationUpload): Promise<Batch> {
+    const prepared = await prepareAll(upload);
+    const batchId = Bun.randomUUIDv7();
+    const createdAt = new Date(deps.clock.now());
+    try {
+      await deps.db.primary.transaction().execute(async (trx) => {
+        for (const p of prepared) {
+          await insertQueuedIdentification(
+            trx,
+            { id: p.id, userId: caller.userId, createdAt, request: p.request },
+            p.media,
+          );
+        }
+        await insertBatch(trx, {
+          id: batchId,
+          userId: caller.userId,
+          createdAt,
+          identificationIds: prepared.map((p) => p.id),
+        });
+        await recordAudit(trx, caller.actor, {
+          action: "identification_batch.create",
+          entityType: "identification_batch",
+          entityId: batchId,
+          after: { images: prepared.length },
+        });
+      });
+    } catch (err) {
+      await discardWrittenPhotos(
+        deps,
+        prepared.flatMap((p) => p.photos),
+      );
+      throw photoGoneAsRetry(err);
+    }
+    await deps.db.markWrite(caller.clientKey);
+    try {
+      await enqueue(
+        deps,
+        "identification.batch",
+        { batchId, userId: caller.userId },
+        {
+          groupId: `batch:${batchId}`,
+          userRole: caller.role,
+          traceparent: caller.traceparent,
+          jobId: `identification.batch:${batchId}`,
+        },
+      );
+    } catch (err) {
+      deps.logger.error({ err: String(err), batchId }, "identification.batch not enqueued");
+      // Answered 503: nothing of it may stay in the user's view (identifications.discard.ts).
+      await discardUnqueued(deps, caller, prepared);
+      await softDeleteBatch(deps.db.primary, batchId).catch((e: unknown) =>
+        deps.logger.error({ err: String(e), batchId }, "unqueued batch not discarded"),
+      );
+      throw new ApiError("service_unavailable", "Batches are not available right now.", {
+        headers: { "Retry-After": "5" },
+        cause: err,
+      });
+    }
+    const items = prepared.map((p, position) => ({
+      position,
+      identificationId: p.id,
+      status: "queued",
+      failure: null,
+      deleted: false,
+    }));
+    return toBatchDto({ id: batchId, status: "queued", created_at: createdAt, completed_at: null }, items);
+  }
+
   return {
     /** Validates and stores every photo, writes the queued rows and the batch together, then enqueues it. */
     async create(caller: QueueCaller, request: Request): Promise<Batch> {
@@ -107,73 +179,32 @@ export function createBatchesService(deps: BatchDeps) {
         maxRequestBytes: deps.config.batches.maxRequestBytes,
       });
       await chargePhotos(caller, upload.images.length);
-      const prepared = await prepareAll(upload);
-      const batchId = Bun.randomUUIDv7();
-      const createdAt = new Date(deps.clock.now());
-      try {
-        await deps.db.primary.transaction().execute(async (trx) => {
-          for (const p of prepared) {
-            await insertQueuedIdentification(
-              trx,
-              { id: p.id, userId: caller.userId, createdAt, request: p.request },
-              p.media,
-            );
-          }
-          await insertBatch(trx, {
-            id: batchId,
-            userId: caller.userId,
-            createdAt,
-            identificationIds: prepared.map((p) => p.id),
-          });
-          await recordAudit(trx, caller.actor, {
-            action: "identification_batch.create",
-            entityType: "identification_batch",
-            entityId: batchId,
-            after: { images: prepared.length },
-          });
-        });
-      } catch (err) {
-        await discardWrittenPhotos(
-          deps,
-          prepared.flatMap((p) => p.photos),
-        );
-        throw photoGoneAsRetry(err);
-      }
-      await deps.db.markWrite(caller.clientKey);
-      try {
-        await enqueue(
-          deps,
-          "identification.batch",
-          { batchId, userId: caller.userId },
-          {
-            groupId: `batch:${batchId}`,
-            userRole: caller.role,
-            traceparent: caller.traceparent,
-            jobId: `identification.batch:${batchId}`,
-          },
-        );
-      } catch (err) {
-        deps.logger.error({ err: String(err), batchId }, "identification.batch not enqueued");
-        // Answered 503: nothing of it may stay in the user's view (identifications.discard.ts).
-        await discardUnqueued(deps, caller, prepared);
-        await softDeleteBatch(deps.db.primary, batchId).catch((e: unknown) =>
-          deps.logger.error({ err: String(e), batchId }, "unqueued batch not discarded"),
-        );
-        throw new ApiError("service_unavailable", "Batches are not available right now.", {
-          headers: { "Retry-After": "5" },
-          cause: err,
-        });
-      }
-      const items = prepared.map((p, position) => ({
-        position,
-        identificationId: p.id,
-        status: "queued",
-        failure: null,
-        deleted: false,
-      }));
-      return toBatchDto({ id: batchId, status: "queued", created_at: createdAt, completed_at: null }, items);
+      return createFrom(caller, upload);
     },
 
+    /**
+     * The same from photos uploaded before (POST /v1/uploads): each photo counts against the limits first, then
+     * the uploads are verified and claimed (the multipart checks; a refused upload is deleted), and removed once
+     * their photos are stored.
+     */
+    async createFromUploads(caller: QueueCaller, input: IdentifyFromUploads): Promise<Batch> {
+      const max = deps.config.batches.maxImages;
+      if (input.uploadIds.length > max) {
+        throw new ApiError("validation_failed", "One or more fields are invalid.", {
+          errors: [{ path: "json.uploadIds", message: `at most ${max} uploads per batch` }],
+        });
+      }
+      await chargePhotos(caller, input.uploadIds.length);
+      const claimed = await claimUploads(deps, caller.userId, input.uploadIds);
+      try {
+        const batch = await createFrom(caller, uploadOfClaimed(input, claimed));
+        await claimed.finish();
+        return batch;
+      } catch (err) {
+        await claimed.release();
+        throw err;
+      }
+    },
     async get(caller: { userId: string; clientKey: string }, id: string): Promise<Batch> {
       const found = await deps.db.read(caller.clientKey, async (db) => {
         const batch = await findBatch(db, caller.userId, id);

@@ -7,7 +7,7 @@ import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
 import { pageLinks } from "../species/species.service.ts";
-import { claimUploads, type IdentifyFromUploads } from "../uploads/index.ts";
+import { claimUploads, type IdentifyFromUploads, uploadOfClaimed } from "../uploads/index.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import {
   type CreateContext,
@@ -167,6 +167,12 @@ export function createIdentificationsService(
       background?: QueueCaller,
     ): Promise<Created> {
       if (!background) refuseWhenProvidersOpen(deps);
+      const max = deps.config.uploads.maxImages;
+      if (input.uploadIds.length > max) {
+        throw new ApiError("validation_failed", "One or more fields are invalid.", {
+          errors: [{ path: "json.uploadIds", message: `at most ${max} uploads per identification` }],
+        });
+      }
       const idempotency = idempotencyKey
         ? { key: idempotencyKey, requestHash: uploadIdsFingerprint(input) }
         : undefined;
@@ -175,14 +181,7 @@ export function createIdentificationsService(
         if (earlier) return earlier;
       }
       const claimed = await claimUploads(deps, caller.userId, input.uploadIds);
-      const upload: IdentificationUpload = {
-        images: claimed.images,
-        organs:
-          input.organs && input.organs.length > 0 ? input.organs : input.uploadIds.map(() => "auto" as const),
-        latitude: input.latitude,
-        longitude: input.longitude,
-        includeHealth: input.includeHealth,
-      };
+      const upload = uploadOfClaimed(input, claimed);
       try {
         const created = await createFrom(caller, upload, idempotency, background);
         // A replay (a request with the same key finished meanwhile) used other bytes: these stay usable.

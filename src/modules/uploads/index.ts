@@ -10,7 +10,7 @@ import { uploadHandlers } from "./uploads.handlers.ts";
 import { createUploadRoute, putLocalUploadRoute } from "./uploads.routes.ts";
 import { UPLOAD_CONTENT_TYPES } from "./uploads.schemas.ts";
 
-export { type ClaimedUploads, claimUploads } from "./uploads.claim.ts";
+export { type ClaimedUploads, claimUploads, uploadOfClaimed } from "./uploads.claim.ts";
 export { type UploadDeps, uploadKey } from "./uploads.create.ts";
 export {
   type IdentifyFromUploads,

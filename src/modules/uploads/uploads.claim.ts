@@ -2,9 +2,10 @@ import { ApiError, type ErrorCode } from "../../http/errors.ts";
 import { ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
 import { type ImageFormat, sniffImageFormat } from "../../infra/images/magic-bytes.ts";
 import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
-import type { UploadedImage } from "../identifications/identifications.upload.ts";
+import type { IdentificationUpload, UploadedImage } from "../identifications/identifications.upload.ts";
 import type { UploadDeps } from "./uploads.create.ts";
 import { claimUploadRows, deleteUploadRows, releaseUploadRows, type UploadRow } from "./uploads.repo.ts";
+import type { IdentifyFromUploads } from "./uploads.schemas.ts";
 
 const FORMAT_OF_TYPE: Record<string, ImageFormat> = {
   "image/jpeg": "jpeg",
@@ -96,6 +97,18 @@ export async function claimUploads(
         db,
         ordered.map((r) => r.id),
       ),
+  };
+}
+
+/** The photo pipeline's input from the JSON request and its claimed uploads (organs default to `auto`). */
+export function uploadOfClaimed(input: IdentifyFromUploads, claimed: ClaimedUploads): IdentificationUpload {
+  return {
+    images: claimed.images,
+    organs:
+      input.organs && input.organs.length > 0 ? input.organs : input.uploadIds.map(() => "auto" as const),
+    latitude: input.latitude,
+    longitude: input.longitude,
+    includeHealth: input.includeHealth,
   };
 }
 

@@ -8,13 +8,9 @@ export type UploadContentType = (typeof UPLOAD_CONTENT_TYPES)[number];
 export const CreateUploadSchema = z
   .object({
     contentType: z.enum(UPLOAD_CONTENT_TYPES),
-    contentLength: z
-      .number()
-      .int()
-      .min(1)
-      .openapi({
-        description: "Exact size in bytes; at most the per-photo limit (10 MB by default, else 413).",
-      }),
+    contentLength: z.number().int().min(1).openapi({
+      description: "Exact size in bytes; at most the per-photo limit (10 MB by default, else 413).",
+    }),
     sha256: z
       .string()
       .regex(/^[0-9a-f]{64}$/, "64 lowercase hex digits")
@@ -45,9 +41,10 @@ export const IdentifyFromUploadsSchema = z
     uploadIds: z
       .array(z.string().uuid())
       .min(1)
-      .max(5)
+      // The endpoint's own limit (5 photos per identification, 20 per batch, configurable) is checked after.
+      .max(100)
       .refine((ids) => new Set(ids).size === ids.length, "each upload once"),
-    organs: z.array(z.enum(ORGANS)).max(5).optional(),
+    organs: z.array(z.enum(ORGANS)).max(100).optional(),
     latitude: z.number().min(-90).max(90).optional(),
     longitude: z.number().min(-180).max(180).optional(),
     includeHealth: z.boolean().default(true),
