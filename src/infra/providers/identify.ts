@@ -5,6 +5,7 @@ import { withSpan } from "../tracing/spans.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
 import { callProvider, type ProviderGates } from "./provider-gate.ts";
+import type { ProviderPace } from "./provider-pace.ts";
 import type { ProviderQuota } from "./provider-quota.ts";
 import { breakerOpenFor, type Wait, within } from "./provider-wait.ts";
 import {
@@ -113,6 +114,8 @@ export type IdentifyDeps = {
   logger: Logger;
   /** Shadow calls are made only while this says the provider is healthy (default: always). */
   shadowAllowed?: (provider: ProviderName) => boolean;
+  /** Learns each provider's pace, so a synchronous request waits for a hanging provider briefly, not fully. */
+  pace?: ProviderPace;
 };
 
 /** PlantNet options that change its answer; they are part of the cache key. */
@@ -189,8 +192,16 @@ export function createIdentifier(deps: IdentifyDeps) {
           return undefined;
         }
         const started = performance.now();
+        const settled = deps.pace?.callStarted(plan.provider);
         const outcome = await callProvider(deps.gates[plan.provider], plan.timeoutMs, (signal) =>
           call(images, signal),
+        );
+        settled?.(
+          outcome.kind === "circuit_open"
+            ? "not_sent"
+            : outcome.kind === "failed" && isTimeout(outcome.error)
+              ? "silent"
+              : "answered",
         );
         if (outcome.kind !== "circuit_open") latencyMs = Math.round(performance.now() - started);
         if (outcome.kind === "ok") return outcome.value;
@@ -294,7 +305,8 @@ export function createIdentifier(deps: IdentifyDeps) {
       return r.answer;
     });
     // A shadow is never waited for by the user, so the synchronous wait does not apply to it.
-    const answer = await within(spec.shadow ? undefined : wait, plan.timeoutMs, running);
+    const paced = wait && deps.pace ? { ...wait, ms: deps.pace.waitFor(spec.provider, wait.ms) } : wait;
+    const answer = await within(spec.shadow ? undefined : paced, plan.timeoutMs, running);
     return {
       provider: spec.provider,
       wire: def.wire,
