@@ -3,7 +3,6 @@ import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
 import { verifiedEmail } from "../auth/verified-email.ts";
 import { providerBudget } from "../identifications/provider-budget.ts";
-import { IdentifyFromUploadsDoc } from "../uploads/index.ts";
 import { BatchSchema, BatchUploadDoc } from "./batches.schemas.ts";
 
 const tags = ["Identifications"];
@@ -21,7 +20,8 @@ export const createBatchRoute = createRoute({
     "the background. Poll the batch (`Location`) for progress; a notification says when it is done. Needs a " +
     "confirmed e-mail address (403 `email_unverified`). Every photo counts against the identification rate " +
     "limit (429 `rate_limited`) and needs room in the daily provider budget (429 `provider_budget_exhausted`). " +
-    "Or send JSON `{uploadIds, organs, latitude, longitude, includeHealth}` naming up to 20 photos uploaded " +
+    "Or send JSON `{uploadIds, organs, latitude, longitude, includeHealth}` (schema `IdentifyFromUploads`) " +
+    "naming up to 20 photos uploaded " +
     "with `POST /v1/uploads`, checked the same way (422 `upload_unavailable`, 409 `upload_incomplete`).",
   ...writer,
   middleware: [
@@ -29,16 +29,9 @@ export const createBatchRoute = createRoute({
     verifiedEmail({ perRequest: Number.POSITIVE_INFINITY }),
     providerBudget(),
   ] as const,
-  request: {
-    body: {
-      required: true,
-      content: {
-        "multipart/form-data": { schema: BatchUploadDoc },
-        // Read by its own reader (identifications.upload-ids.ts), so multipart is never buffered by a validator.
-        "application/json": { schema: IdentifyFromUploadsDoc },
-      },
-    },
-  },
+  // The JSON form (upload ids, schema IdentifyFromUploads) is described, not listed as a media type: see
+  // createIdentificationRoute (generated clients would drop their multipart call).
+  request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
   responses: {
     202: {
       description: "Accepted; the photos are identified in the background.",

@@ -3,7 +3,6 @@ import { PRIVATE_REVALIDATE } from "../../http/cache-policy.ts";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect, protectWith } from "../../http/security.ts";
 import { verifiedEmail } from "../auth/verified-email.ts";
-import { IdentifyFromUploadsDoc } from "../uploads/index.ts";
 import {
   IdempotencyHeaderSchema,
   IdentificationListQuerySchema,
@@ -30,22 +29,18 @@ export const createIdentificationRoute = createRoute({
     "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`). Each " +
     "user has a daily budget of provider calls by role (429 `provider_budget_exhausted` until midnight UTC). " +
     "Or send JSON `{uploadIds, organs, latitude, longitude, includeHealth}` naming photos uploaded before with " +
-    "`POST /v1/uploads`: each is checked the same way before any provider is asked (the same codes; 422 " +
+    "`POST /v1/uploads` (schema `IdentifyFromUploads`; `Content-Type: application/json`): each is checked the same way before any provider is asked (the same codes; 422 " +
     "`upload_unavailable` when not yours, expired or used, 409 `upload_incomplete` when not received), a " +
     "refused upload is deleted, and used uploads are removed once their photos are stored.",
   ...writer,
   middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 }), providerBudget()] as const,
   request: {
     headers: IdempotencyHeaderSchema,
-    // Not zod schemas on purpose: the route then installs no validator that would buffer the whole body (the
-    // JSON form is read and validated by its own reader, identifications.upload-ids.ts).
-    body: {
-      required: true,
-      content: {
-        "multipart/form-data": { schema: IdentificationUploadDoc },
-        "application/json": { schema: IdentifyFromUploadsDoc },
-      },
-    },
+    // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body. The
+    // JSON form (upload ids) is read by its own reader (identifications.upload-ids.ts) and documented in the
+    // description and components, not as a second media type here: client generators (hey-api) build the
+    // operation from the JSON body whenever one is listed, and regenerated SDKs would lose their multipart call.
+    body: { required: true, content: { "multipart/form-data": { schema: IdentificationUploadDoc } } },
   },
   responses: {
     201: {

@@ -8,20 +8,22 @@ import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
 import { uploadHandlers } from "./uploads.handlers.ts";
 import { createUploadRoute, putLocalUploadRoute } from "./uploads.routes.ts";
-import { UPLOAD_CONTENT_TYPES } from "./uploads.schemas.ts";
+import { IdentifyFromUploadsSchema, UPLOAD_CONTENT_TYPES } from "./uploads.schemas.ts";
 
 export { type ClaimedUploads, claimUploads, uploadOfClaimed } from "./uploads.claim.ts";
 export { type UploadDeps, uploadKey } from "./uploads.create.ts";
 export {
   type IdentifyFromUploads,
-  IdentifyFromUploadsDoc,
   IdentifyFromUploadsSchema,
 } from "./uploads.schemas.ts";
 export { eraseUploadsOf, sweepOldUploads } from "./uploads.sweep.ts";
 
 export function uploadsRouter(deps: Deps) {
   const h = uploadHandlers(deps);
-  return createRouter().openapi(createUploadRoute, h.create).openapi(putLocalUploadRoute, h.put);
+  const router = createRouter().openapi(createUploadRoute, h.create).openapi(putLocalUploadRoute, h.put);
+  // The JSON body of POST /v1/identifications and batches, documented as a component (see their routes).
+  router.openAPIRegistry.register("IdentifyFromUploads", IdentifyFromUploadsSchema);
+  return router;
 }
 
 const LOCAL_UPLOAD_PATH = /^\/v1\/uploads\/[0-9a-f-]{36}$/;

@@ -63,9 +63,3 @@ export const IdentifyFromUploadsSchema = z
   })
   .openapi("IdentifyFromUploads");
 export type IdentifyFromUploads = z.infer<typeof IdentifyFromUploadsSchema>;
-
-const { $schema: _drop, ...identifyFromUploadsJsonSchema } = z.toJSONSchema(IdentifyFromUploadsSchema, {
-  io: "input",
-}) as Record<string, unknown>;
-/** Documentation of the JSON body (the route itself reads it: a zod body would also validate multipart). */
-export const IdentifyFromUploadsDoc = identifyFromUploadsJsonSchema;
