@@ -184,6 +184,9 @@ describe("direct uploads with the local store", () => {
     expect(await uploadRow(ticket.uploadId)).toBeDefined();
     skewMs = 61_000;
     await expectProblem(await putBytes(ticket, bytes), 410, "link_expired");
+    // Its URL expired: the bytes can never arrive, so the claim refuses it for good (nothing kept).
+    await expectProblem(await identifyFrom(user, [ticket.uploadId]), 409, "upload_incomplete");
+    expect(await uploadRow(ticket.uploadId)).toBeUndefined();
   });
 
   test("a declared SHA-256 is enforced by the PUT", async () => {
@@ -213,6 +216,24 @@ describe("direct uploads with the local store", () => {
     const capped = await requestUpload(owner, { contentType: "image/jpeg", contentLength: 10 });
     await expectProblem(capped, 429, "upload_limit_reached");
     expect(capped.headers.get("retry-after")).toBe("60");
+  });
+});
+
+describe("background identifications from uploads", () => {
+  test("with Prefer: respond-async the upload is claimed, stored and queued (202), then removed", async () => {
+    const user = await registerUser(app);
+    const bytes = await jpeg();
+    const ticket = await ticketFor(user, bytes);
+    await putBytes(ticket, bytes);
+    const res = await app.request(
+      "/v1/identifications",
+      jsonRequest("POST", { uploadIds: [ticket.uploadId] }, { ...user.headers, prefer: "respond-async" }),
+    );
+    expect(res.status).toBe(202);
+    const accepted = IdentificationSchema.parse(await res.json());
+    expect(accepted.images).toHaveLength(1);
+    expect(await uploadRow(ticket.uploadId)).toBeUndefined();
+    expect(await filesUnder(dir)).not.toContain(`uploads/${ticket.uploadId}`);
   });
 });
 

@@ -124,9 +124,10 @@ async function removeUploads(deps: UploadDeps, rows: readonly UploadRow[]): Prom
 const refuse = (code: ErrorCode, detail: string) => new ApiError(code, detail);
 /** Failures of uploads whose object is not there yet: not the upload's fault, so it is kept. */
 const notReceived = new WeakSet<object>();
-const notReceivedYet = (name: string) => {
+/** Kept while its URL still accepts the bytes; once it expired, the object can never arrive: refused. */
+const notReceivedYet = (name: string, row: UploadRow, nowMs: number) => {
   const err = refuse("upload_incomplete", `${name} has not been received; send it to its URL first.`);
-  notReceived.add(err);
+  if (new Date(row.expires_at).getTime() > nowMs) notReceived.add(err);
   return err;
 };
 
@@ -135,12 +136,12 @@ async function verifyUpload(deps: UploadDeps, row: UploadRow): Promise<UploadedI
   const name = `Upload ${row.id}`;
   // The size before the bytes: an object larger than declared is refused without reading it.
   const size = deps.storage.size ? await deps.storage.size(row.storage_key) : undefined;
-  if (deps.storage.size && size === undefined) throw notReceivedYet(name);
+  if (deps.storage.size && size === undefined) throw notReceivedYet(name, row, deps.clock.now());
   if (size !== undefined && size > row.content_length) {
     throw refuse("payload_too_large", `${name} is larger than the ${row.content_length} bytes declared.`);
   }
   const blob = await deps.storage.get(row.storage_key);
-  if (!blob) throw notReceivedYet(name);
+  if (!blob) throw notReceivedYet(name, row, deps.clock.now());
   const bytes =
     blob.body instanceof Uint8Array ? blob.body : new Uint8Array(await new Response(blob.body).arrayBuffer());
   if (bytes.byteLength > row.content_length || bytes.byteLength > limits.maxFileBytes) {
