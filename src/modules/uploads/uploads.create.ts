@@ -1,5 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { ApiError } from "../../http/errors.ts";
+import { UPLOADS_PREFIX } from "../../infra/storage/lifecycle-rules.ts";
 import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
 import { signMediaPathUntil } from "../../infra/storage/media-signing.ts";
 import { countUnclaimedUploads, deleteUploadRows, insertUpload } from "./uploads.repo.ts";
@@ -12,7 +13,8 @@ export function localUploadPath(uploadId: string): string {
   return `/v1/uploads/${uploadId}`;
 }
 
-export const uploadKey = (uploadId: string) => `uploads/${uploadId}`;
+/** Under the prefix the bucket's lifecycle rule expires after MEDIA_UPLOADS_EXPIRE_DAYS (the sweep's backstop). */
+export const uploadKey = (uploadId: string) => `${UPLOADS_PREFIX}${uploadId}`;
 
 const hexToBase64 = (hex: string) => Buffer.from(hex, "hex").toString("base64");
 
