@@ -39,6 +39,7 @@ beforeAll(async () => {
       UPLOAD_URL_TTL_SECONDS: "60",
       UPLOADS_MAX_OUTSTANDING: "3",
       IMAGE_MAX_PIXELS: "1000000",
+      UPLOAD_MAX_REQUEST_BYTES: String(20 * 1024 * 1024),
     }),
     { clock: { ...systemClock, now: () => Date.now() + skewMs } },
   );
@@ -216,6 +217,19 @@ describe("direct uploads with the local store", () => {
     const capped = await requestUpload(owner, { contentType: "image/jpeg", contentLength: 10 });
     await expectProblem(capped, 429, "upload_limit_reached");
     expect(capped.headers.get("retry-after")).toBe("60");
+  });
+});
+
+describe("request size", () => {
+  test("uploads declared larger together than a multipart request may be are refused (413) and kept", async () => {
+    const user = await registerUser(app);
+    const ids = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await requestUpload(user, { contentType: "image/jpeg", contentLength: 8 * 1024 * 1024 });
+      ids.push(UploadTicketSchema.parse(await res.json()).uploadId);
+    }
+    await expectProblem(await identifyFrom(user, ids), 413, "payload_too_large");
+    for (const id of ids) expect(await uploadRow(id)).toMatchObject({ claimed_at: null });
   });
 });
 

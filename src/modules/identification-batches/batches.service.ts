@@ -195,7 +195,12 @@ export function createBatchesService(deps: BatchDeps) {
         });
       }
       await chargePhotos(caller, input.uploadIds.length);
-      const claimed = await claimUploads(deps, caller.userId, input.uploadIds);
+      const claimed = await claimUploads(
+        deps,
+        caller.userId,
+        input.uploadIds,
+        deps.config.batches.maxRequestBytes,
+      );
       try {
         const batch = await createFrom(caller, uploadOfClaimed(input, claimed));
         await claimed.finish();

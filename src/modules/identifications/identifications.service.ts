@@ -180,7 +180,12 @@ export function createIdentificationsService(
         const earlier = await replay(caller, idempotency.key, idempotency.requestHash);
         if (earlier) return earlier;
       }
-      const claimed = await claimUploads(deps, caller.userId, input.uploadIds);
+      const claimed = await claimUploads(
+        deps,
+        caller.userId,
+        input.uploadIds,
+        deps.config.uploads.maxRequestBytes,
+      );
       const upload = uploadOfClaimed(input, claimed);
       try {
         const created = await createFrom(caller, upload, idempotency, background);

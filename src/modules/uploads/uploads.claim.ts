@@ -33,6 +33,8 @@ export async function claimUploads(
   deps: UploadDeps,
   userId: string,
   uploadIds: readonly string[],
+  /** The endpoint's multipart request limit: the photos are held in memory together, as a multipart body is. */
+  maxTotalBytes: number,
 ): Promise<ClaimedUploads> {
   const db = deps.db.primary;
   const rows = await claimUploadRows(db, userId, uploadIds);
@@ -55,6 +57,17 @@ export async function claimUploads(
     );
   }
   const ordered = uploadIds.map((id) => byId.get(id)!);
+  const declared = ordered.reduce((sum, r) => sum + r.content_length, 0);
+  if (declared > maxTotalBytes) {
+    await releaseUploadRows(
+      db,
+      ordered.map((r) => r.id),
+    );
+    throw new ApiError(
+      "payload_too_large",
+      `The photos of one request may be at most ${maxTotalBytes} bytes.`,
+    );
+  }
   const results = await Promise.allSettled(ordered.map((row) => verifyUpload(deps, row)));
   const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
   if (failures.length > 0) {
