@@ -1,11 +1,11 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
+import { AppError } from "./core/app-error.ts";
 import type { Deps } from "./deps.ts";
 import { conditionalGet } from "./http/cache-policy.ts";
 import type { AppEnv } from "./http/context.ts";
 import { cspNonce, htmlPage } from "./http/csp.ts";
 import { errorHandler, problem } from "./http/error-handler.ts";
-import { ApiError } from "./http/errors.ts";
 import { protectedMetricsHandler } from "./http/metrics-server.ts";
 import { absoluteUrls } from "./http/middleware/absolute-urls.ts";
 import { activeUsers } from "./http/middleware/active-users.ts";
@@ -155,12 +155,12 @@ export function createApp(deps: Deps) {
     if (allow.length > 0) {
       return problem(
         c,
-        new ApiError("method_not_allowed", `Use ${allow.join(", ")}.`, {
-          headers: { Allow: allow.join(", ") },
+        new AppError("method_not_allowed", `Use ${allow.join(", ")}.`, {
+          allowedMethods: allow,
         }),
       );
     }
-    return problem(c, new ApiError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
+    return problem(c, new AppError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
   });
 
   app.onError(errorHandler(logger, deps.telemetry.errors));

@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { enqueue } from "../../infra/queues.ts";
 import { recordAudit } from "../audit/audit.record.ts";
 import { photoGoneAsRetry } from "../identifications/identifications.create.ts";
@@ -159,8 +159,8 @@ export function createBatchesService(deps: BatchDeps) {
         await softDeleteBatch(deps.db.primary, batchId).catch((e: unknown) =>
           deps.logger.error({ err: String(e), batchId }, "unqueued batch not discarded"),
         );
-        throw new ApiError("service_unavailable", "Batches are not available right now.", {
-          headers: { "Retry-After": "5" },
+        throw new AppError("service_unavailable", "Batches are not available right now.", {
+          retryAfterSeconds: 5,
           cause: err,
         });
       }
@@ -179,7 +179,7 @@ export function createBatchesService(deps: BatchDeps) {
         const batch = await findBatch(db, caller.userId, id);
         return batch && { batch, items: await listBatchItems(db, id) };
       });
-      if (!found) throw new ApiError("not_found", "No batch with this id.");
+      if (!found) throw new AppError("not_found", "No batch with this id.");
       return toBatchDto(found.batch, found.items);
     },
   };

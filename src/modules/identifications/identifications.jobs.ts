@@ -4,9 +4,9 @@
  * pipeline (validation, encoding, provider call, merge); only the split in time is new.
  */
 import type { Context } from "hono";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { Role } from "../../http/scopes.ts";
 import { authOf } from "../../http/security.ts";
 import { ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
@@ -120,10 +120,10 @@ export async function prepareQueuedIdentification(
       deps,
       stored.map((r) => (r.status === "fulfilled" ? r.value : undefined)),
     );
-    if (err instanceof ImageRejectedError) throw new ApiError(err.reason, err.message);
-    if (err instanceof ApiError) throw err;
-    throw new ApiError("service_unavailable", "The image store is not available.", {
-      headers: { "Retry-After": "5" },
+    if (err instanceof ImageRejectedError) throw new AppError(err.reason, err.message);
+    if (err instanceof AppError) throw err;
+    throw new AppError("service_unavailable", "The image store is not available.", {
+      retryAfterSeconds: 5,
       cause: err,
     });
   }
@@ -196,8 +196,8 @@ export async function acceptIdentification(
   } catch (err) {
     deps.logger.error({ err: String(err), identificationId: prepared.id }, "identification.run not enqueued");
     await discardUnqueued(deps, caller, [prepared], idempotency?.key);
-    throw new ApiError("service_unavailable", "Background identification is not available right now.", {
-      headers: { "Retry-After": "5" },
+    throw new AppError("service_unavailable", "Background identification is not available right now.", {
+      retryAfterSeconds: 5,
       cause: err,
     });
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
@@ -37,8 +37,8 @@ import { readIdentificationUpload, uploadFingerprint } from "./identifications.u
 function refuseWhenProvidersOpen(deps: Pick<Deps, "breakers" | "providers">) {
   const retryAfter = allProvidersOpenFor(deps.breakers, deps.providers.isConfigured);
   if (retryAfter === undefined) return;
-  throw new ApiError("providers_unavailable", "Neither identification provider is available right now.", {
-    headers: { "Retry-After": String(retryAfter) },
+  throw new AppError("providers_unavailable", "Neither identification provider is available right now.", {
+    retryAfterSeconds: retryAfter,
   });
 }
 
@@ -73,7 +73,7 @@ export function createIdentificationsService(
     const stored = await findLiveIdempotencyKey(deps.db.primary, caller.userId, key);
     if (!stored) return undefined;
     if (stored.requestHash !== requestHash) {
-      throw new ApiError(
+      throw new AppError(
         "idempotency_key_reused",
         "This Idempotency-Key was used with a different request; use a new key.",
       );
@@ -142,7 +142,7 @@ export function createIdentificationsService(
         const row = await findLiveIdentification(db, caller.userId, id);
         return row && { row, media: await listMediaOf(db, [row.id]) };
       });
-      if (!found) throw new ApiError("not_found", "No identification with this id.");
+      if (!found) throw new AppError("not_found", "No identification with this id.");
       return dto(found.row, found.media);
     },
 
@@ -201,7 +201,7 @@ export function createIdentificationsService(
         });
         return { unreferenced: direct ? await releaseMedia(trx, mediaIds) : [] };
       });
-      if (!result) throw new ApiError("not_found", "No identification with this id.");
+      if (!result) throw new AppError("not_found", "No identification with this id.");
       await deps.db.markWrite(caller.clientKey);
       if (result.unreferenced.length === 0) return;
       const keys = result.unreferenced;

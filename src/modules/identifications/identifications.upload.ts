@@ -6,7 +6,7 @@ import {
   parseMultipartRequest,
 } from "@remix-run/multipart-parser";
 import type { Config } from "../../config.ts";
-import { ApiError, type FieldError } from "../../http/errors.ts";
+import { AppError, type FieldError } from "../../core/app-error.ts";
 import { type ImageFormat, sniffImageFormat } from "../../infra/images/magic-bytes.ts";
 import { ORGANS, type Organ } from "./identifications.schemas.ts";
 
@@ -26,7 +26,7 @@ const TEXT_FIELDS = new Set(["organs", "latitude", "longitude", "includeHealth"]
 const MAX_TEXT_BYTES = 64;
 // Paths follow the validation hook's `<target>.<field>` convention (`json.email`, `query.limit`): `form.organs`.
 const invalid = (errors: FieldError[]) =>
-  new ApiError("validation_failed", "One or more fields are invalid.", {
+  new AppError("validation_failed", "One or more fields are invalid.", {
     errors: errors.map((e) => ({ ...e, path: e.path ? `form.${e.path}` : "form" })),
   });
 
@@ -41,7 +41,7 @@ export async function readIdentificationUpload(
 ): Promise<IdentificationUpload> {
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (mediaType !== "multipart/form-data") {
-    throw new ApiError("unsupported_media_type", "Send the photos as multipart/form-data.");
+    throw new AppError("unsupported_media_type", "Send the photos as multipart/form-data.");
   }
   const images: UploadedImage[] = [];
   const text = new Map<string, string[]>();
@@ -64,7 +64,7 @@ export async function readIdentificationUpload(
         const bytes = part.bytes;
         const format = sniffImageFormat(bytes);
         if (!format) {
-          throw new ApiError(
+          throw new AppError(
             "unsupported_media_type",
             `Image ${images.length + 1} is not a JPEG, PNG or WebP file (judged by its content, not its name or declared type).`,
           );
@@ -87,22 +87,22 @@ export async function readIdentificationUpload(
 }
 
 function toApiError(err: unknown, limits: UploadLimits): unknown {
-  if (err instanceof ApiError) return err;
+  if (err instanceof AppError) return err;
   if (err instanceof MaxFileSizeExceededError) {
-    return new ApiError("payload_too_large", `Each file may be at most ${limits.maxFileBytes} bytes.`);
+    return new AppError("payload_too_large", `Each file may be at most ${limits.maxFileBytes} bytes.`);
   }
   if (err instanceof MaxTotalSizeExceededError) {
-    return new ApiError(
+    return new AppError(
       "payload_too_large",
       `The request may carry at most ${limits.maxRequestBytes} bytes.`,
     );
   }
   if (err instanceof MaxPartsExceededError) return invalid([{ path: "", message: "too many form parts" }]);
   if (err instanceof MultipartParseError)
-    return new ApiError("malformed_body", "The multipart body could not be parsed.");
+    return new AppError("malformed_body", "The multipart body could not be parsed.");
   // The body guard's counting stream fails the read with its own 413.
   const cause = (err as { cause?: unknown } | null)?.cause;
-  return cause instanceof ApiError ? cause : err;
+  return cause instanceof AppError ? cause : err;
 }
 
 function readFields(text: Map<string, string[]>, imageCount: number) {

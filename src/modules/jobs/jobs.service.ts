@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { LANES } from "../../config-queues.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { InvalidJobPayloadError, type JobName, type Lane, redrive } from "../../infra/queues.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { pageLinks } from "../species/species.service.ts";
@@ -56,22 +56,22 @@ export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" |
         const row = await claimFailedJobForRetry(trx, id, { userId: actor.userId, retryJobId });
         if (!row) {
           if (await findFailedJob(trx, id))
-            throw new ApiError("conflict", "This failed job was already re-driven.");
-          throw new ApiError("not_found", "No failed job with this id.");
+            throw new AppError("conflict", "This failed job was already re-driven.");
+          throw new AppError("not_found", "No failed job with this id.");
         }
         if (!(LANES as readonly string[]).includes(row.lane))
-          throw new ApiError("conflict", `Lane ${row.lane} no longer exists.`);
+          throw new AppError("conflict", `Lane ${row.lane} no longer exists.`);
         try {
           await redrive(deps, row.lane as Lane, row.envelope, { groupId: row.group_id, jobId: retryJobId });
         } catch (err) {
           if (err instanceof InvalidJobPayloadError) {
-            throw new ApiError(
+            throw new AppError(
               "conflict",
               "The stored payload does not match the job's current schema; it cannot be re-driven.",
             );
           }
-          throw new ApiError("service_unavailable", "The job queue is not available.", {
-            headers: { "Retry-After": "5" },
+          throw new AppError("service_unavailable", "The job queue is not available.", {
+            retryAfterSeconds: 5,
             cause: err,
           });
         }

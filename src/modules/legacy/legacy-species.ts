@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
 import {
   countLegacySpecies,
   findLegacySpecies,
@@ -29,7 +29,7 @@ const toLegacy = (r: Row) => ({
 });
 
 // Django answered an unknown page or id with 404 `{"detail": ...}`; a problem document carries `detail` too.
-const notFound = (detail: string) => new ApiError("not_found", detail);
+const notFound = (detail: string) => new AppError("not_found", detail);
 
 export function legacySpeciesHandlers(deps: Deps, originOf: (c: Context<AppEnv>) => string) {
   return {

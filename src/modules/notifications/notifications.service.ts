@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { pageLinks } from "../species/species.service.ts";
 import { listNotifications, markNotificationRead, type NotificationRow } from "./notifications.repo.ts";
 import type { Notification, NotificationPage, NotificationQuery } from "./notifications.schemas.ts";
@@ -44,7 +44,7 @@ export function createNotificationsService(deps: Pick<Deps, "db">) {
 
     async markRead(reader: Reader, id: string): Promise<Notification> {
       const row = await markNotificationRead(deps.db.primary, reader.userId, id);
-      if (!row) throw new ApiError("not_found", "No notification with this id.");
+      if (!row) throw new AppError("not_found", "No notification with this id.");
       await deps.db.markWrite(reader.clientKey);
       return toDto(row);
     },

@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { text } from "../../http/text.ts";
 import { speciesLinks } from "./species.links.ts";
 import { findSpeciesById, listSpecies, type SpeciesRow } from "./species.repo.ts";
@@ -61,7 +61,7 @@ export function createSpeciesService(deps: Pick<Deps, "db" | "cache" | "config">
           : await deps.cache.getOrLoadText(SPECIES_CACHE, id, ttl, () => load(CATALOGUE_WRITER), {
               tags: [speciesTag(id)],
             });
-      if (cached === undefined) throw new ApiError("not_found", "No species with this id.");
+      if (cached === undefined) throw new AppError("not_found", "No species with this id.");
       return cached;
     },
 
