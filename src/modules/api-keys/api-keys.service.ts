@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { AppError } from "../../core/app-error.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import type { AuthContext } from "../../http/scopes.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { forgetApiKeys } from "../auth/credentials.ts";
 import { newApiKey } from "../auth/secrets.ts";
-import { pageLinks } from "../species/species.service.ts";
 import {
   type ApiKeyRow,
   countLiveApiKeys,
@@ -74,7 +74,7 @@ export function createApiKeysService(deps: Pick<Deps, "db" | "cache" | "clock">)
       return { ...toDto(row), key: secret.key };
     },
 
-    async list(userId: string, query: ApiKeyListQuery, clientKey: string, selfUrl: URL): Promise<ApiKeyPage> {
+    async list(userId: string, query: ApiKeyListQuery, clientKey: string): Promise<Unlinked<ApiKeyPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const rows = await deps.db.read(clientKey, (db) =>
         listLiveApiKeys(db, userId, { limit: query.limit + 1, afterId: after?.i }),
@@ -82,7 +82,7 @@ export function createApiKeysService(deps: Pick<Deps, "db" | "cache" | "clock">)
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       const nextCursor = rows.length > query.limit && last ? encodeCursor({ i: last.id }) : null;
-      return { data: page.map(toDto), nextCursor, links: pageLinks(selfUrl, nextCursor) };
+      return { data: page.map(toDto), nextCursor };
     },
 
     async revoke(userId: string, id: string, actor: AuditActor, clientKey: string): Promise<void> {

@@ -1,7 +1,6 @@
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { groupIp } from "../../http/middleware/client-identity.ts";
-import { rateLimitHeaders } from "../../http/rate-limit-headers.ts";
 import { createRateLimiter, retryAfterSeconds } from "../../infra/rate-limiter.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { maskEmail } from "../users/users.dto.ts";

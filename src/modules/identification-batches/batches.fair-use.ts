@@ -1,7 +1,6 @@
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { identifyRateLimit } from "../../http/middleware/rate-limit.ts";
-import { rateLimitHeaders } from "../../http/rate-limit-headers.ts";
 import { createRateLimiter, type RateDecision, retryAfterSeconds } from "../../infra/rate-limiter.ts";
 import type { QueueCaller } from "../identifications/identifications.jobs.ts";
 import { ensureProviderBudget } from "../identifications/provider-budget.ts";

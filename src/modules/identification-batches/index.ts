@@ -5,7 +5,7 @@ import { createBatchRoute, getBatchRoute } from "./batches.routes.ts";
 import { createBatchesService } from "./batches.service.ts";
 
 export function identificationBatchesRouter(deps: Deps) {
-  const h = batchesHandlers(createBatchesService(deps));
+  const h = batchesHandlers(createBatchesService(deps), deps.config);
   return createRouter().openapi(createBatchRoute, h.create).openapi(getBatchRoute, h.get);
 }
 

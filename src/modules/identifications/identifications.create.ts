@@ -19,10 +19,10 @@ import {
 } from "../photos/index.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
+import type { IdentificationUpload } from "./identifications.input.ts";
 import { findSpeciesIdsByName, insertIdentification, type NewMedia } from "./identifications.repo.ts";
 import { buildResult, mergedSuggestions } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
-import type { IdentificationUpload } from "./identifications.upload.ts";
 
 export type CreateDeps = Pick<
   Deps,

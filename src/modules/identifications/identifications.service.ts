@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { AppError } from "../../core/app-error.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
 import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
-import { pageLinks } from "../species/species.service.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import {
   type CreateContext,
@@ -16,6 +16,11 @@ import {
 } from "./identifications.create.ts";
 import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
+import {
+  checkIdentificationInput,
+  type IdentificationInput,
+  uploadFingerprint,
+} from "./identifications.input.ts";
 import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
 import {
   findLiveIdentification,
@@ -31,7 +36,6 @@ import type {
   IdentificationListQuery,
   IdentificationPage,
 } from "./identifications.schemas.ts";
-import { readIdentificationUpload, uploadFingerprint } from "./identifications.upload.ts";
 
 /** Both breakers open: answer at once, before reading (and paying for) an upload nobody can identify now. */
 function refuseWhenProvidersOpen(deps: Pick<Deps, "breakers" | "providers">) {
@@ -48,6 +52,12 @@ const IDEMPOTENCY_LOCK_MS = 60_000;
 
 export type Caller = { userId: string; actor: AuditActor; clientKey: string };
 export type Created = { identification: Identification; replayed: boolean };
+export type CreateOptions = {
+  /** A retry with the same key and the same input gets the stored answer (replayed: true). */
+  idempotencyKey?: string;
+  /** Set: `respond-async`, stored and queued now (answer `queued`), identified by a worker. */
+  background?: QueueCaller;
+};
 
 export function createIdentificationsService(
   deps: CreateDeps & Pick<Deps, "redis" | "queues" | "metrics" | "breakers" | "providers">,
@@ -82,15 +92,19 @@ export function createIdentificationsService(
   }
 
   return {
-    /** Reads the upload as it streams; with an Idempotency-Key, a retry of the same request gets the stored answer. */
-    async create(
-      caller: Caller,
-      request: Request,
-      idempotencyKey: string | undefined,
-      background?: QueueCaller,
-    ): Promise<Created> {
+    /**
+     * Throws providers_unavailable when both breakers are open and the caller wants an answer now: transports
+     * call it before reading (and paying for) an upload nobody can identify now.
+     */
+    refuseWhenProvidersOpen(options: Pick<CreateOptions, "background"> = {}): void {
+      if (!options.background) refuseWhenProvidersOpen(deps);
+    },
+
+    /** Checks, stores and identifies (or queues) the photos; see CreateOptions for idempotency and background. */
+    async create(caller: Caller, input: IdentificationInput, options: CreateOptions = {}): Promise<Created> {
+      const { idempotencyKey, background } = options;
       if (!background) refuseWhenProvidersOpen(deps);
-      const upload = await readIdentificationUpload(request, deps.config.uploads);
+      const upload = checkIdentificationInput(input, deps.config.uploads);
       // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
       const run = async (ctx: CreateContext) => {
         deps.metrics.identifications.inc();
@@ -146,7 +160,7 @@ export function createIdentificationsService(
       return dto(found.row, found.media);
     },
 
-    async list(caller: Caller, query: IdentificationListQuery, selfUrl: URL): Promise<IdentificationPage> {
+    async list(caller: Caller, query: IdentificationListQuery): Promise<Unlinked<IdentificationPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const { rows, media } = await deps.db.read(caller.clientKey, async (db) => {
         const rows = await listLiveIdentifications(db, {
@@ -180,7 +194,6 @@ export function createIdentificationsService(
           ),
         ),
         nextCursor,
-        links: pageLinks(selfUrl, nextCursor),
       };
     },
 

@@ -12,8 +12,10 @@ import {
 import { createIdentificationsService } from "./identifications.service.ts";
 
 export function identificationsRouter(deps: Deps) {
-  const h = identificationHandlers(createIdentificationsService(deps), (id, file) =>
-    readMedia(deps, id, file),
+  const h = identificationHandlers(
+    createIdentificationsService(deps),
+    (id, file) => readMedia(deps, id, file),
+    deps.config.uploads,
   );
   return createRouter()
     .openapi(createIdentificationRoute, h.create)

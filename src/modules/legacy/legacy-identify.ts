@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { ERROR_CODES, errorHeaders, httpStatus } from "../../http/errors.ts";
@@ -67,15 +66,12 @@ export function legacyIdentifyHandler(identifications: IdentificationsService, s
         errors: [{ path: "form.image", message: "must be a file" }],
       });
     }
-    // The /v1 upload reader validates the photo (type by content, size, pixels); `image_url` is ignored.
-    const body = new FormData();
-    body.append("images", image, image.name || "photo");
-    const request = new Request("http://legacy.invalid/v1/identifications", { method: "POST", body });
+    // The service validates the photo as for /v1 (type by content, size, pixels); `image_url` is ignored.
+    const photo = { bytes: await image.bytes(), contentType: image.type, filename: image.name || "photo" };
     const userId = c.var.auth!.userId;
     const { identification } = await identifications.create(
       { userId, actor: auditActor(c), clientKey: c.var.clientKey },
-      request,
-      undefined,
+      { photos: [photo] },
     );
     const care = await careOf(identification.suggestions[0]?.speciesId, c.var.clientKey);
     return c.json(toLegacyIdentification(identification, care), 200);
