@@ -1,10 +1,13 @@
 import type { AppError } from "../core/app-error.ts";
 import type { Deps } from "../deps.ts";
+import type { Services } from "../services.ts";
 import type { CachePolicy } from "./cache-policy.ts";
 import type { AuthContext } from "./scopes.ts";
 
 export type AppVariables = {
   deps: Deps;
+  /** Every module's service, built once (src/services.ts); set for /v1 routes with `deps`. */
+  services: Services;
   requestId: string;
   /** W3C trace context of this request (see middleware/trace-context.ts) and its trace id, for logs. */
   traceparent: string;

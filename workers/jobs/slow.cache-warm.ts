@@ -1,7 +1,7 @@
 import { mostRequestedSpecies } from "../../src/modules/jobs/popular-species.repo.ts";
 import { listFamilies } from "../../src/modules/species/species.repo.ts";
 import { SpeciesListQuerySchema } from "../../src/modules/species/species.schemas.ts";
-import { CATALOGUE_WRITER, createSpeciesService } from "../../src/modules/species/species.service.ts";
+import { CATALOGUE_WRITER } from "../../src/modules/species/species.service.ts";
 import type { JobDefinition } from "../job-types.ts";
 
 /** How many family filters get their first page warmed: the catalogue's largest families. */
@@ -18,7 +18,7 @@ export const cacheWarm: JobDefinition<"cache.warm"> = {
     const ids = await deps.db.read(undefined, (db) =>
       mostRequestedSpecies(db, payload.topN ?? deps.config.jobs.cacheWarmTopN),
     );
-    const species = createSpeciesService(deps);
+    const species = deps.services.species;
     let warmed = 0;
     for (const id of ids) {
       ctx.signal.throwIfAborted();

@@ -1,5 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { identificationHandlers } from "./identifications.handlers.ts";
 import { readMedia } from "./identifications.media.ts";
 import {
@@ -9,11 +10,10 @@ import {
   getMediaRoute,
   listIdentificationsRoute,
 } from "./identifications.routes.ts";
-import { createIdentificationsService } from "./identifications.service.ts";
 
-export function identificationsRouter(deps: Deps) {
+export function identificationsRouter(deps: Deps, services: Services) {
   const h = identificationHandlers(
-    createIdentificationsService(deps),
+    services.identifications,
     (id, file) => readMedia(deps, id, file),
     deps.config.uploads,
   );
