@@ -7,6 +7,7 @@ import { createCspReportsService } from "./modules/csp-reports/csp-reports.servi
 import { createBatchesService } from "./modules/identification-batches/batches.service.ts";
 import { createIdentificationsService } from "./modules/identifications/identifications.service.ts";
 import { createJobsService } from "./modules/jobs/jobs.service.ts";
+import { createLegacySpeciesService } from "./modules/legacy/legacy-species.service.ts";
 import { createFeedbackService } from "./modules/models/feedback.service.ts";
 import { createModelsService } from "./modules/models/models.service.ts";
 import { createPerformanceService } from "./modules/models/performance.service.ts";
@@ -42,6 +43,8 @@ export function buildServices(deps: Deps) {
     notifications: createNotificationsService(deps),
     jobs: createJobsService(deps),
     cspReports: createCspReportsService(deps),
+    // The catalogue in the shape shipped app builds read (legacy adapters, until LEGACY_SUNSET).
+    legacySpecies: createLegacySpeciesService(deps),
   };
 }
 

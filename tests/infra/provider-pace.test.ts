@@ -11,7 +11,14 @@ function paceAt(ceilingMs = 3_000) {
     now += ms;
     settled("answered");
   };
-  return { pace, answerAfter, waits, advance: (ms: number) => void (now += ms) };
+  return {
+    pace,
+    answerAfter,
+    waits,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
 }
 
 describe("provider pace", () => {

@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { type AuditRow, listAudit } from "./audit.repo.ts";
 import type { AuditEntry, AuditPage, AuditQuery } from "./audit.schemas.ts";
 

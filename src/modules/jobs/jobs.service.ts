@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { LANES } from "../../config-queues.ts";
 import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { InvalidJobPayloadError, type JobName, type Lane, redrive } from "../../infra/queues.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import {

@@ -24,7 +24,7 @@ export function legacyRouter(deps: Deps, services: Services) {
     trustProxy: Boolean(config.http.trustProxyHeader) || config.http.trustProxyCount > 0,
   };
   const identify = legacyIdentifyHandler(services.identifications, services.species);
-  const species = legacySpeciesHandlers(deps, (c) => requestOrigin(c, origin));
+  const species = legacySpeciesHandlers(services.legacySpecies, (c) => requestOrigin(c, origin));
   const auth = legacyAuthHandlers(services.auth, services.users);
 
   const router = new Hono<AppEnv>();

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
 import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
 import { text } from "../../http/text.ts";
 import { speciesLinks } from "./species.links.ts";
 import { findSpeciesById, listSpecies, type SpeciesRow } from "./species.repo.ts";

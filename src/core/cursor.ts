@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { AppError } from "../core/app-error.ts";
+import { AppError } from "./app-error.ts";
 
 /** Cursors are opaque to clients: base64url JSON of the last row's sort key. */
 export function encodeCursor(value: unknown): string {
