@@ -1,12 +1,11 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Config } from "../../config.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
-import { authOf } from "../../http/security.ts";
-import { auditActor } from "../audit/audit.record.ts";
-import { prefersRespondAsync, queueCallerOf } from "./identifications.jobs.ts";
+import { withPageLinks } from "../../http/pagination.ts";
 import { presentIdentification, presentIdentificationPage } from "./identifications.links.ts";
 import type { readMedia } from "./identifications.media.ts";
+import { callerOf, prefersRespondAsync, queueCallerOf } from "./identifications.request.ts";
 import type {
   createIdentificationRoute,
   deleteIdentificationRoute,
@@ -14,24 +13,26 @@ import type {
   getMediaRoute,
   listIdentificationsRoute,
 } from "./identifications.routes.ts";
-import type { Caller, IdentificationsService } from "./identifications.service.ts";
+import type { IdentificationsService } from "./identifications.service.ts";
+import { readIdentificationForm } from "./identifications.upload.ts";
 import { readUploadIdsBody } from "./identifications.upload-ids.ts";
-
-function callerOf(c: Context<AppEnv>): Caller {
-  return { userId: authOf(c).userId, actor: auditActor(c), clientKey: c.var.clientKey };
-}
 
 export function identificationHandlers(
   service: IdentificationsService,
   media: (req: Parameters<typeof readMedia>[1]) => ReturnType<typeof readMedia>,
+  uploadLimits: Config["uploads"],
 ) {
   const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
     const headers = c.req.valid("header");
     const background = prefersRespondAsync(headers.prefer) ? queueCallerOf(c) : undefined;
-    const fromUploads = await readUploadIdsBody(c.req.raw);
-    const { identification, replayed } = fromUploads
-      ? await service.createFromUploads(callerOf(c), fromUploads, headers["idempotency-key"], background)
-      : await service.create(callerOf(c), c.req.raw, headers["idempotency-key"], background);
+    service.refuseWhenProvidersOpen({ background });
+    // JSON names photos uploaded before (POST /v1/uploads); anything else is the multipart form.
+    const input =
+      (await readUploadIdsBody(c.req.raw)) ?? (await readIdentificationForm(c.req.raw, uploadLimits));
+    const { identification, replayed } = await service.create(callerOf(c), input, {
+      idempotencyKey: headers["idempotency-key"],
+      background,
+    });
     const resource = presentIdentification(identification, linkerFor(c));
     c.header("Location", resource.links.self);
     if (replayed) c.header("Idempotent-Replayed", "true");
@@ -41,7 +42,7 @@ export function identificationHandlers(
   };
 
   const list: RouteHandler<typeof listIdentificationsRoute, AppEnv> = async (c) => {
-    const page = await service.list(callerOf(c), c.req.valid("query"), new URL(c.req.url));
+    const page = withPageLinks(c, await service.list(callerOf(c), c.req.valid("query")));
     return c.json(presentIdentificationPage(page, linkerFor(c)), 200);
   };
 

@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { StoredBlob } from "../../infra/storage/index.ts";
 import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
 import { verifyMediaPath } from "../../infra/storage/media-signing.ts";
@@ -42,14 +42,14 @@ export async function readMedia(
         now,
       )
     : "invalid";
-  if (check === "invalid") throw new ApiError("invalid_link_signature", "This image URL is not valid.");
+  if (check === "invalid") throw new AppError("invalid_link_signature", "This image URL is not valid.");
   if (check === "expired")
-    throw new ApiError("link_expired", "This image URL has expired; read the identification again.");
+    throw new AppError("link_expired", "This image URL has expired; read the identification again.");
   const maxAgeSeconds = Math.max(0, req.expires! - Math.floor(now / 1000));
   // The primary, not a replica: a lagging replica would keep serving an image its owner just deleted, or
   // refuse one just uploaded.
   const key = await findLiveMediaObject(deps.db.primary, req.identificationId, match![1]!, thumbnail);
-  if (!key) throw new ApiError("not_found", "No such image.");
+  if (!key) throw new AppError("not_found", "No such image.");
   if (deps.storage.presignGet) {
     const seconds = Math.max(1, Math.min(maxAgeSeconds, REDIRECT_MAX_SECONDS));
     const location = await deps.storage.presignGet(key, {
@@ -60,6 +60,6 @@ export async function readMedia(
     return { kind: "redirect", location, maxAgeSeconds: seconds };
   }
   const blob = await deps.storage.get(key);
-  if (!blob) throw new ApiError("not_found", "No such image.");
+  if (!blob) throw new AppError("not_found", "No such image.");
   return { kind: "bytes", blob, maxAgeSeconds };
 }

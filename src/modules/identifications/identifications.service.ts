@@ -1,13 +1,13 @@
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
-import { pageLinks } from "../species/species.service.ts";
-import { claimUploads, type IdentifyFromUploads, uploadOfClaimed } from "../uploads/index.ts";
+import type { IdentifyFromUploads } from "../uploads/index.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import {
   type CreateContext,
@@ -16,7 +16,14 @@ import {
   IdempotencyKeyTaken,
 } from "./identifications.create.ts";
 import { mediaUrls, resignImages, toIdentificationDto } from "./identifications.dto.ts";
+import { createFromUploads } from "./identifications.from-uploads.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
+import {
+  checkIdentificationInput,
+  type IdentificationInput,
+  type IdentificationUpload,
+  uploadFingerprint,
+} from "./identifications.input.ts";
 import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
 import {
   findLiveIdentification,
@@ -32,18 +39,13 @@ import type {
   IdentificationListQuery,
   IdentificationPage,
 } from "./identifications.schemas.ts";
-import {
-  type IdentificationUpload,
-  readIdentificationUpload,
-  uploadFingerprint,
-} from "./identifications.upload.ts";
 
 /** Both breakers open: answer at once, before reading (and paying for) an upload nobody can identify now. */
 function refuseWhenProvidersOpen(deps: Pick<Deps, "breakers" | "providers">) {
   const retryAfter = allProvidersOpenFor(deps.breakers, deps.providers.isConfigured);
   if (retryAfter === undefined) return;
-  throw new ApiError("providers_unavailable", "Neither identification provider is available right now.", {
-    headers: { "Retry-After": String(retryAfter) },
+  throw new AppError("providers_unavailable", "Neither identification provider is available right now.", {
+    retryAfterSeconds: retryAfter,
   });
 }
 
@@ -53,6 +55,12 @@ const IDEMPOTENCY_LOCK_MS = 60_000;
 
 export type Caller = { userId: string; actor: AuditActor; clientKey: string };
 export type Created = { identification: Identification; replayed: boolean };
+export type CreateOptions = {
+  /** A retry with the same key and the same input gets the stored answer (replayed: true). */
+  idempotencyKey?: string;
+  /** Set: `respond-async`, stored and queued now (answer `queued`), identified by a worker. */
+  background?: QueueCaller;
+};
 
 export function createIdentificationsService(
   deps: CreateDeps & Pick<Deps, "redis" | "queues" | "metrics" | "breakers" | "providers">,
@@ -78,7 +86,7 @@ export function createIdentificationsService(
     const stored = await findLiveIdempotencyKey(deps.db.primary, caller.userId, key);
     if (!stored) return undefined;
     if (stored.requestHash !== requestHash) {
-      throw new ApiError(
+      throw new AppError(
         "idempotency_key_reused",
         "This Idempotency-Key was used with a different request; use a new key.",
       );
@@ -86,13 +94,14 @@ export function createIdentificationsService(
     return { identification: resignImages(stored.body as Identification, deps), replayed: true };
   }
 
-  /** One identification from validated photos (multipart or claimed uploads); idempotent with a key. */
+  /** One identification from checked photos, whatever their source; idempotent with a key. */
   async function createFrom(
     caller: Caller,
     upload: IdentificationUpload,
-    idempotency: { key: string; requestHash: string } | undefined,
-    background: QueueCaller | undefined,
+    requestHash: string,
+    options: CreateOptions,
   ): Promise<Created> {
+    const { idempotencyKey, background } = options;
     // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
     const run = async (ctx: CreateContext) => {
       deps.metrics.identifications.inc();
@@ -106,12 +115,11 @@ export function createIdentificationsService(
       );
       return identification;
     };
-    if (!idempotency) {
+    if (!idempotencyKey) {
       const identification = await run(caller);
       await deps.db.markWrite(caller.clientKey);
       return { identification, replayed: false };
     }
-    const { key: idempotencyKey, requestHash } = idempotency;
     const earlier = await replay(caller, idempotencyKey, requestHash);
     if (earlier) return earlier;
     const lock = {
@@ -140,62 +148,29 @@ export function createIdentificationsService(
   }
 
   return {
-    /** Reads the upload as it streams; with an Idempotency-Key, a retry of the same request gets the stored answer. */
-    async create(
-      caller: Caller,
-      request: Request,
-      idempotencyKey: string | undefined,
-      background?: QueueCaller,
-    ): Promise<Created> {
-      if (!background) refuseWhenProvidersOpen(deps);
-      const upload = await readIdentificationUpload(request, deps.config.uploads);
-      const idempotency = idempotencyKey
-        ? { key: idempotencyKey, requestHash: uploadFingerprint(upload) }
-        : undefined;
-      return createFrom(caller, upload, idempotency, background);
+    /**
+     * Throws providers_unavailable when both breakers are open and the caller wants an answer now: transports
+     * call it before reading (and paying for) an upload nobody can identify now.
+     */
+    refuseWhenProvidersOpen(options: Pick<CreateOptions, "background"> = {}): void {
+      if (!options.background) refuseWhenProvidersOpen(deps);
     },
 
     /**
-     * The same from photos uploaded before (POST /v1/uploads), named by upload id: a retry with the same
-     * Idempotency-Key is answered before the uploads are looked at (they are gone after the first success); then
-     * the uploads are verified and claimed before any provider call, and removed once their photos are stored.
+     * Checks, stores and identifies (or queues) the photos; see CreateOptions for idempotency and background.
+     * The photos come as bytes (IdentificationInput) or as upload ids (POST /v1/uploads, fromUploads.ts).
      */
-    async createFromUploads(
+    async create(
       caller: Caller,
-      input: IdentifyFromUploads,
-      idempotencyKey: string | undefined,
-      background?: QueueCaller,
+      input: IdentificationInput | IdentifyFromUploads,
+      options: CreateOptions = {},
     ): Promise<Created> {
-      if (!background) refuseWhenProvidersOpen(deps);
-      const max = deps.config.uploads.maxImages;
-      if (input.uploadIds.length > max) {
-        throw new ApiError("validation_failed", "One or more fields are invalid.", {
-          errors: [{ path: "json.uploadIds", message: `at most ${max} uploads per identification` }],
-        });
+      if (!options.background) refuseWhenProvidersOpen(deps);
+      if ("uploadIds" in input) {
+        return createFromUploads(deps, { caller, input, options, replay, createFrom });
       }
-      const idempotency = idempotencyKey
-        ? { key: idempotencyKey, requestHash: uploadIdsFingerprint(input) }
-        : undefined;
-      if (idempotency) {
-        const earlier = await replay(caller, idempotency.key, idempotency.requestHash);
-        if (earlier) return earlier;
-      }
-      const claimed = await claimUploads(
-        deps,
-        caller.userId,
-        input.uploadIds,
-        deps.config.uploads.maxRequestBytes,
-      );
-      const upload = uploadOfClaimed(input, claimed);
-      try {
-        const created = await createFrom(caller, upload, idempotency, background);
-        // A replay (a request with the same key finished meanwhile) used other bytes: these stay usable.
-        await (created.replayed ? claimed.release() : claimed.finish());
-        return created;
-      } catch (err) {
-        await claimed.release();
-        throw err;
-      }
+      const upload = checkIdentificationInput(input, deps.config.uploads);
+      return createFrom(caller, upload, uploadFingerprint(upload), options);
     },
 
     async get(caller: Caller, id: string): Promise<Identification> {
@@ -203,11 +178,11 @@ export function createIdentificationsService(
         const row = await findLiveIdentification(db, caller.userId, id);
         return row && { row, media: await listMediaOf(db, [row.id]) };
       });
-      if (!found) throw new ApiError("not_found", "No identification with this id.");
+      if (!found) throw new AppError("not_found", "No identification with this id.");
       return dto(found.row, found.media);
     },
 
-    async list(caller: Caller, query: IdentificationListQuery, selfUrl: URL): Promise<IdentificationPage> {
+    async list(caller: Caller, query: IdentificationListQuery): Promise<Unlinked<IdentificationPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const { rows, media } = await deps.db.read(caller.clientKey, async (db) => {
         const rows = await listLiveIdentifications(db, {
@@ -241,7 +216,6 @@ export function createIdentificationsService(
           ),
         ),
         nextCursor,
-        links: pageLinks(selfUrl, nextCursor),
       };
     },
 
@@ -262,7 +236,7 @@ export function createIdentificationsService(
         });
         return { unreferenced: direct ? await releaseMedia(trx, mediaIds) : [] };
       });
-      if (!result) throw new ApiError("not_found", "No identification with this id.");
+      if (!result) throw new AppError("not_found", "No identification with this id.");
       await deps.db.markWrite(caller.clientKey);
       if (result.unreferenced.length === 0) return;
       const keys = result.unreferenced;
@@ -275,8 +249,3 @@ export function createIdentificationsService(
 }
 
 export type IdentificationsService = ReturnType<typeof createIdentificationsService>;
-
-/** What makes two JSON requests "the same" for Idempotency-Key: every field and the upload ids in order. */
-function uploadIdsFingerprint(input: IdentifyFromUploads): string {
-  return new Bun.CryptoHasher("sha256").update(JSON.stringify({ uploads: input })).digest("hex");
-}

@@ -1,4 +1,4 @@
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 import { zodIssuesToFieldErrors } from "../../http/router.ts";
 import { type IdentifyFromUploads, IdentifyFromUploadsSchema } from "../uploads/index.ts";
 
@@ -13,21 +13,21 @@ export async function readUploadIdsBody(request: Request): Promise<IdentifyFromU
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (mediaType !== "application/json") return undefined;
   if (Number(request.headers.get("content-length") ?? 0) > MAX_JSON_BYTES) {
-    throw new ApiError("payload_too_large", `A JSON body may be at most ${MAX_JSON_BYTES} bytes.`);
+    throw new AppError("payload_too_large", `A JSON body may be at most ${MAX_JSON_BYTES} bytes.`);
   }
   const text = await request.text();
   if (text.length > MAX_JSON_BYTES) {
-    throw new ApiError("payload_too_large", `A JSON body may be at most ${MAX_JSON_BYTES} bytes.`);
+    throw new AppError("payload_too_large", `A JSON body may be at most ${MAX_JSON_BYTES} bytes.`);
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new ApiError("malformed_body", "The body is not valid JSON.");
+    throw new AppError("malformed_body", "The body is not valid JSON.");
   }
   const parsed = IdentifyFromUploadsSchema.safeParse(json);
   if (!parsed.success) {
-    throw new ApiError("validation_failed", "One or more fields are invalid.", {
+    throw new AppError("validation_failed", "One or more fields are invalid.", {
       errors: zodIssuesToFieldErrors(parsed.error, "json"),
     });
   }

@@ -1,5 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { identificationHandlers } from "./identifications.handlers.ts";
 import { readMedia } from "./identifications.media.ts";
 import {
@@ -9,10 +10,13 @@ import {
   getMediaRoute,
   listIdentificationsRoute,
 } from "./identifications.routes.ts";
-import { createIdentificationsService } from "./identifications.service.ts";
 
-export function identificationsRouter(deps: Deps) {
-  const h = identificationHandlers(createIdentificationsService(deps), (req) => readMedia(deps, req));
+export function identificationsRouter(deps: Deps, services: Services) {
+  const h = identificationHandlers(
+    services.identifications,
+    (req) => readMedia(deps, req),
+    deps.config.uploads,
+  );
   return createRouter()
     .openapi(createIdentificationRoute, h.create)
     .openapi(listIdentificationsRoute, h.list)

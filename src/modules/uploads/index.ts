@@ -6,6 +6,7 @@
  */
 import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { uploadHandlers } from "./uploads.handlers.ts";
 import { createUploadRoute, putLocalUploadRoute } from "./uploads.routes.ts";
 import { IdentifyFromUploadsSchema, UPLOAD_CONTENT_TYPES } from "./uploads.schemas.ts";
@@ -16,10 +17,11 @@ export {
   type IdentifyFromUploads,
   IdentifyFromUploadsSchema,
 } from "./uploads.schemas.ts";
+export { createUploadsService, type UploadsService } from "./uploads.service.ts";
 export { eraseUploadsOf, sweepOldUploads } from "./uploads.sweep.ts";
 
-export function uploadsRouter(deps: Deps) {
-  const h = uploadHandlers(deps);
+export function uploadsRouter(services: Pick<Services, "uploads">) {
+  const h = uploadHandlers(services.uploads);
   const router = createRouter().openapi(createUploadRoute, h.create).openapi(putLocalUploadRoute, h.put);
   // The JSON body of POST /v1/identifications and batches, documented as a component (see their routes).
   router.openAPIRegistry.register("IdentifyFromUploads", IdentifyFromUploadsSchema);

@@ -1,8 +1,8 @@
-import { ApiError, type ErrorCode } from "../../http/errors.ts";
+import { AppError, type ErrorCode } from "../../core/app-error.ts";
 import { ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
 import { type ImageFormat, sniffImageFormat } from "../../infra/images/magic-bytes.ts";
 import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
-import type { IdentificationUpload, UploadedImage } from "../identifications/identifications.upload.ts";
+import type { IdentificationUpload, UploadedImage } from "../identifications/identifications.input.ts";
 import type { UploadDeps } from "./uploads.create.ts";
 import { claimUploadRows, deleteUploadRows, releaseUploadRows, type UploadRow } from "./uploads.repo.ts";
 import type { IdentifyFromUploads } from "./uploads.schemas.ts";
@@ -45,7 +45,7 @@ export async function claimUploads(
       db,
       rows.map((r) => r.id),
     );
-    throw new ApiError(
+    throw new AppError(
       "upload_unavailable",
       `Upload ${missing.join(", ")} is not yours, expired or was used.`,
       {
@@ -63,7 +63,7 @@ export async function claimUploads(
       db,
       ordered.map((r) => r.id),
     );
-    throw new ApiError(
+    throw new AppError(
       "payload_too_large",
       `The photos of one request may be at most ${maxTotalBytes} bytes.`,
     );
@@ -72,17 +72,17 @@ export async function claimUploads(
   const failures = results.flatMap((r) => (r.status === "rejected" ? [r.reason as unknown] : []));
   if (failures.length > 0) {
     const all = ordered.map((r) => r.id);
-    const broken = failures.find((err) => !(err instanceof ApiError));
+    const broken = failures.find((err) => !(err instanceof AppError));
     if (broken) {
       // The store, not the upload: nothing is refused, the client retries.
       await releaseUploadRows(db, all);
-      throw new ApiError("service_unavailable", "The image store is not available; retry later.", {
-        headers: { "Retry-After": "5" },
+      throw new AppError("service_unavailable", "The image store is not available; retry later.", {
+        retryAfterSeconds: 5,
         cause: broken,
       });
     }
     const metrics = mediaFlowMetrics(deps.metrics.registry).uploadVerificationFailures;
-    for (const err of failures as ApiError[]) metrics.labels(err.code).inc();
+    for (const err of failures as AppError[]) metrics.labels(err.code).inc();
     // Refused uploads go now; one not received yet stays usable (the client may still send it).
     const refused = ordered.filter((_, i) => {
       const r = results[i]!;
@@ -134,7 +134,7 @@ async function removeUploads(deps: UploadDeps, rows: readonly UploadRow[]): Prom
   );
 }
 
-const refuse = (code: ErrorCode, detail: string) => new ApiError(code, detail);
+const refuse = (code: ErrorCode, detail: string) => new AppError(code, detail);
 /** Failures of uploads whose object is not there yet: not the upload's fault, so it is kept. */
 const notReceived = new WeakSet<object>();
 /** Kept while its URL still accepts the bytes; once it expired, the object can never arrive: refused. */

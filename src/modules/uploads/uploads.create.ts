@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { UPLOADS_PREFIX } from "../../infra/storage/lifecycle-rules.ts";
 import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
 import { signMediaPathUntil } from "../../infra/storage/media-signing.ts";
@@ -30,14 +30,14 @@ export async function createUpload(
 ): Promise<UploadTicket> {
   const { uploads, mediaFlows } = deps.config;
   if (input.contentLength > uploads.maxFileBytes) {
-    throw new ApiError("payload_too_large", `Each photo may be at most ${uploads.maxFileBytes} bytes.`);
+    throw new AppError("payload_too_large", `Each photo may be at most ${uploads.maxFileBytes} bytes.`);
   }
   // A check, then an insert: two racing requests can pass the cap by one each, which a cap on storage tolerates.
   if ((await countUnclaimedUploads(deps.db.primary, userId)) >= mediaFlows.maxOutstandingUploads) {
-    throw new ApiError(
+    throw new AppError(
       "upload_limit_reached",
       `At most ${mediaFlows.maxOutstandingUploads} uploads may wait to be used; identify with them first.`,
-      { headers: { "Retry-After": String(mediaFlows.uploadUrlTtlSeconds) } },
+      { retryAfterSeconds: mediaFlows.uploadUrlTtlSeconds },
     );
   }
   const id = Bun.randomUUIDv7();
@@ -66,8 +66,8 @@ export async function createUpload(
       return { uploadId: id, url: signed.url, method: "PUT", headers: signed.headers, expiresAt };
     } catch (err) {
       await deleteUploadRows(deps.db.primary, [id]);
-      throw new ApiError("service_unavailable", "The image store is not available; retry later.", {
-        headers: { "Retry-After": "5" },
+      throw new AppError("service_unavailable", "The image store is not available; retry later.", {
+        retryAfterSeconds: 5,
         cause: err,
       });
     }

@@ -1,4 +1,4 @@
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 import { verifyMediaPath } from "../../infra/storage/media-signing.ts";
 import { localUploadPath, type UploadDeps } from "./uploads.create.ts";
 import { findUpload } from "./uploads.repo.ts";
@@ -25,33 +25,33 @@ export async function receiveLocalUpload(deps: UploadDeps, put: LocalUpload): Pr
     put,
     now,
   );
-  if (check === "invalid") throw new ApiError("invalid_link_signature", "This upload URL is not valid.");
+  if (check === "invalid") throw new AppError("invalid_link_signature", "This upload URL is not valid.");
   if (check === "expired")
-    throw new ApiError("link_expired", "This upload URL has expired; ask for a new one.");
+    throw new AppError("link_expired", "This upload URL has expired; ask for a new one.");
   const row = await findUpload(deps.db.primary, put.uploadId);
   if (!row || row.claimed_at !== null) {
-    throw new ApiError("upload_unavailable", "This upload was already used or removed.");
+    throw new AppError("upload_unavailable", "This upload was already used or removed.");
   }
   const mediaType = put.contentType.split(";")[0]!.trim().toLowerCase();
   if (mediaType !== row.content_type) {
-    throw new ApiError("unsupported_media_type", `Send the photo as ${row.content_type}, as declared.`);
+    throw new AppError("unsupported_media_type", `Send the photo as ${row.content_type}, as declared.`);
   }
   const bytes = await readAtMost(put.body, row.content_length);
   if (bytes.byteLength !== row.content_length) {
-    throw new ApiError("validation_failed", `Send exactly ${row.content_length} bytes, as declared.`, {
+    throw new AppError("validation_failed", `Send exactly ${row.content_length} bytes, as declared.`, {
       errors: [
         { path: "body", message: `${bytes.byteLength} bytes received, ${row.content_length} declared` },
       ],
     });
   }
   if (row.sha256 && new Bun.CryptoHasher("sha256").update(bytes).digest("hex") !== row.sha256) {
-    throw new ApiError("upload_checksum_mismatch", "The bytes do not match the declared SHA-256.");
+    throw new AppError("upload_checksum_mismatch", "The bytes do not match the declared SHA-256.");
   }
   try {
     await deps.storage.put(row.storage_key, bytes, row.content_type);
   } catch (err) {
-    throw new ApiError("service_unavailable", "The image store is not available; retry later.", {
-      headers: { "Retry-After": "5" },
+    throw new AppError("service_unavailable", "The image store is not available; retry later.", {
+      retryAfterSeconds: 5,
       cause: err,
     });
   }
@@ -69,7 +69,7 @@ async function readAtMost(body: ReadableStream<Uint8Array> | null, limit: number
     size += value.byteLength;
     if (size > limit) {
       await reader.cancel().catch(() => {});
-      throw new ApiError("payload_too_large", `The upload was declared as ${limit} bytes.`);
+      throw new AppError("payload_too_large", `The upload was declared as ${limit} bytes.`);
     }
     chunks.push(value);
   }
