@@ -220,6 +220,30 @@ describe("direct uploads with the local store", () => {
   });
 });
 
+describe("the services, as another transport (GraphQL) calls them", () => {
+  test("identifications take upload ids as plain input, and refusals are AppErrors with the same codes", async () => {
+    const user = await registerUser(app);
+    const caller = {
+      userId: user.user.id,
+      actor: { kind: "user" as const, userId: user.user.id },
+      clientKey: `user:${user.user.id}`,
+    };
+    const bytes = await jpeg();
+    const ticket = await app.services.uploads.create(user.user.id, {
+      contentType: "image/jpeg",
+      contentLength: bytes.byteLength,
+    });
+    expect((await putBytes(ticket, bytes)).status).toBe(204);
+    const { identification } = await app.services.identifications.create(caller, {
+      uploadIds: [ticket.uploadId],
+    });
+    expect(identification.images).toHaveLength(1);
+    expect(await uploadRow(ticket.uploadId)).toBeUndefined();
+    const refused = app.services.identifications.create(caller, { uploadIds: [ticket.uploadId] });
+    await expect(refused).rejects.toMatchObject({ name: "AppError", code: "upload_unavailable" });
+  });
+});
+
 describe("request size", () => {
   test("uploads declared larger together than a multipart request may be are refused (413) and kept", async () => {
     const user = await registerUser(app);

@@ -121,7 +121,7 @@ export function uploadOfClaimed(input: IdentifyFromUploads, claimed: ClaimedUplo
       input.organs && input.organs.length > 0 ? input.organs : input.uploadIds.map(() => "auto" as const),
     latitude: input.latitude,
     longitude: input.longitude,
-    includeHealth: input.includeHealth,
+    includeHealth: input.includeHealth ?? true,
   };
 }
 

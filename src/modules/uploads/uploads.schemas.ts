@@ -62,4 +62,5 @@ export const IdentifyFromUploadsSchema = z
     }
   })
   .openapi("IdentifyFromUploads");
-export type IdentifyFromUploads = z.infer<typeof IdentifyFromUploadsSchema>;
+/** What services take (any transport): `organs` and `includeHealth` may be left out (auto, true). */
+export type IdentifyFromUploads = z.input<typeof IdentifyFromUploadsSchema>;
