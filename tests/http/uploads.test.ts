@@ -190,6 +190,26 @@ describe("direct uploads with the local store", () => {
     expect(await uploadRow(ticket.uploadId)).toBeUndefined();
   });
 
+  test("a chunked body longer than declared is refused with 413 while it streams", async () => {
+    const user = await registerUser(app);
+    const ticket = await ticketFor(user, new Uint8Array(1000).fill(1));
+    let sent = 0;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent >= 64 * 1024) return controller.close();
+        sent += 4096;
+        controller.enqueue(new Uint8Array(4096).fill(1));
+      },
+    });
+    const res = await app.request(ticket.url, {
+      method: "PUT",
+      headers: { "content-type": "image/jpeg" },
+      body,
+      duplex: "half",
+    } as RequestInit);
+    await expectProblem(res, 413, "payload_too_large");
+  });
+
   test("a declared SHA-256 is enforced by the PUT", async () => {
     const user = await registerUser(app);
     const bytes = await jpeg();

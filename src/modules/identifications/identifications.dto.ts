@@ -43,9 +43,9 @@ export type MediaUrlDeps = {
 export function mediaUrls(deps: MediaUrlDeps): MediaUrls {
   const { mediaUrlSecret, mediaUrlTtlSeconds } = deps.config.mediaFlows;
   const origin = deps.config.publicBaseUrl?.replace(/\/+$/, "") ?? "";
-  const issued = deps.metrics && mediaFlowMetrics(deps.metrics.registry).signedUrlsIssued.labels("media");
+  const issued = deps.metrics && mediaFlowMetrics(deps.metrics.registry).signedUrlsIssued;
   const sign = (path: string) => {
-    issued?.inc();
+    issued?.inc({ kind: "media" });
     return `${origin}${signMediaPath(mediaUrlSecret, path, mediaUrlTtlSeconds, deps.clock?.now() ?? Date.now())}`;
   };
   return (id, m) => ({

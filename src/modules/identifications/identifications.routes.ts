@@ -146,7 +146,11 @@ const MediaQuerySchema = z.object({
     .int()
     .optional()
     .openapi({ description: "Expiry of the signed URL (Unix seconds)." }),
-  signature: z.string().max(128).optional().openapi({ description: "HMAC-SHA256 of the URL (base64url)." }),
+  signature: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, "a base64url signature")
+    .optional()
+    .openapi({ description: "HMAC-SHA256 of the URL (base64url)." }),
 });
 
 export const getMediaRoute = createRoute({

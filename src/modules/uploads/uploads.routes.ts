@@ -38,7 +38,10 @@ const LocalUploadParams = z.object({
 });
 const LocalUploadQuery = z.object({
   expires: z.coerce.number().int().optional(),
-  signature: z.string().max(128).optional(),
+  signature: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, "a base64url signature")
+    .optional(),
 });
 const binary = { schema: { type: "string" as const, format: "binary" } };
 
