@@ -8,9 +8,11 @@ ARG BUN_VERSION=1.4.5
 FROM oven/bun:${BUN_VERSION}-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-# Type declarations and source maps are never read at run time (about 14 MB of the 62 MB).
+COPY scripts/image/prune-modules.ts ./prune-modules.ts
+# What no process reads goes (type declarations, source maps, packages' tests, docs and sources shipped beside
+# their compiled files: about 27 MB, see the script), then every production dependency is imported once.
 RUN bun install --production --frozen-lockfile --ignore-scripts \
- && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.cts' -o -name '*.d.mts' -o -name '*.map' \) -delete
+ && bun prune-modules.ts node_modules package.json
 
 # The interactive reference page needs one standalone file of @scalar/api-reference, a dev dependency (it pulls
 # Vue, an AI SDK and TypeScript); the full install stays in this stage and only that file is copied out.
