@@ -1,7 +1,7 @@
 import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
 import { apiKeysHandlers } from "./api-keys.handlers.ts";
-import { createApiKeyRoute, deleteApiKeyRoute, listApiKeysRoute } from "./api-keys.routes.ts";
+import { createApiKeyRoute, deleteApiKeyRoute, getApiKeyRoute, listApiKeysRoute } from "./api-keys.routes.ts";
 import { createApiKeysService } from "./api-keys.service.ts";
 
 export function apiKeysRouter(deps: Deps) {
@@ -9,5 +9,6 @@ export function apiKeysRouter(deps: Deps) {
   return createRouter()
     .openapi(createApiKeyRoute, h.create)
     .openapi(listApiKeysRoute, h.list)
+    .openapi(getApiKeyRoute, h.get)
     .openapi(deleteApiKeyRoute, h.remove);
 }
