@@ -21,7 +21,10 @@ const DROPPED_FILES = /\.(d\.ts|d\.cts|d\.mts|map)$/;
 const DROPPED_DIRS = new Set(["test", "tests", "__tests__", "example", "examples", "docs"]);
 const KEPT_MARKDOWN = /licen[cs]e|notice|copying|authors|patents/i;
 
-export type PruneReport = Record<"declarations and maps" | "tests, examples, docs" | "markdown" | "src", number>;
+export type PruneReport = Record<
+  "declarations and maps" | "tests, examples, docs" | "markdown" | "src",
+  number
+>;
 
 function sizeOf(path: string): number {
   const st = lstatSync(path);
