@@ -80,6 +80,8 @@ function parseHeaders(raw: string | undefined): Record<string, string> {
 
 /** A DSN names the public key as the URL's user and the project as its last path segment. */
 function isSentryDsn(dsn: string): boolean {
+  // zod runs this refinement even when .url() failed: a string that is no URL at all is that check's error.
+  if (!URL.canParse(dsn)) return true;
   const url = new URL(dsn);
   return url.username.length > 0 && /\/[^/]+\/?$/.test(url.pathname);
 }

@@ -173,10 +173,13 @@ describe("the DSN", () => {
     expect(parseDsn("http://key@127.0.0.1:9000/7").endpoint).toBe("http://127.0.0.1:9000/api/7/envelope/");
   });
 
-  test("the configuration refuses a SENTRY_DSN without a public key or a project", () => {
+  test("the configuration refuses a SENTRY_DSN that is not a URL, or has no public key or project", () => {
     for (const dsn of ["https://sentry.example.com/42", "https://key@sentry.example.com/"]) {
       expect(() => parseConfig({ NODE_ENV: "test", SENTRY_DSN: dsn })).toThrow(/SENTRY_DSN: must look like/);
     }
+    expect(() => parseConfig({ NODE_ENV: "test", SENTRY_DSN: "not a url" })).toThrow(
+      /Invalid configuration:\n {2}SENTRY_DSN: /,
+    );
     expect(
       parseConfig({ NODE_ENV: "test", SENTRY_DSN: "https://key@o1.ingest.sentry.io/42" }).errorTracking.dsn,
     ).toBe("https://key@o1.ingest.sentry.io/42");
