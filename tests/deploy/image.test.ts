@@ -165,6 +165,32 @@ describe("the production image", () => {
       "id -u; test ! -e node_modules/typescript && test ! -e node_modules/@scalar/api-reference && test ! -e node_modules/@biomejs && test -s dist/docs/scalar-api-reference.js && test ! -e tests && test ! -e .git && echo clean",
     ]);
     expect(check.stdout.trim().split("\n")).toEqual(["1000", "clean"]);
+
+    // No package the lockfile marks dev-only (or only reached through dev dependencies) is installed.
+    const listed = await run([
+      "podman",
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      tag,
+      "sh",
+      "-c",
+      "cd node_modules && ls -d * @*/*",
+    ]);
+    const lock = (await Bun.file(`${import.meta.dir}/../../package-lock.json`).json()) as {
+      packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+    };
+    const installed = listed.stdout
+      .trim()
+      .split(/\s+/)
+      .filter((name) => !name.endsWith("*"));
+    expect(installed.length).toBeGreaterThan(20);
+    const devOnly = installed.filter((name) => {
+      const entry = lock.packages[`node_modules/${name}`];
+      return entry?.dev === true || entry?.devOptional === true;
+    });
+    expect(devOnly).toEqual([]);
   });
 
   test("the release command migrates a fresh database and loads the catalogue, and a second run changes nothing", async () => {
