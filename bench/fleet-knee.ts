@@ -45,14 +45,15 @@ function printStep(step: Step): void {
 }
 
 /** The next rate to try, or undefined when the knee is found to within 10 % (or the range is exhausted). */
-function nextRate(pass: number | undefined, fail: number | undefined): number | undefined {
-  if (fail === undefined)
-    return pass !== undefined && pass >= MAX_RATE
-      ? undefined
-      : Math.min(MAX_RATE, (pass ?? START_RATE / 2) * 2);
-  if (pass === undefined) return fail / 2 >= MIN_RATE ? Math.round(fail / 2) : undefined;
+export function nextRate(pass: number | undefined, fail: number | undefined): number | undefined {
+  if (fail === undefined) {
+    if (pass !== undefined && pass >= MAX_RATE) return undefined;
+    return Math.min(MAX_RATE, pass === undefined ? START_RATE : pass * 2);
+  }
+  if (pass === undefined) return fail <= MIN_RATE ? undefined : Math.max(MIN_RATE, Math.round(fail / 2));
   if (fail - pass <= Math.max(MIN_RATE, pass * 0.1)) return undefined;
-  return Math.round((pass + fail) / 2 / 10) * 10;
+  const mid = Math.round((pass + fail) / 2 / 10) * 10; // round figures read better in the table
+  return mid > pass && mid < fail ? mid : Math.round((pass + fail) / 2);
 }
 
 export async function findKnee(
@@ -75,7 +76,7 @@ export async function findKnee(
   const steps: Step[] = [];
   let pass: number | undefined;
   let fail: number | undefined;
-  let rate: number | undefined = START_RATE;
+  let rate = nextRate(undefined, undefined);
   let stopped = "the knee is bracketed to within 10 %";
   while (rate !== undefined) {
     if ((deadline - performance.now()) / 1000 < opts.stepSeconds + STEP_OVERHEAD_S) {
