@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { type BuiltImage, buildImage } from "../../scripts/image/build.ts";
 import { run } from "../../scripts/image/containers.ts";
+import { packageSizes } from "../../scripts/image/package-sizes.ts";
 import { SessionSchema } from "../../src/modules/auth/auth.schemas.ts";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { NotificationPageSchema } from "../../src/modules/notifications/notifications.schemas.ts";
@@ -61,6 +62,14 @@ beforeAll(async () => {
   built = await buildImage(tag);
   console.log(
     `[image] ${(built.sizeBytes / 1e6).toFixed(1)} MB (target <= 250 MB); app build ${built.buildSeconds.toFixed(1)} s; base image ${built.baseAction} in ${built.baseSeconds.toFixed(1)} s`,
+  );
+  const modules = await packageSizes(tag);
+  const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+  console.log(
+    `[image] node_modules ${mib(modules.totalBytes)} MiB; largest: ${modules.packages
+      .slice(0, 6)
+      .map((p) => `${p.name} ${mib(p.bytes)}`)
+      .join(", ")}`,
   );
   cert = await selfSignedCertificate();
   sim = startProviderSimulator({
