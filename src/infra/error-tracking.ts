@@ -1,4 +1,4 @@
-import type { ObservabilityConfig } from "../config-observability.ts";
+import type { ObservabilityConfig } from "../config/observability.ts";
 import type { Logger } from "./logger.ts";
 import { buildEvent } from "./sentry/event.ts";
 import { createEventTransport, parseDsn } from "./sentry/transport.ts";
