@@ -4,7 +4,7 @@
  * workers send them are covered by error-tracking.test.ts.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import { createErrorTracker } from "../../src/infra/error-tracking.ts";
 import { createLogger } from "../../src/infra/logger.ts";
 import { parseDsn } from "../../src/infra/sentry/transport.ts";
