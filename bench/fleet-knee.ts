@@ -103,7 +103,7 @@ export async function findKnee(
   const took = `${steps.length} steps in ${((performance.now() - started) / 1000).toFixed(0)} s`;
   console.log(
     pass === undefined
-      ? `\nknee: not found (${stopped}; ${took}); the lowest rate tried missed the targets`
+      ? `\nknee: not found (${stopped}; ${took})${steps.length > 0 ? "; the lowest rate tried missed the targets" : ""}`
       : `\nknee: ${pass} req/s met the targets${fail !== undefined ? `, ${fail} req/s did not` : ""} (${stopped}; ${took})`,
   );
   return pass;

@@ -106,12 +106,20 @@ export async function prepareWorkload(fleet: Fleet) {
         email: `bench-${i}-${crypto.randomUUID()}@example.com`,
         password: `pw-${crypto.randomUUID()}`,
       };
-      const post = (path: string, body: object) =>
-        fetch(`${fleet.url}${path}`, {
-          method: "POST",
-          headers: { "content-type": "application/json", "fly-client-ip": ip },
-          body: JSON.stringify(body),
-        });
+      // Setup, not measurement: a sign-in refused for a moment (503/429 with Retry-After, e.g. Redis slow on a
+      // busy machine) is tried again a few times instead of failing the whole bench.
+      const post = async (path: string, body: object): Promise<Response> => {
+        for (let attempt = 1; ; attempt++) {
+          const res = await fetch(`${fleet.url}${path}`, {
+            method: "POST",
+            headers: { "content-type": "application/json", "fly-client-ip": ip },
+            body: JSON.stringify(body),
+          });
+          if ((res.status !== 503 && res.status !== 429) || attempt === 5) return res;
+          await res.arrayBuffer();
+          await Bun.sleep(Math.min(5, Number(res.headers.get("retry-after")) || 1) * 1000);
+        }
+      };
       const reg = await post("/v1/auth/register", { ...account, displayName: "Bench" });
       if (reg.status !== 202) throw new Error(`register: ${reg.status} ${await reg.text()}`);
       const res = await post("/v1/auth/login", account);
