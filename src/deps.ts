@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
 import pkg from "../package.json" with { type: "json" };
-import type { Config } from "./config.ts";
+import type { Config } from "./config/index.ts";
 import { closeSql, connectSql, createDb } from "./db/connect.ts";
 import { DbGate } from "./db/db-gate.ts";
 import { DbRouter } from "./db/read-routing.ts";
@@ -78,7 +78,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       { name: serviceName, version: pkg.version, environment: config.env },
       logger,
     ),
-    errors: await createErrorTracker(config.errorTracking, application, logger),
+    errors: createErrorTracker(config.errorTracking, application, logger),
   };
   const traced = telemetry.tracing.tracer !== undefined;
   // Registered at start, so /metrics names the family before the first identification (alerts query it).

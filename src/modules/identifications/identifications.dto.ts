@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
 import { signMediaPath } from "../../infra/storage/media-signing.ts";
 import type { IdentificationResult } from "./identifications.result.ts";
