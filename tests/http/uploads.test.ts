@@ -240,6 +240,46 @@ describe("direct uploads with the local store", () => {
   });
 });
 
+describe("the typed operation createIdentificationFromUploads", () => {
+  test("POST /v1/identifications/from-uploads identifies from upload ids and spends the same allowance as POST /v1/identifications", async () => {
+    const user = await registerUser(app);
+    const remaining = (res: Response) => Number(/;r=(\d+)/.exec(res.headers.get("ratelimit") ?? "")?.[1]);
+
+    const firstBytes = await jpeg();
+    const first = await ticketFor(user, firstBytes);
+    expect((await putBytes(first, firstBytes)).status).toBe(204);
+    const viaCreate = await identifyFrom(user, [first.uploadId], { includeHealth: false });
+    expect(viaCreate.status).toBe(201);
+
+    const second = await ticketFor(user, await jpeg());
+    const bytes = await jpeg();
+    const ticket = await ticketFor(user, bytes);
+    expect((await putBytes(ticket, bytes)).status).toBe(204);
+    const res = await app.request(
+      "/v1/identifications/from-uploads",
+      jsonRequest("POST", { uploadIds: [ticket.uploadId], includeHealth: false }, user.headers),
+    );
+    expect(res.status).toBe(201);
+    const body = IdentificationSchema.parse(await res.json());
+    expect(res.headers.get("location")).toEndWith(`/v1/identifications/${body.id}`);
+    expect(body.images).toHaveLength(1);
+    expect(await uploadRow(ticket.uploadId)).toBeUndefined();
+    // One allowance for both ways in: the second call left one identification fewer.
+    expect(remaining(res)).toBe(remaining(viaCreate) - 1);
+
+    // Its body is validated by its contract; the unused ticket stays the user's.
+    await expectProblem(
+      await app.request(
+        "/v1/identifications/from-uploads",
+        jsonRequest("POST", { uploadIds: ["not-a-uuid"] }, user.headers),
+      ),
+      400,
+      "validation_failed",
+    );
+    expect((await uploadRow(second.uploadId))?.id).toBe(second.uploadId);
+  });
+});
+
 describe("the services, as another transport (GraphQL) calls them", () => {
   test("identifications take upload ids as plain input, and refusals are AppErrors with the same codes", async () => {
     const user = await registerUser(app);

@@ -20,6 +20,10 @@ import { groupIp } from "./client-identity.ts";
 type Choice = { policy: RatePolicy; identity: string; failClosed: boolean };
 
 const IDENTIFY_ENDPOINT = "POST /v1/identifications";
+/** Endpoints that spend another endpoint's allowance: both ways to start an identification share one. */
+const SAME_ALLOWANCE: Readonly<Record<string, string>> = {
+  "POST /v1/identifications/from-uploads": IDENTIFY_ENDPOINT,
+};
 
 function identifyPolicy(limits: Config["rateLimits"], role: Role | undefined): RatePolicy {
   return role === "premium" || role === "admin"
@@ -109,7 +113,8 @@ export function rateLimit(
   return createMiddleware<AppEnv>(async (c, next) => {
     // Refused credentials count against the client IP; protected routes answer 401 (http/security.ts).
     await resolveAuth(c);
-    const endpoint = alias(endpointOf(c));
+    const named = alias(endpointOf(c));
+    const endpoint = SAME_ALLOWANCE[named] ?? named;
     const choice = choosePolicy(deps.config.rateLimits, endpoint, c, {
       name: "account-mail",
       ...deps.config.accountSecurity.accountMail,

@@ -7,6 +7,7 @@ import { presentIdentification, presentIdentificationPage } from "./identificati
 import type { readMedia } from "./identifications.media.ts";
 import { callerOf, prefersRespondAsync, queueCallerOf } from "./identifications.request.ts";
 import type {
+  createIdentificationFromUploadsRoute,
   createIdentificationRoute,
   deleteIdentificationRoute,
   getIdentificationRoute,
@@ -22,14 +23,15 @@ export function identificationHandlers(
   media: (req: Parameters<typeof readMedia>[1]) => ReturnType<typeof readMedia>,
   uploadLimits: Config["uploads"],
 ) {
-  const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
+  type CreateRoute = typeof createIdentificationRoute | typeof createIdentificationFromUploadsRoute;
+  async function answerCreate(
+    c: Parameters<RouteHandler<CreateRoute, AppEnv>>[0],
+    read: () => Promise<Parameters<IdentificationsService["create"]>[1]>,
+  ) {
     const headers = c.req.valid("header");
     const background = prefersRespondAsync(headers.prefer) ? queueCallerOf(c) : undefined;
     service.refuseWhenProvidersOpen({ background });
-    // JSON names photos uploaded before (POST /v1/uploads); anything else is the multipart form.
-    const input =
-      (await readUploadIdsBody(c.req.raw)) ?? (await readIdentificationForm(c.req.raw, uploadLimits));
-    const { identification, replayed } = await service.create(callerOf(c), input, {
+    const { identification, replayed } = await service.create(callerOf(c), await read(), {
       idempotencyKey: headers["idempotency-key"],
       background,
     });
@@ -39,7 +41,18 @@ export function identificationHandlers(
     if (identification.status === "completed") return c.json(resource, 201);
     c.header("Preference-Applied", "respond-async");
     return c.json(resource, 202);
-  };
+  }
+
+  // JSON names photos uploaded before (POST /v1/uploads); anything else is the multipart form.
+  const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = (c) =>
+    answerCreate(
+      c,
+      async () =>
+        (await readUploadIdsBody(c.req.raw)) ?? (await readIdentificationForm(c.req.raw, uploadLimits)),
+    );
+
+  const createFromUploads: RouteHandler<typeof createIdentificationFromUploadsRoute, AppEnv> = (c) =>
+    answerCreate(c, async () => c.req.valid("json"));
 
   const list: RouteHandler<typeof listIdentificationsRoute, AppEnv> = async (c) => {
     const page = withPageLinks(c, await service.list(callerOf(c), c.req.valid("query")));
@@ -71,5 +84,5 @@ export function identificationHandlers(
     }) as never;
   };
 
-  return { create, list, get, remove, image };
+  return { create, createFromUploads, list, get, remove, image };
 }

@@ -3,6 +3,7 @@ import { PRIVATE_REVALIDATE } from "../../http/cache-policy.ts";
 import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect, protectWith } from "../../http/security.ts";
 import { verifiedEmail } from "../auth/verified-email.ts";
+import { IdentifyFromUploadsSchema } from "../uploads/uploads.schemas.ts";
 import {
   IdempotencyHeaderSchema,
   IdentificationListQuerySchema,
@@ -66,6 +67,31 @@ export const createIdentificationRoute = createRoute({
     },
     ...errorResponses(400, 401, 403, 409, 413, 415, 422, 503),
   },
+});
+
+/**
+ * The same identification from photos uploaded before (POST /v1/uploads), as an operation of its own with a JSON
+ * body: generated SDKs get a typed call for it, and keep their multipart call for createIdentification.
+ */
+export const createIdentificationFromUploadsRoute = createRoute({
+  method: "post",
+  path: "/identifications/from-uploads",
+  operationId: "createIdentificationFromUploads",
+  tags,
+  summary: "Identify a plant from 1 to 5 photos uploaded with POST /v1/uploads",
+  description:
+    "Each upload is checked before any provider is asked, as multipart photos are (the same codes); 422 " +
+    "`upload_unavailable` when it is not yours, expired or used, 409 `upload_incomplete` when it was not " +
+    "received. A refused upload is deleted; used uploads are removed once their photos are stored. Idempotency, " +
+    "`Prefer: respond-async`, budgets and answers are those of createIdentification (the same body is also " +
+    "accepted there as `application/json`).",
+  ...writer,
+  middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 }), providerBudget()] as const,
+  request: {
+    headers: IdempotencyHeaderSchema,
+    body: { required: true, content: { "application/json": { schema: IdentifyFromUploadsSchema } } },
+  },
+  responses: createIdentificationRoute.responses,
 });
 
 export const listIdentificationsRoute = createRoute({

@@ -4,6 +4,7 @@ import type { Services } from "../../services.ts";
 import { identificationHandlers } from "./identifications.handlers.ts";
 import { readMedia } from "./identifications.media.ts";
 import {
+  createIdentificationFromUploadsRoute,
   createIdentificationRoute,
   deleteIdentificationRoute,
   getIdentificationRoute,
@@ -19,6 +20,7 @@ export function identificationsRouter(deps: Deps, services: Services) {
   );
   return createRouter()
     .openapi(createIdentificationRoute, h.create)
+    .openapi(createIdentificationFromUploadsRoute, h.createFromUploads)
     .openapi(listIdentificationsRoute, h.list)
     .openapi(getIdentificationRoute, h.get)
     .openapi(deleteIdentificationRoute, h.remove)
