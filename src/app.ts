@@ -1,6 +1,7 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import type { Deps } from "./deps.ts";
+import { graphqlBodyPolicy, graphqlRouter } from "./graphql/routes.ts";
 import { conditionalGet } from "./http/cache-policy.ts";
 import type { AppEnv } from "./http/context.ts";
 import { cspNonce, htmlPage } from "./http/csp.ts";
@@ -73,7 +74,8 @@ export function createApp(deps: Deps) {
       policyFor: (path) =>
         identificationBodyPolicy(deps)(path) ??
         batchBodyPolicy(deps)(path) ??
-        cspReportBodyPolicy(deps)(path),
+        cspReportBodyPolicy(deps)(path) ??
+        graphqlBodyPolicy(deps)(path),
     }),
   );
   app.use("/v1/*", async (c, next) => {
@@ -106,6 +108,7 @@ export function createApp(deps: Deps) {
   app.route("/v1", notificationsRouter(deps));
   app.route("/v1", jobsRouter(deps));
   app.route("/v1", cspReportsRouter(deps));
+  app.route("/", graphqlRouter(deps));
 
   // Built once, on the first request for it: generating the document per request is slow and has leaked
   // memory elsewhere, and building it at start cost 0.2-0.35 s of start-to-ready (issue #11) that no catalogue

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { type AccountDataConfig, AccountDataEnvShape, accountDataConfig } from "./config-account-data.ts";
 import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./config-breakers.ts";
 import { type CspConfig, CspEnvShape, cspConfig } from "./config-csp.ts";
+import { checkGraphqlEnv, type GraphqlConfig, GraphqlEnvShape, graphqlConfig } from "./config-graphql.ts";
 import {
   checkIdentificationEnv,
   type IdentificationConfig,
@@ -139,10 +140,12 @@ const EnvSchema = z
     ...ReadsEnvShape,
     ...MediaOpsEnvShape,
     ...AccountDataEnvShape,
+    ...GraphqlEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
     checkMediaOpsEnv(env, ctx);
+    checkGraphqlEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required in production" });
     }
@@ -242,7 +245,8 @@ export type Config = Readonly<{
   ObservabilityConfig &
   ReadsConfig &
   MediaOpsConfig &
-  AccountDataConfig;
+  AccountDataConfig &
+  GraphqlConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -345,6 +349,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...readsConfig(e),
     ...mediaOpsConfig(e),
     ...accountDataConfig(e),
+    ...graphqlConfig(e),
   });
 }
 

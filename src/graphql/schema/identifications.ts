@@ -1,0 +1,298 @@
+import { encodeCursor } from "../../http/cursor.ts";
+import { ApiError } from "../../http/errors.ts";
+import type { Identification, Suggestion } from "../../modules/identifications/identifications.schemas.ts";
+import type { Caller } from "../../modules/identifications/identifications.service.ts";
+import { type GraphQLContext, requireScope } from "../context.ts";
+import { fromGlobalId, toGlobalId } from "../global-id.ts";
+import { pageConnection, pageSize } from "./relay.ts";
+
+export const identificationTypeDefs = /* GraphQL */ `
+  enum IdentificationStatus {
+    QUEUED
+    PROCESSING
+    COMPLETED
+    FAILED
+  }
+
+  "A stored copy of a photo (JPEG, metadata stripped) and its thumbnail."
+  type IdentificationImage {
+    url: String!
+    thumbnailUrl: String!
+    width: Int!
+    height: Int!
+  }
+
+  type SimilarImage {
+    url: String!
+    urlSmall: String
+    similarity: Float
+    license: String
+    citation: String
+  }
+
+  "A candidate species, best first; linked to our catalogue (and its care) when we know the name."
+  type Suggestion {
+    rank: Int!
+    scientificName: String!
+    commonNames: [String!]!
+    probability: Float!
+    family: String
+    genus: String
+    "plant_id and/or plantnet."
+    sources: [String!]!
+    species: Species
+    similarImages: [SimilarImage!]!
+  }
+
+  type DiseaseTreatment {
+    biological: [String!]!
+    chemical: [String!]!
+    prevention: [String!]!
+  }
+
+  type Disease {
+    name: String!
+    probability: Float!
+    description: String
+    treatment: DiseaseTreatment!
+  }
+
+  type HealthAssessment {
+    isHealthy: Boolean!
+    "Probability that the plant is healthy."
+    probability: Float!
+    diseases: [Disease!]!
+  }
+
+  type IdentificationFailure {
+    code: String!
+    message: String!
+  }
+
+  type Identification implements Node {
+    id: ID!
+    "The id used by the REST API (GET /v1/identifications/{id})."
+    databaseId: ID!
+    status: IdentificationStatus!
+    createdAt: DateTime!
+    images: [IdentificationImage!]!
+    isPlant: Boolean
+    confidence: Float
+    "Best first, at most 10."
+    suggestions: [Suggestion!]!
+    "The best suggestion's catalogue species, when it has one."
+    topSpecies: Species
+    health: HealthAssessment
+    modelVersion: String
+    failure: IdentificationFailure
+  }
+
+  type IdentificationEdge {
+    cursor: String!
+    node: Identification!
+  }
+
+  type IdentificationConnection {
+    edges: [IdentificationEdge!]!
+    pageInfo: PageInfo!
+  }
+
+  enum Organ {
+    LEAF
+    FLOWER
+    FRUIT
+    BARK
+    AUTO
+  }
+
+  input CreateIdentificationInput {
+    "1 to 5 photos (JPEG, PNG or WebP), as files of a multipart request."
+    images: [Upload!]!
+    "One organ per image, or none."
+    organs: [Organ!]
+    latitude: Float
+    longitude: Float
+    includeHealth: Boolean = true
+    "Stored and queued now, identified by a worker (follow it with identificationUpdated)."
+    background: Boolean = false
+    "A retry with the same key and request gets the first answer (as REST's Idempotency-Key)."
+    idempotencyKey: String
+  }
+
+  type CreateIdentificationPayload {
+    identification: Identification!
+    "True when this answer is the stored one of an earlier request with the same idempotencyKey."
+    replayed: Boolean!
+  }
+
+  type DeleteIdentificationPayload {
+    deletedId: ID!
+  }
+
+  extend type Query {
+    "The caller's identifications, newest first. Needs identifications:read."
+    identifications(
+      first: Int = 20
+      after: String
+      from: DateTime
+      to: DateTime
+      minConfidence: Float
+      speciesId: ID
+    ): IdentificationConnection!
+    "One of the caller's identifications; null when there is none. Needs identifications:read."
+    identification(id: ID!): Identification
+  }
+
+  extend type Mutation {
+    "Needs identifications:write."
+    createIdentification(input: CreateIdentificationInput!): CreateIdentificationPayload!
+    "Needs identifications:write."
+    deleteIdentification(id: ID!): DeleteIdentificationPayload!
+  }
+`;
+
+const LIST_URL = new URL("http://graphql.internal/v1/identifications");
+
+export function callerOf(
+  ctx: GraphQLContext,
+  scope: "identifications:read" | "identifications:write",
+): Caller {
+  const auth = requireScope(ctx, scope);
+  return { userId: auth.userId, actor: ctx.actor, clientKey: ctx.clientKey };
+}
+
+function isoDate(value: string | null | undefined, name: string): string | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    throw new ApiError("validation_failed", `\`${name}\` must be an ISO 8601 date-time.`, {
+      errors: [{ path: name, message: "must be an ISO 8601 date-time with offset" }],
+    });
+  }
+  return value;
+}
+
+function absolute(origin: string, url: string): string {
+  return url.startsWith("/") ? `${origin}${url}` : url;
+}
+
+type ListArgs = {
+  first?: number | null;
+  after?: string | null;
+  from?: string | null;
+  to?: string | null;
+  minConfidence?: number | null;
+  speciesId?: string | null;
+};
+
+type CreateInput = {
+  images: Promise<File>[] | File[];
+  organs?: string[] | null;
+  latitude?: number | null;
+  longitude?: number | null;
+  includeHealth?: boolean | null;
+  background?: boolean | null;
+  idempotencyKey?: string | null;
+};
+
+/**
+ * The GraphQL multipart request's files, handed to the upload path as the form REST receives: one reader and
+ * one set of checks (sizes, count, sniffed formats) for both transports.
+ */
+async function uploadRequest(input: CreateInput): Promise<Request> {
+  const form = new FormData();
+  const files = await Promise.all(input.images);
+  for (const [i, file] of files.entries()) form.append("images", file, file.name || `photo-${i + 1}`);
+  for (const organ of input.organs ?? []) form.append("organs", organ);
+  if (input.latitude !== null && input.latitude !== undefined)
+    form.append("latitude", String(input.latitude));
+  if (input.longitude !== null && input.longitude !== undefined)
+    form.append("longitude", String(input.longitude));
+  form.append("includeHealth", String(input.includeHealth ?? true));
+  return new Request("http://graphql.internal/v1/identifications", { method: "POST", body: form });
+}
+
+export const identificationResolvers = {
+  IdentificationStatus: {
+    QUEUED: "queued",
+    PROCESSING: "processing",
+    COMPLETED: "completed",
+    FAILED: "failed",
+  },
+  Organ: { LEAF: "leaf", FLOWER: "flower", FRUIT: "fruit", BARK: "bark", AUTO: "auto" },
+  Query: {
+    identifications: async (_: unknown, args: ListArgs, ctx: GraphQLContext) => {
+      const caller = callerOf(ctx, "identifications:read");
+      const first = pageSize(args.first);
+      const minConfidence = args.minConfidence ?? undefined;
+      if (minConfidence !== undefined && (minConfidence < 0 || minConfidence > 1)) {
+        throw new ApiError("validation_failed", "`minConfidence` must be from 0 to 1.", {
+          errors: [{ path: "minConfidence", message: "must be from 0 to 1" }],
+        });
+      }
+      const page = await ctx.services.identifications.list(
+        caller,
+        {
+          limit: first,
+          cursor: args.after ?? undefined,
+          from: isoDate(args.from, "from"),
+          to: isoDate(args.to, "to"),
+          minConfidence,
+          speciesId: args.speciesId ? fromGlobalId("Species", args.speciesId, "speciesId") : undefined,
+        },
+        LIST_URL,
+      );
+      const cursorOf = (i: Identification) => encodeCursor({ c: i.createdAt, i: i.id });
+      return pageConnection(page.data, page.nextCursor !== null, cursorOf, args.after);
+    },
+    identification: async (_: unknown, args: { id: string }, ctx: GraphQLContext) => {
+      const caller = callerOf(ctx, "identifications:read");
+      try {
+        return await ctx.services.identifications.get(caller, fromGlobalId("Identification", args.id));
+      } catch (err) {
+        if (err instanceof ApiError && err.code === "not_found") return null;
+        throw err;
+      }
+    },
+  },
+  Mutation: {
+    createIdentification: async (_: unknown, { input }: { input: CreateInput }, ctx: GraphQLContext) => {
+      const caller = callerOf(ctx, "identifications:write");
+      const background = input.background
+        ? { ...caller, role: ctx.auth!.role, traceparent: ctx.traceparent }
+        : undefined;
+      const { identification, replayed } = await ctx.services.identifications.create(
+        caller,
+        await uploadRequest(input),
+        input.idempotencyKey ?? undefined,
+        background,
+      );
+      return { identification, replayed };
+    },
+    deleteIdentification: async (_: unknown, args: { id: string }, ctx: GraphQLContext) => {
+      const caller = callerOf(ctx, "identifications:write");
+      const id = fromGlobalId("Identification", args.id);
+      await ctx.services.identifications.remove(caller, id);
+      return { deletedId: toGlobalId("Identification", id) };
+    },
+  },
+  Identification: {
+    id: (i: Identification) => toGlobalId("Identification", i.id),
+    databaseId: (i: Identification) => i.id,
+    images: (i: Identification, _: unknown, ctx: GraphQLContext) =>
+      i.images.map((img) => ({
+        ...img,
+        url: absolute(ctx.origin, img.url),
+        thumbnailUrl: absolute(ctx.origin, img.thumbnailUrl),
+      })),
+    topSpecies: (i: Identification, _: unknown, ctx: GraphQLContext) => {
+      const speciesId = i.suggestions[0]?.speciesId;
+      return speciesId ? ctx.loaders.species.load(speciesId) : null;
+    },
+    health: (i: Identification) => i.health ?? null,
+    failure: (i: Identification) => i.failure ?? null,
+  },
+  Suggestion: {
+    species: (s: Suggestion, _: unknown, ctx: GraphQLContext) =>
+      s.speciesId ? ctx.loaders.species.load(s.speciesId) : null,
+  },
+};
