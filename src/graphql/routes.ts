@@ -44,7 +44,8 @@ export function graphqlRouter(deps: Deps) {
     } else if (!type.startsWith("text/event-stream")) {
       response.headers.set("Cache-Control", "no-store");
     }
-    return response;
+    // Through Hono's own response: the headers the shared middleware prepared (X-Request-Id) are kept.
+    return c.newResponse(response.body, { status: response.status, headers: response.headers });
   };
 
   return createRouter()

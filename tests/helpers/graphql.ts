@@ -1,6 +1,9 @@
+import { afterAll, beforeAll } from "bun:test";
 import { Client, fetchExchange } from "@urql/core";
 import { createClient as createSseClient } from "graphql-sse";
 import type { TestApp } from "./app.ts";
+import { useIdentifyApp } from "./identify.ts";
+import { jpeg } from "./images.ts";
 
 /** The app on a real port: GraphQL clients speak HTTP (and SSE) to it, as a mobile app does. */
 export type ServedApp = { url: string; stop(): void };
@@ -76,4 +79,79 @@ export function collect<T>(
       }
     },
   };
+}
+
+/** An identification app (simulated providers, local media) served on a port, for the file's tests. */
+export function useGraphqlApp(env: Record<string, string> = {}) {
+  const fixture = useIdentifyApp(env);
+  let served: ServedApp | undefined;
+  beforeAll(() => {
+    served = serveApp(fixture.app);
+  });
+  afterAll(() => served?.stop());
+  return {
+    get app() {
+      return fixture.app;
+    },
+    get sim() {
+      return fixture.sim;
+    },
+    get served() {
+      return served!;
+    },
+  };
+}
+
+export const CREATE_IDENTIFICATION = `
+  mutation Create($input: CreateIdentificationInput!) {
+    createIdentification(input: $input) {
+      replayed
+      identification {
+        id databaseId status createdAt
+        images { url thumbnailUrl width height }
+        confidence
+        suggestions { rank scientificName probability species { id scientificName care { watering light } } }
+        topSpecies { id scientificName }
+        health { isHealthy probability }
+      }
+    }
+  }
+`;
+
+export type CreatedIdentification = {
+  createIdentification: {
+    replayed: boolean;
+    identification: {
+      id: string;
+      databaseId: string;
+      status: string;
+      createdAt: string;
+      images: { url: string; thumbnailUrl: string; width: number; height: number }[];
+      confidence: number | null;
+      suggestions: {
+        rank: number;
+        scientificName: string;
+        probability: number;
+        species: { id: string; scientificName: string; care: { watering: string; light: string } } | null;
+      }[];
+      topSpecies: { id: string; scientificName: string } | null;
+      health: { isHealthy: boolean; probability: number } | null;
+    };
+  };
+};
+
+/** A photo as a browser or app hands it to the GraphQL client (a File in the variables: multipart request). */
+export async function photoFile(name = "leaf.jpg"): Promise<File> {
+  return new File([(await jpeg()) as Uint8Array<ArrayBuffer>], name, { type: "image/jpeg" });
+}
+
+/** Creates an identification through the GraphQL multipart mutation and returns it (fails the test on errors). */
+export async function createIdentification(client: Client, input: Record<string, unknown> = {}) {
+  const result = await client
+    .mutation<CreatedIdentification>(CREATE_IDENTIFICATION, {
+      input: { images: [await photoFile()], ...input },
+    })
+    .toPromise();
+  if (result.error) throw new Error(`createIdentification failed: ${result.error.message}`);
+  return result.data!.createIdentification.identification;
 }

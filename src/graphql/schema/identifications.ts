@@ -138,7 +138,7 @@ export const identificationTypeDefs = /* GraphQL */ `
       to: DateTime
       minConfidence: Float
       speciesId: ID
-    ): IdentificationConnection!
+    ): IdentificationConnection
     "One of the caller's identifications; null when there is none. Needs identifications:read."
     identification(id: ID!): Identification
   }

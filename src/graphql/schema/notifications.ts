@@ -38,7 +38,7 @@ export const notificationTypeDefs = /* GraphQL */ `
 
   extend type Query {
     "The caller's notifications, newest first; unread: true for the unread ones only. Needs notifications:read."
-    notifications(first: Int = 20, after: String, unread: Boolean): NotificationConnection!
+    notifications(first: Int = 20, after: String, unread: Boolean): NotificationConnection
   }
 
   extend type Mutation {

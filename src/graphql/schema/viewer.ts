@@ -24,8 +24,8 @@ export const viewerTypeDefs = /* GraphQL */ `
   }
 
   type Query {
-    "The caller's account. Needs account:read."
-    me: User!
+    "The caller's account. Needs account:read. (Nullable: a refusal leaves the other fields answered.)"
+    me: User
     "Any entity by its global id; null when it does not exist or the caller may not see it."
     node(id: ID!): Node
   }
