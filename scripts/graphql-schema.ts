@@ -7,12 +7,17 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CriticalityLevel, diff } from "@graphql-inspector/core";
-import { buildSchema } from "graphql";
+import { buildSchema, lexicographicSortSchema, printSchema } from "graphql";
 import { printSdl } from "../src/graphql/schema/index.ts";
 
 const ROOT = join(import.meta.dir, "..");
 export const SDL_PATH = "src/graphql/schema.graphql";
 const ACKNOWLEDGED_PATH = "src/graphql/schema-changes.json";
+
+/** The SDL in its canonical print (sorted, formatting normalised: the committed file is formatted by Biome). */
+export function canonicalSdl(sdl: string): string {
+  return `${printSchema(lexicographicSortSchema(buildSchema(sdl)))}\n`;
+}
 
 /** Breaking changes from `before` to `after` (SDL texts), minus the acknowledged ones (by message). */
 export async function breakingChanges(before: string, after: string, acknowledged: readonly string[] = []) {
@@ -44,7 +49,7 @@ async function check(): Promise<boolean> {
   const committed = readFileSync(join(ROOT, SDL_PATH), "utf8");
   const current = printSdl();
   let ok = true;
-  if (committed !== current) {
+  if (canonicalSdl(committed) !== current) {
     ok = false;
     console.error(
       `${SDL_PATH} differs from the schema the code builds: run \`bun run graphql:schema\` and commit it.`,
