@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { registerUser } from "../helpers/auth.ts";
 import {
   CREATE_IDENTIFICATION,
@@ -12,8 +12,6 @@ import { identificationRowsOf } from "../helpers/identify.ts";
 import { removeQueueKeys } from "../helpers/workers.ts";
 
 const g = useGraphqlApp();
-// The background identification's job stays queued (no worker here).
-afterAll(() => removeQueueKeys(g.app));
 
 describe("GraphQL mutations over HTTP (urql, multipart request spec)", () => {
   test("createIdentification uploads photos as multipart and answers the completed identification", async () => {
@@ -40,6 +38,8 @@ describe("GraphQL mutations over HTTP (urql, multipart request spec)", () => {
     expect(made.suggestions).toEqual([]);
     const rows = await identificationRowsOf(g.app, user.user.id);
     expect(rows[0]!.status).toBe("queued");
+    // Its job stays queued (no worker here): removed with the test's other queue keys.
+    await removeQueueKeys(g.app);
   });
 
   test("the same idempotencyKey replays the first answer instead of identifying twice", async () => {
