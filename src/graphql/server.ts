@@ -1,8 +1,8 @@
-import { parse } from "graphql";
+import { Lexer, Source, TokenKind } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { Deps } from "../deps.ts";
 import { buildContext, type GraphQLContext, type ServerContext } from "./context.ts";
-import { maskError } from "./errors.ts";
+import { appGraphQLError, maskError } from "./errors.ts";
 import { maxAliasesRule, maxDepthRule } from "./limits.ts";
 import { operationGuard } from "./operation-guard.ts";
 import { persistedQueries } from "./persisted-queries.ts";
@@ -11,12 +11,30 @@ import { graphqlServices } from "./services.ts";
 
 export const GRAPHQL_PATH = "/v1/graphql";
 
-/** Depth, aliases and tokens: refused while parsing and validating, before anything runs. */
+/** Lexer tokens of a document, counting stops past `max` (a huge document is not read to its end). */
+function tokensOver(query: string, max: number): boolean {
+  const lexer = new Lexer(new Source(query));
+  let count = 0;
+  try {
+    while (lexer.advance().kind !== TokenKind.EOF) if (++count > max) return true;
+  } catch {
+    return false; // a syntax error: the parser reports it
+  }
+  return false;
+}
+
+/** Tokens, depth and aliases: refused before parsing or while validating, before anything runs. */
 function documentLimits(deps: Pick<Deps, "config">): Plugin {
   const { maxDepth, maxAliases, maxTokens } = deps.config.graphql;
   return {
-    onParse({ setParseFn }) {
-      setParseFn((source, options) => parse(source, { ...options, maxTokens }));
+    onParams({ params }) {
+      if (params.query && tokensOver(params.query, maxTokens)) {
+        throw appGraphQLError("validation_failed", `The document has more than ${maxTokens} tokens.`, {
+          limit: "tokens",
+          max: maxTokens,
+          http: { status: 400 },
+        });
+      }
     },
     onValidate({ addValidationRule }) {
       addValidationRule(maxDepthRule(maxDepth));
