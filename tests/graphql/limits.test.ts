@@ -84,7 +84,7 @@ describe("GraphQL limits", () => {
   });
 
   test("tokens: a huge document is refused before it is parsed", async () => {
-    const fields = Array.from({ length: 120 }, () => "hasNextPage").join(" ");
+    const fields = Array.from({ length: 250 }, () => "hasNextPage").join(" ");
     const huge = await post({ query: `{ speciesList(first: 1) { pageInfo { ${fields} } } }` });
     const error = (huge.body as Errors).errors![0]!;
     expect(error.message).toContain("more than 200 tokens");
