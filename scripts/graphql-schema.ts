@@ -45,31 +45,42 @@ function acknowledgedChanges(): string[] {
   return (parsed.acknowledged ?? []).map((a) => a.change);
 }
 
-async function check(): Promise<boolean> {
-  const committed = readFileSync(join(ROOT, SDL_PATH), "utf8");
-  const current = printSdl();
-  let ok = true;
-  if (canonicalSdl(committed) !== current) {
-    ok = false;
-    console.error(
+/** What is wrong with the committed SDL: drift from the code, breaking changes since `before`. */
+export async function schemaProblems(
+  committed: string,
+  before: { ref: string; sdl: string } | undefined,
+  acknowledged: readonly string[],
+): Promise<string[]> {
+  const problems: string[] = [];
+  if (canonicalSdl(committed) !== printSdl()) {
+    problems.push(
       `${SDL_PATH} differs from the schema the code builds: run \`bun run graphql:schema\` and commit it.`,
     );
   }
-  const base = process.env.GRAPHQL_SCHEMA_BASE || "HEAD~1";
-  const before = sdlAt(base);
-  if (before === undefined) {
-    console.log(`no ${SDL_PATH} at ${base}: nothing to compare for breaking changes`);
-  } else {
-    const breaking = await breakingChanges(before, committed, acknowledgedChanges());
-    for (const b of breaking)
-      console.error(`breaking change since ${base}: ${b.message} (${b.path ?? "schema"})`);
-    if (breaking.length > 0) {
-      ok = false;
-      console.error(`Acknowledge an intended breaking change in ${ACKNOWLEDGED_PATH}, with the reason.`);
-    } else console.log(`no unacknowledged breaking change since ${base}`);
+  if (before) {
+    for (const b of await breakingChanges(before.sdl, committed, acknowledged)) {
+      problems.push(
+        `breaking change since ${before.ref}: ${b.message} (${b.path ?? "schema"}); acknowledge an intended one in ${ACKNOWLEDGED_PATH} with the reason`,
+      );
+    }
   }
-  if (ok) console.log(`${SDL_PATH} is up to date`);
-  return ok;
+  return problems;
+}
+
+async function check(): Promise<boolean> {
+  const committed = readFileSync(join(ROOT, SDL_PATH), "utf8");
+  const ref = process.env.GRAPHQL_SCHEMA_BASE || "HEAD~1";
+  const sdl = sdlAt(ref);
+  if (sdl === undefined) console.log(`no ${SDL_PATH} at ${ref}: nothing to compare for breaking changes`);
+  const problems = await schemaProblems(
+    committed,
+    sdl === undefined ? undefined : { ref, sdl },
+    acknowledgedChanges(),
+  );
+  for (const p of problems) console.error(p);
+  if (problems.length === 0)
+    console.log(`${SDL_PATH} matches the code; no unacknowledged breaking change since ${ref}`);
+  return problems.length === 0;
 }
 
 if (import.meta.main) {
