@@ -202,6 +202,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ),
       clock,
       logger,
+      onSyncWait: (provider, ms) => metrics.identificationSyncWait.set({ provider }, ms / 1000),
       // Shadow calls (experiments) never probe a provider that is not healthy.
       shadowAllowed: (provider) => breakers[provider].snapshot().state === "closed",
     }),

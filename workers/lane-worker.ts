@@ -17,8 +17,8 @@ import {
   spanTraceparent,
   startEntrySpan,
 } from "../src/infra/tracing/spans.ts";
-import { recordDeadLetter } from "./dead-letters.ts";
-import { deferJob, JobDeferralExpiredError, JobDeferred } from "./defer-job.ts";
+import { JobDeferred } from "./defer-job.ts";
+import { jobFailures, nameOf, toError } from "./job-failures.ts";
 import type { JobContext, JobRegistry, WorkerDeps } from "./job-types.ts";
 import { markOwnersWrite } from "./owner-write.ts";
 import { releaseJob } from "./release-job.ts";
@@ -52,15 +52,6 @@ function databaseOutage(deps: WorkerDeps, err: unknown): boolean {
 /** A promise that never settles: groupmq then neither completes nor retries a job we handed back. */
 const handedBack = () => new Promise<never>(() => {});
 
-/** The user a job works for, when its payload names one (their id only). */
-const ownerOf = (payload: unknown) => {
-  const id = payload && typeof payload === "object" ? (payload as { userId?: unknown }).userId : undefined;
-  return typeof id === "string" ? id : undefined;
-};
-const toError = (e: unknown) => (e instanceof Error ? e : new Error(String(e)));
-const nameOf = (data: unknown) =>
-  String((data && typeof data === "object" && (data as { name?: unknown }).name) || "(unknown)");
-
 /**
  * Consumes one lane with `concurrency` groupmq workers of concurrency 1. (groupmq's own concurrency > 1
  * busy-polls Redis while a job runs and the lane is empty: ~100k commands/s measured, see the report.)
@@ -76,19 +67,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
   const running = new Map<string, { controller: AbortController; released: boolean }>();
   let draining = false;
   let onIdle: (() => void) | undefined;
-
-  async function deadLetter(job: ReservedJob<JobEnvelope>, error: Error, attempts: number) {
-    metrics.deadLetters.inc({ lane, job: nameOf(job.data) });
-    await recordDeadLetter(deps, {
-      lane,
-      jobId: job.id,
-      groupId: job.groupId,
-      jobName: nameOf(job.data),
-      envelope: job.data,
-      error,
-      attempts,
-    });
-  }
+  const { deadLetter, reportFailure, defer, onStalled } = jobFailures({ deps, lane, queue, registry, log });
 
   async function handle(job: ReservedJob<JobEnvelope>): Promise<unknown> {
     if (draining) {
@@ -212,88 +191,6 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
       metrics.inFlight.dec({ lane });
       metrics.runSeconds.observe({ lane, job: envelope.name }, (Date.now() - started) / 1000);
       if (running.size === 0) onIdle?.();
-    }
-  }
-
-  /** A job that used all its attempts (or its deferral cap) goes to error tracking with its trace and owner. */
-  function reportFailure(error: Error, name: string, payload: unknown, ctx: JobContext) {
-    deps.telemetry.errors.capture(error, {
-      traceId: traceIdOf(ctx.traceparent),
-      spanId: ctx.traceparent?.slice(36, 52),
-      userId: ownerOf(payload),
-      job: { name, lane, id: ctx.jobId, attempt: ctx.attempt },
-    });
-  }
-
-  /**
-   * The job waits for a dependency (an open breaker) without spending an attempt; past the lane's cap it is
-   * dead-lettered with a reason that says so. groupmq's own completion of the run is then a no-op: the job is
-   * no longer in its processing set.
-   */
-  async function defer(
-    job: ReservedJob<JobEnvelope>,
-    name: JobEnvelope["name"],
-    payload: unknown,
-    deferred: JobDeferred,
-    ctx: JobContext,
-  ): Promise<unknown> {
-    const result = await deferJob(queue.redis, queue.namespace, job.id, {
-      delayMs: deferred.delayMs,
-      capMs: deps.config.queues.deferMaxMs,
-      counted: true,
-    });
-    if (result.kind === "deferred") {
-      metrics.finished.inc({ lane, job: name, outcome: "deferred" });
-      ctx.logger.info(
-        { delayMs: deferred.delayMs, waitedMs: result.waitedMs, reason: deferred.reason },
-        "job deferred",
-      );
-      return { deferredMs: deferred.delayMs };
-    }
-    if (result.kind === "lost") return null;
-    const error = new JobDeferralExpiredError(deferred.reason, result.waitedMs, { cause: deferred.cause });
-    metrics.finished.inc({ lane, job: name, outcome: "failed" });
-    reportFailure(error, name, payload, ctx);
-    ctx.logger.error({ err: error.message, errName: error.name, final: true }, "job failed");
-    await deadLetter(job, error, ctx.attempt);
-    await registry[name].onDeadLetter?.(deps, payload as never, error).catch((err: unknown) => {
-      ctx.logger.error({ err: toError(err).message }, "dead-letter follow-up failed");
-    });
-    void markOwnersWrite(deps, payload);
-    return { deadLettered: true };
-  }
-
-  /** groupmq fails a job after maxStalledCount crashes, keeps no copy and leaves the rest of its group waiting. */
-  async function onStalled(jobId: string, groupId: string) {
-    const hash = await queue.redis.hgetall(`${queue.namespace}:job:${jobId}`);
-    if (hash.status !== "failed") {
-      log.warn({ jobId, groupId }, "job of a crashed worker handed out again");
-      return;
-    }
-    let envelope: unknown = null;
-    try {
-      envelope = JSON.parse(hash.data ?? "null");
-    } catch {
-      envelope = hash.data;
-    }
-    const error = new Error(hash.failedReason || "the job's worker stopped too many times");
-    error.name = "JobStalledError";
-    metrics.deadLetters.inc({ lane, job: nameOf(envelope) });
-    await recordDeadLetter(deps, {
-      lane,
-      jobId,
-      groupId,
-      jobName: nameOf(envelope),
-      envelope,
-      error,
-      attempts: Number(hash.attempts ?? 0) + 1,
-    });
-    await queue.remove(jobId); // also puts the group's next job back in the ready set
-    try {
-      const { envelope: valid, payload } = parseEnvelope(envelope);
-      await registry[valid.name].onDeadLetter?.(deps, payload as never, error);
-    } catch (err) {
-      log.error({ jobId, err: toError(err).message }, "dead-letter follow-up failed");
     }
   }
 

@@ -44,6 +44,7 @@ import {
   resolveBreakerOptions,
   runAdmitted,
 } from "./breaker.ts";
+import { followTransitions, withDeadline } from "./breaker-fleet-events.ts";
 import {
   type BreakerCommands,
   type FleetState,
@@ -284,18 +285,7 @@ export class FleetBreaker implements Breaker {
   }
 
   private async subscribe(subscriber: Redis): Promise<void> {
-    const onMessage = (channel: string, message: string) => {
-      if (channel !== this.channel) return;
-      let event: Omit<FleetState, "state" | "consecutive" | "calls" | "failures"> & {
-        to: BreakerState;
-        origin: string;
-        reason: string;
-      };
-      try {
-        event = JSON.parse(message);
-      } catch {
-        return;
-      }
+    const following = followTransitions(subscriber, this.channel, (event) => {
       // Our own transitions were reported from the script reply; equal generations carry nothing new.
       if (event.origin === this.o.instanceId || event.gen <= this.mirror.gen) return;
       const { to, gen, changedAt, openUntil } = event;
@@ -304,22 +294,8 @@ export class FleetBreaker implements Breaker {
         event.reason,
         "peer",
       );
-    };
-    subscriber.on("message", onMessage);
-    this.unsubscribe = async () => {
-      subscriber.off("message", onMessage);
-      await subscriber.unsubscribe(this.channel).catch(() => {});
-    };
-    // Decisions never wait on pub/sub, so a failed subscribe only delays other instances' news.
-    await subscriber.subscribe(this.channel).catch(() => {});
+    });
+    this.unsubscribe = following.stop;
+    await following.subscribed;
   }
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
-  // A real timer on purpose: this bounds real I/O, which a fake clock in tests must not be able to stall.
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`Redis did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }

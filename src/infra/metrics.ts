@@ -114,6 +114,12 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30],
       registers: [registry],
     }),
+    identificationSyncWait: new Gauge({
+      name: "identification_sync_wait_seconds",
+      help: "How long a synchronous identification currently waits for each provider: a margin over its recent latency, at most IDENTIFY_SYNC_WAIT_MS (a hanging provider gets only a short grace on top; see provider-pace.ts).",
+      labelNames: ["provider"] as const,
+      registers: [registry],
+    }),
     identifications: new Counter({
       name: "identifications_total",
       help: "Plant identifications requested.",

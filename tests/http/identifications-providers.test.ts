@@ -19,6 +19,7 @@ import {
 } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
+import { metricValue } from "../observability/metric-value.ts";
 import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
 let sim: ProviderSimulator;
@@ -119,6 +120,37 @@ describe("one provider down: the other one's answer is enough", () => {
     expect(body.providers.plantnet).toEqual({ status: "skipped", cached: false, reason: "not_configured" });
     expect(sim.control.calls("plantnet")).toBe(0);
   });
+});
+
+describe("the synchronous wait learns each provider's pace", () => {
+  // The configured ceiling (60 s) and the calls' deadlines (80 s) are far longer than this test's own timeout:
+  // it can only pass if the request waited for the providers' learnt pace, not for the ceiling or a deadline.
+  test("after healthy answers, hanging providers cost a synchronous request about a second: 503 with Retry-After while the calls still run", async () => {
+    const ctx = await appWith({
+      IDENTIFY_SYNC_WAIT_MS: "60000",
+      PLANT_ID_TIMEOUT_MS: "80000",
+      PLANTNET_TIMEOUT_MS: "80000",
+    });
+    for (let i = 0; i < 10; i += 1) await identify(ctx, { includeHealth: "false" });
+    const registry = ctx.app.deps.metrics.registry;
+    for (const provider of ["plant-id", "plantnet"]) {
+      // The simulator answers at once, so the wait is the floor (1 s), not the 60 s ceiling.
+      expect(await metricValue(registry, "identification_sync_wait_seconds", { provider })).toBe(1);
+    }
+
+    sim.control.hang("plant-id");
+    sim.control.hang("plantnet");
+    const res = await postIdentification(
+      ctx.app,
+      ctx.user.headers,
+      uploadForm([await jpeg()], { includeHealth: "false" }),
+    );
+    await expectProblem(res, 503, "providers_unavailable");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // Answered while the simulator still holds both calls: they go on (to their deadline, or to fill the cache).
+    expect(sim.control.hangingCount()).toBe(2);
+    expect(await identificationRowsOf(ctx.app, ctx.user.user.id)).toHaveLength(10);
+  }, 45_000);
 });
 
 describe("both providers unavailable", () => {

@@ -142,6 +142,11 @@ export class SimulatorControl {
     });
   }
 
+  /** Requests the simulator is holding (hanging) right now. */
+  hangingCount(): number {
+    return this.hangReleases.size;
+  }
+
   releaseHungRequests(): void {
     for (const release of [...this.hangReleases]) release();
   }

@@ -2,9 +2,11 @@ import type { ProviderConfigKey } from "../../config-identification.ts";
 import type { Cache } from "../cache.ts";
 import type { Logger } from "../logger.ts";
 import { withSpan } from "../tracing/spans.ts";
+import { type CallPlan, planCall } from "./call-plan.ts";
 import type { PlantIdClient, PlantIdHealth, PlantIdIdentification } from "./plant-id.ts";
 import type { PlantNetClient, PlantNetResult } from "./plantnet.ts";
 import { callProvider, type ProviderGates } from "./provider-gate.ts";
+import type { ProviderPace } from "./provider-pace.ts";
 import type { ProviderQuota } from "./provider-quota.ts";
 import { breakerOpenFor, type Wait, within } from "./provider-wait.ts";
 import {
@@ -113,30 +115,11 @@ export type IdentifyDeps = {
   logger: Logger;
   /** Shadow calls are made only while this says the provider is healthy (default: always). */
   shadowAllowed?: (provider: ProviderName) => boolean;
+  /** Learns each provider's pace, so a synchronous request waits for a hanging provider briefly, not fully. */
+  pace?: ProviderPace;
 };
 
-/** PlantNet options that change its answer; they are part of the cache key. */
-const PLANTNET_LANG = "en";
-const PLANTNET_RESULTS = 5;
-const CACHE_KEY_VERSION = 1;
 const LOCK_LEASE_MS = 3_000;
-
-function cacheKey(parts: Record<string, unknown>): string {
-  const hasher = new Bun.CryptoHasher("sha256");
-  hasher.update(JSON.stringify({ v: CACHE_KEY_VERSION, ...parts }));
-  return hasher.digest("hex");
-}
-
-type CallPlan<T> = {
-  provider: ProviderName;
-  /** Whose hourly/daily budget the call spends: health assessments are Plant.id credits too. */
-  budget: string;
-  key: string;
-  timeoutMs: number;
-  ttlSeconds: number;
-  call: ((images: Uint8Array[], signal: AbortSignal) => Promise<T>) | undefined;
-  isNoMatch?: (value: T) => boolean;
-};
 
 const NOT_SELECTED = { status: "skipped", cached: false, reason: "not_selected" } as const;
 
@@ -189,8 +172,16 @@ export function createIdentifier(deps: IdentifyDeps) {
           return undefined;
         }
         const started = performance.now();
+        const settled = deps.pace?.callStarted(plan.provider);
         const outcome = await callProvider(deps.gates[plan.provider], plan.timeoutMs, (signal) =>
           call(images, signal),
+        );
+        settled?.(
+          outcome.kind === "circuit_open"
+            ? "not_sent"
+            : outcome.kind === "failed" && isTimeout(outcome.error)
+              ? "silent"
+              : "answered",
         );
         if (outcome.kind !== "circuit_open") latencyMs = Math.round(performance.now() - started);
         if (outcome.kind === "ok") return outcome.value;
@@ -222,79 +213,17 @@ export function createIdentifier(deps: IdentifyDeps) {
     };
   }
 
-  /** The call plan of one spec: its client method, cache key, deadline and budget, from the registry entry. */
-  function planOf(spec: CallSpec, input: IdentifyInput): CallPlan<unknown> {
-    const def = PROVIDER_REGISTRY[spec.provider] as ProviderDefinition;
-    const base = deps.settings[def.reportKey as ProviderConfigKey];
-    const timeoutMs = base?.timeoutMs ?? def.timeoutMs;
-    const ttlSeconds = base?.cacheTtlSeconds ?? 86_400;
-    const location = { latitude: input.latitude ?? null, longitude: input.longitude ?? null };
-    const plantIdInput = (images: Uint8Array[], level?: string) => ({
-      images,
-      ...(input.latitude !== undefined ? { latitude: input.latitude } : {}),
-      ...(input.longitude !== undefined ? { longitude: input.longitude } : {}),
-      ...(level ? { classificationLevel: level as "species" | "all" | "genus" } : {}),
-    });
-    const common = { provider: spec.provider, budget: def.account, timeoutMs, ttlSeconds };
-    if (def.wire === "plantnet") {
-      const client = deps.clients.plantnet;
-      const project = spec.settings?.project ?? base?.project ?? def.project ?? "k-world-flora";
-      return {
-        ...common,
-        key: cacheKey({
-          images: input.imageHashes,
-          organs: input.organs,
-          project,
-          lang: PLANTNET_LANG,
-          results: PLANTNET_RESULTS,
-        }),
-        call:
-          client &&
-          ((images, signal) =>
-            client.identify(
-              {
-                images: images.map((bytes, i) => ({ bytes, organ: input.organs[i] ?? "auto" })),
-                lang: PLANTNET_LANG,
-                nbResults: PLANTNET_RESULTS,
-                project,
-              },
-              signal,
-            )),
-        isNoMatch: (value) => (value as PlantNetResult).status === "no_match",
-      };
-    }
-    const client = deps.clients["plant-id"];
-    if (def.wire === "plant-id-health") {
-      return {
-        ...common,
-        key: cacheKey({ images: input.imageHashes, ...location }),
-        call: client && ((images, signal) => client.assessHealth(plantIdInput(images), signal)),
-      };
-    }
-    const level = spec.settings?.classificationLevel ?? base?.classificationLevel ?? def.classificationLevel;
-    return {
-      ...common,
-      // The level joins the key only when set, so the default model keeps the cache it always had.
-      key: cacheKey({
-        images: input.imageHashes,
-        ...location,
-        similarImages: true,
-        ...(level ? { level } : {}),
-      }),
-      call: client && ((images, signal) => client.identify(plantIdInput(images, level), signal)),
-    };
-  }
-
   async function record(spec: CallSpec, input: IdentifyInput, wait?: Wait): Promise<CallRecord> {
     const def = PROVIDER_REGISTRY[spec.provider] as ProviderDefinition;
-    const plan = planOf(spec, input);
+    const plan = planCall(deps, spec, input);
     let latencyMs: number | null = null;
     const running = run(plan, input).then((r) => {
       latencyMs = r.latencyMs;
       return r.answer;
     });
     // A shadow is never waited for by the user, so the synchronous wait does not apply to it.
-    const answer = await within(spec.shadow ? undefined : wait, plan.timeoutMs, running);
+    const paced = wait && deps.pace ? { ...wait, ms: deps.pace.waitFor(spec.provider, wait.ms) } : wait;
+    const answer = await within(spec.shadow ? undefined : paced, plan.timeoutMs, running);
     return {
       provider: spec.provider,
       wire: def.wire,

@@ -7,6 +7,7 @@ import { createIdentifier, type Identifier } from "./identify.ts";
 import { createPlantIdClient } from "./plant-id.ts";
 import { createPlantNetClient } from "./plantnet.ts";
 import type { ProviderGates } from "./provider-gate.ts";
+import { createProviderPace } from "./provider-pace.ts";
 import { createProviderQuota, type QuotaBudget, type QuotaStatus } from "./provider-quota.ts";
 import { ACCOUNT_NAMES, type AccountName, PROVIDER_REGISTRY, type ProviderName } from "./registry.ts";
 
@@ -28,7 +29,7 @@ function accountSettings(config: Pick<Config, "providers">, account: AccountName
 
 /** The provider clients (only those with a key), their quotas, and the identification that combines them. */
 export function createProviders(opts: {
-  config: Pick<Config, "providers" | "redis">;
+  config: Pick<Config, "providers" | "redis" | "identifySyncWaitMs">;
   cache: Cache;
   redis: Redis;
   gates: ProviderGates;
@@ -36,6 +37,8 @@ export function createProviders(opts: {
   logger: Logger;
   /** Shadow calls are made only while this says the provider is healthy (default: always). */
   shadowAllowed?: (provider: ProviderName) => boolean;
+  /** Told each provider's learnt synchronous wait when it changes (identification_sync_wait_seconds). */
+  onSyncWait?: (provider: ProviderName, waitMs: number) => void;
 }): Providers {
   const accounts = Object.fromEntries(
     ACCOUNT_NAMES.map((name) => [name, accountSettings(opts.config, name)]),
@@ -73,6 +76,7 @@ export function createProviders(opts: {
     settings: opts.config.providers,
     logger: opts.logger,
     shadowAllowed: opts.shadowAllowed,
+    pace: createProviderPace({ ceilingMs: opts.config.identifySyncWaitMs, onWait: opts.onSyncWait }),
   });
   const accountOf = (provider: ProviderName) => PROVIDER_REGISTRY[provider].account;
   return {
