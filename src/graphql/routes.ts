@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Deps } from "../deps.ts";
 import type { AppEnv } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
@@ -45,7 +46,11 @@ export function graphqlRouter(deps: Deps) {
       response.headers.set("Cache-Control", "no-store");
     }
     // Through Hono's own response: the headers the shared middleware prepared (X-Request-Id) are kept.
-    return c.newResponse(response.body, { status: response.status, headers: response.headers });
+    return c.newResponse(
+      response.body,
+      response.status as ContentfulStatusCode,
+      Object.fromEntries(response.headers),
+    );
   };
 
   return createRouter()

@@ -200,10 +200,10 @@ describe("GraphQL queries over HTTP (urql)", () => {
       };
     };
     // Written behind the API (as a worker does): the replica shows them shortly.
-    const page = await waitFor(async () => {
+    const page = (await waitFor(async () => {
       const data = (await client.query<N>(q, { unread: true }).toPromise()).data!;
-      return data.me.unreadNotificationCount === 3 && data;
-    });
+      return data.me.unreadNotificationCount === 3 ? data : undefined;
+    })) as N;
     expect(page.notifications.edges.map((e) => e.node.title)).toEqual(["Export c", "Export b"]);
     const rest = (
       await client.query<N>(q, { unread: true, after: page.notifications.pageInfo.endCursor }).toPromise()
