@@ -4,6 +4,7 @@ import type { Identification, Suggestion } from "../../modules/identifications/i
 import type { Caller } from "../../modules/identifications/identifications.service.ts";
 import { type GraphQLContext, requireScope } from "../context.ts";
 import { fromGlobalId, toGlobalId } from "../global-id.ts";
+import { publishLiveEvent } from "../live-events.ts";
 import { pageConnection, pageSize } from "./relay.ts";
 
 export const identificationTypeDefs = /* GraphQL */ `
@@ -272,6 +273,12 @@ export const identificationResolvers = {
       const caller = callerOf(ctx, "identifications:write");
       const id = fromGlobalId("Identification", args.id);
       await ctx.services.identifications.remove(caller, id);
+      // Its subscribers' streams end (the identification is gone), on every instance.
+      await publishLiveEvent(ctx.deps, {
+        kind: "identification",
+        userId: caller.userId,
+        identificationId: id,
+      });
       return { deletedId: toGlobalId("Identification", id) };
     },
   },
