@@ -11,7 +11,10 @@ function paceAt(ceilingMs = 3_000) {
     now += ms;
     settled("answered");
   };
-  return { pace, answerAfter, waits, advance: (ms: number) => void (now += ms) };
+  const advance = (ms: number) => {
+    now += ms;
+  };
+  return { pace, answerAfter, waits, advance };
 }
 
 describe("provider pace", () => {

@@ -10,7 +10,7 @@ import {
   findNotificationRecipient,
   insertNotification,
 } from "../../src/modules/notifications/notifications.repo.ts";
-import type { JobDefinition } from "../job-types.ts";
+import type { JobDefinition, WorkerDeps } from "../job-types.ts";
 
 /**
  * slow lane: builds the account's archive (profile, identifications as JSON, photos) into storage, then tells
@@ -22,7 +22,8 @@ export const accountExport: JobDefinition<"account.export"> = {
     const db = deps.db.primary;
     let row = await findExport(db, payload.userId, payload.exportId);
     if (!row || row.status === "failed" || row.status === "expired") return { built: false };
-    if (row.status === "queued") {
+    const builtNow = row.status === "queued";
+    if (builtNow) {
       const archive = await buildExportArchive(deps, payload.userId, ctx.signal);
       if (!archive) {
         await markExportFailed(db, payload.exportId, "account_deleted");
@@ -30,32 +31,26 @@ export const accountExport: JobDefinition<"account.export"> = {
       }
       const storageKey = exportArchiveKey(payload.userId, payload.exportId);
       await deps.storage.put(storageKey, archive, "application/gzip");
+      // Ready and its notification in one transaction: whoever sees the export ready (on the primary or a
+      // replica) also finds the notice in their list.
       row =
-        (await markExportReady(db, payload.exportId, {
-          storageKey,
-          byteSize: archive.byteLength,
-          ttlSeconds: deps.config.accountData.exportTtlSeconds,
+        (await db.transaction().execute(async (trx) => {
+          const ready = await markExportReady(trx, payload.exportId, {
+            storageKey,
+            byteSize: archive.byteLength,
+            ttlSeconds: deps.config.accountData.exportTtlSeconds,
+          });
+          if (ready?.expires_at) await insertNotification(trx, exportNotice(deps, payload, ready.expires_at));
+          return ready;
         })) ?? row;
     }
     const expiresAt = row.expires_at;
     if (row.status !== "ready" || !expiresAt) return { built: false };
-    const downloadUrl = `${deps.config.accountData.apiBaseUrl}${signedArchivePath(
-      deps.config,
-      payload.userId,
-      payload.exportId,
-      expiresAt,
-    )}`;
-    const key = `export.ready:${payload.exportId}`;
-    const title = "Your data export is ready";
-    const until = expiresAt.toISOString();
-    await insertNotification(db, {
-      userId: payload.userId,
-      key,
-      kind: "export.ready",
-      title,
-      body: `Download it until ${until}.`,
-      data: { exportId: payload.exportId, downloadUrl, expiresAt: until },
-    });
+    const notice = exportNotice(deps, payload, expiresAt);
+    // A redelivery after the archive was stored: the notice is written again (deduplicated by its key).
+    if (!builtNow) await insertNotification(db, notice);
+    const { key, title } = notice;
+    const { downloadUrl, expiresAt: until } = notice.data;
     const recipient = await findNotificationRecipient(db, payload.userId);
     if (recipient) {
       await enqueue(
@@ -79,3 +74,22 @@ export const accountExport: JobDefinition<"account.export"> = {
     await markExportFailed(deps.db.primary, payload.exportId, "export_failed");
   },
 };
+
+/** The in-app notice of a ready export, carrying the signed download link; deduplicated by its key. */
+function exportNotice(deps: WorkerDeps, payload: { userId: string; exportId: string }, expiresAt: Date) {
+  const downloadUrl = `${deps.config.accountData.apiBaseUrl}${signedArchivePath(
+    deps.config,
+    payload.userId,
+    payload.exportId,
+    expiresAt,
+  )}`;
+  const until = expiresAt.toISOString();
+  return {
+    userId: payload.userId,
+    key: `export.ready:${payload.exportId}`,
+    kind: "export.ready",
+    title: "Your data export is ready",
+    body: `Download it until ${until}.`,
+    data: { exportId: payload.exportId, downloadUrl, expiresAt: until },
+  };
+}
