@@ -29,8 +29,10 @@ export function maskError(error: unknown, fallback: string): Error {
     const status = ERROR_CODES[code].status;
     const detail = (original as { detail?: string }).detail ?? (original as Error).message;
     const fieldErrors = (original as { errors?: unknown }).errors;
-    const headers = (original as { headers?: Record<string, string> }).headers;
-    const retryAfter = headers?.["Retry-After"];
+    // AppError says when to retry in `retryAfterSeconds`; ApiError in its Retry-After header.
+    const retryAfter =
+      (original as { retryAfterSeconds?: number }).retryAfterSeconds ??
+      (original as { headers?: Record<string, string> }).headers?.["Retry-After"];
     const gqlError = error instanceof GraphQLError ? error : undefined;
     return createGraphQLError(status >= 500 ? ERROR_CODES[code].title : detail, {
       nodes: gqlError?.nodes,
@@ -38,7 +40,7 @@ export function maskError(error: unknown, fallback: string): Error {
       extensions: {
         code,
         ...(Array.isArray(fieldErrors) ? { errors: fieldErrors } : {}),
-        ...(retryAfter ? { retryAfter: Number(retryAfter) } : {}),
+        ...(retryAfter !== undefined ? { retryAfter: Number(retryAfter) } : {}),
       },
     });
   }
