@@ -6,6 +6,7 @@ import { closeSql, connectSql, createDb } from "./db/connect.ts";
 import { DbGate } from "./db/db-gate.ts";
 import { DbRouter } from "./db/read-routing.ts";
 import { createLiveEventHub, type LiveEventHub } from "./graphql/live-events.ts";
+import { graphqlMetrics } from "./graphql/metrics.ts";
 import { watchActiveUsers } from "./infra/active-users.ts";
 import { breakerHooks } from "./infra/breaker-metrics.ts";
 import { type Cache, createCache } from "./infra/cache.ts";
@@ -86,6 +87,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const traced = telemetry.tracing.tracer !== undefined;
   // Registered at start, so /metrics names the family before the first identification (alerts query it).
   identificationMetrics(metrics.registry);
+  graphqlMetrics(metrics.registry);
 
   const connectOptions = {
     max: config.db.poolMax,
