@@ -117,14 +117,13 @@ export async function runQueueBench(): Promise<Record<string, number>> {
     const batches = createBatchesService(deps);
     const images = await photos(BATCHES * PHOTOS_PER_BATCH);
     for (let b = 0; b < BATCHES; b++) {
-      const form = new FormData();
-      for (const img of images.slice(b * PHOTOS_PER_BATCH, (b + 1) * PHOTOS_PER_BATCH)) {
-        form.append("images", new Blob([img as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "p.jpg");
-      }
+      const batchPhotos = images
+        .slice(b * PHOTOS_PER_BATCH, (b + 1) * PHOTOS_PER_BATCH)
+        .map((bytes) => ({ bytes, contentType: "image/jpeg", filename: "p.jpg" }));
       const user = users[b]!;
       await batches.create(
         { userId: user.id, role: "user", actor: { kind: "system" }, clientKey: `user:${user.id}` },
-        new Request("http://bench/v1/identification-batches", { method: "POST", body: form }),
+        { photos: batchPhotos },
       );
     }
     workers.push(await startWorkerProcess({ ...env, WORKER_QUEUES: "slow" }));

@@ -1,12 +1,12 @@
 import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
+import { AppError } from "./core/app-error.ts";
 import type { Deps } from "./deps.ts";
 import { graphqlBodyPolicy, graphqlRouter } from "./graphql/routes.ts";
 import { conditionalGet } from "./http/cache-policy.ts";
 import type { AppEnv } from "./http/context.ts";
 import { cspNonce, htmlPage } from "./http/csp.ts";
 import { errorHandler, problem } from "./http/error-handler.ts";
-import { ApiError } from "./http/errors.ts";
 import { protectedMetricsHandler } from "./http/metrics-server.ts";
 import { absoluteUrls } from "./http/middleware/absolute-urls.ts";
 import { activeUsers } from "./http/middleware/active-users.ts";
@@ -43,8 +43,10 @@ import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
 import { systemRouter } from "./modules/system/index.ts";
 import { usersRouter } from "./modules/users/index.ts";
+import { buildServices, type Services } from "./services.ts";
 
-export function createApp(deps: Deps) {
+/** `services` defaults to one set built from `deps` (src/services.ts); pass them to share an existing set. */
+export function createApp(deps: Deps, services: Services = buildServices(deps)) {
   const { config, logger } = deps;
   const app = createRouter();
 
@@ -56,9 +58,9 @@ export function createApp(deps: Deps) {
   app.use(activeUsers(deps.redis.cache, config.redis.keyPrefix, deps.metrics));
   app.use(clientIdentity(config.http.trustProxyHeader, config.http.trustProxyCount));
   // Before the /api redirect: the old CSP report path is answered in place (browsers do not follow redirects).
-  app.route("/", legacyCspReportRouter(deps));
+  app.route("/", legacyCspReportRouter(deps, services));
   // Served in place (old shapes, no redirect) before the redirect below catches the other /api paths.
-  app.route("/", legacyRouter(deps));
+  app.route("/", legacyRouter(deps, services));
   app.use(
     "/api/*",
     legacyRedirect({ sunset: config.http.legacySunset, deprecatedAt: config.http.legacyDeprecatedAt }),
@@ -80,6 +82,7 @@ export function createApp(deps: Deps) {
   );
   app.use("/v1/*", async (c, next) => {
     c.set("deps", deps);
+    c.set("services", services);
     await next();
   });
   // Authenticates whatever credentials came (c.var.auth, clientKey = user:<id>), then the per-endpoint limit.
@@ -95,20 +98,20 @@ export function createApp(deps: Deps) {
   );
 
   app.route("/", systemRouter(deps));
-  app.route("/v1", speciesRouter(deps));
-  app.route("/v1", authRouter(deps));
-  app.route("/v1", usersRouter(deps));
-  app.route("/v1", accountDataRouter(deps));
-  app.route("/v1", apiKeysRouter(deps));
-  app.route("/v1", auditRouter(deps));
-  app.route("/v1", identificationsRouter(deps));
-  app.route("/v1", providersRouter(deps));
-  app.route("/v1", modelsRouter(deps));
-  app.route("/v1", identificationBatchesRouter(deps));
-  app.route("/v1", notificationsRouter(deps));
-  app.route("/v1", jobsRouter(deps));
-  app.route("/v1", cspReportsRouter(deps));
-  app.route("/", graphqlRouter(deps));
+  app.route("/v1", speciesRouter(services));
+  app.route("/v1", authRouter(services));
+  app.route("/v1", usersRouter(services));
+  app.route("/v1", accountDataRouter(services));
+  app.route("/v1", apiKeysRouter(services));
+  app.route("/v1", auditRouter(services));
+  app.route("/v1", identificationsRouter(deps, services));
+  app.route("/v1", providersRouter(services));
+  app.route("/v1", modelsRouter(services));
+  app.route("/v1", identificationBatchesRouter(deps, services));
+  app.route("/v1", notificationsRouter(services));
+  app.route("/v1", jobsRouter(services));
+  app.route("/v1", cspReportsRouter(deps, services));
+  app.route("/", graphqlRouter(deps, services));
 
   // Built once, on the first request for it: generating the document per request is slow and has leaked
   // memory elsewhere, and building it at start cost 0.2-0.35 s of start-to-ready (issue #11) that no catalogue
@@ -158,18 +161,19 @@ export function createApp(deps: Deps) {
     if (allow.length > 0) {
       return problem(
         c,
-        new ApiError("method_not_allowed", `Use ${allow.join(", ")}.`, {
-          headers: { Allow: allow.join(", ") },
+        new AppError("method_not_allowed", `Use ${allow.join(", ")}.`, {
+          allowedMethods: allow,
         }),
       );
     }
-    return problem(c, new ApiError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
+    return problem(c, new AppError("route_not_found", `No route for ${c.req.method} ${c.req.path}.`));
   });
 
   app.onError(errorHandler(logger, deps.telemetry.errors));
 
   return {
     app,
+    services,
     get document() {
       return builtDocument().document;
     },

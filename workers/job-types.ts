@@ -2,9 +2,10 @@ import type { Deps } from "../src/deps.ts";
 import type { Logger } from "../src/infra/logger.ts";
 import type { Mailer } from "../src/infra/mailer.ts";
 import type { JobName, JobPayload, Lane } from "../src/infra/queues.ts";
+import type { Services } from "../src/services.ts";
 
-/** The API's deps plus what only workers use. */
-export type WorkerDeps = Deps & { mailer: Mailer };
+/** The API's deps plus what only workers use, and the same services as the API (src/services.ts). */
+export type WorkerDeps = Deps & { mailer: Mailer; services: Services };
 
 export type JobContext = {
   /** Aborted at the lane's time limit, and when a draining worker hands the job back. */

@@ -3,9 +3,10 @@ import type { Config } from "../src/config.ts";
 import { buildDeps } from "../src/deps.ts";
 import { createLogger } from "../src/infra/logger.ts";
 import { createMailer } from "../src/infra/mailer.ts";
+import { buildServices } from "../src/services.ts";
 import type { WorkerDeps } from "./job-types.ts";
 
-/** The same deps as the API (database, Redis by role, queues, storage, providers) plus the mailer. */
+/** The same deps and services as the API (database, Redis by role, queues, storage, providers) plus the mailer. */
 export async function buildWorkerDeps(config: Config): Promise<WorkerDeps> {
   const deps = await buildDeps(config, {
     application: `plant-community-worker:${config.worker.lanes.join(",")}`,
@@ -18,6 +19,7 @@ export async function buildWorkerDeps(config: Config): Promise<WorkerDeps> {
   return {
     ...deps,
     mailer,
+    services: buildServices(deps),
     async close() {
       mailer.close();
       await deps.close();

@@ -1,13 +1,13 @@
 import type { Context } from "hono";
+import { AppError } from "../core/app-error.ts";
 import type { Deps } from "../deps.ts";
 import type { AppEnv } from "../http/context.ts";
-import { ApiError } from "../http/errors.ts";
 import { requestOrigin } from "../http/middleware/absolute-urls.ts";
 import { type AuthContext, FAIL_CLOSED_SCOPES, type Scope } from "../http/scopes.ts";
 import { API_KEY_HEADER } from "../http/security.ts";
 import { type AuditActor, auditActor } from "../modules/audit/audit.record.ts";
+import type { Services } from "../services.ts";
 import { createLoaders, type Loaders } from "./loaders.ts";
-import type { GraphqlServices } from "./services.ts";
 
 /** What the operation did, read by the route after yoga answered (cache headers). */
 export type Usage = { private: boolean; errored: boolean; cost: number; operationName: string };
@@ -17,10 +17,10 @@ export type ServerContext = { hono: Context<AppEnv>; usage: Usage };
 
 export type GraphQLContext = {
   deps: Deps;
-  services: GraphqlServices;
+  services: Services;
   auth: AuthContext | undefined;
   /** Credentials came and were refused (expired, revoked): fields that need a caller answer with this. */
-  authError: ApiError | undefined;
+  authError: AppError | undefined;
   clientKey: string;
   requestId: string;
   traceparent: string;
@@ -34,7 +34,7 @@ export type GraphQLContext = {
 
 export function buildContext(
   deps: Deps,
-  services: GraphqlServices,
+  services: Services,
   { hono: c, usage }: ServerContext,
 ): GraphQLContext {
   const trustProxy = Boolean(deps.config.http.trustProxyHeader) || deps.config.http.trustProxyCount > 0;
@@ -63,16 +63,16 @@ export function requireScope(ctx: GraphQLContext, scope: Scope): AuthContext {
   if (ctx.authError) throw ctx.authError;
   const auth = ctx.auth;
   if (!auth) {
-    throw new ApiError(
+    throw new AppError(
       "unauthenticated",
       `Send an access token (Authorization: Bearer) or an API key (${API_KEY_HEADER}).`,
     );
   }
   if (auth.revocationUnchecked && FAIL_CLOSED_SCOPES.includes(scope)) {
-    throw new ApiError("service_unavailable", "Sessions cannot be checked right now; retry shortly.", {
-      headers: { "Retry-After": "5" },
+    throw new AppError("service_unavailable", "Sessions cannot be checked right now; retry shortly.", {
+      retryAfterSeconds: 5,
     });
   }
-  if (!auth.scopes.includes(scope)) throw new ApiError("insufficient_scope", `Missing scope: ${scope}.`);
+  if (!auth.scopes.includes(scope)) throw new AppError("insufficient_scope", `Missing scope: ${scope}.`);
   return auth;
 }

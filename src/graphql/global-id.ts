@@ -1,4 +1,4 @@
-import { ApiError } from "../http/errors.ts";
+import { AppError } from "../core/app-error.ts";
 
 /** Relay global ids: base64url of `<Type>:<uuid>`, opaque to clients and unique across types. */
 export type NodeType = "Species" | "Identification" | "Notification" | "User";
@@ -15,7 +15,7 @@ export function fromGlobalId(type: NodeType, globalId: string, argument = "id"):
   const decoded = Buffer.from(globalId, "base64url").toString("utf8");
   const [kind, id] = decoded.split(":");
   if (kind === type && id && UUID.test(id)) return id.toLowerCase();
-  throw new ApiError("validation_failed", `\`${argument}\` is not the id of a ${type}.`, {
+  throw new AppError("validation_failed", `\`${argument}\` is not the id of a ${type}.`, {
     errors: [{ path: argument, message: `must be a ${type} id` }],
   });
 }

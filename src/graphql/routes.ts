@@ -4,6 +4,7 @@ import type { Deps } from "../deps.ts";
 import type { AppEnv } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import { API_KEY_HEADER } from "../http/security.ts";
+import type { Services } from "../services.ts";
 import type { Usage } from "./context.ts";
 import { printSdl } from "./schema/index.ts";
 import { createGraphqlServer, GRAPHQL_PATH } from "./server.ts";
@@ -18,8 +19,8 @@ const GRAPHIQL_POLICY =
  * metrics, authentication, the per-request rate limit); GraphQL's own limits and cost-based rate limit run inside
  * yoga. The SDL is served at /v1/graphql/schema.graphql.
  */
-export function graphqlRouter(deps: Deps) {
-  const yoga = createGraphqlServer(deps);
+export function graphqlRouter(deps: Deps, services: Services) {
+  const yoga = createGraphqlServer(deps, services);
   const sdl = printSdl();
   const { publicMaxAgeSeconds } = deps.config.graphql;
 

@@ -1,13 +1,13 @@
 import { Lexer, Source, TokenKind } from "graphql";
 import { createYoga, type Plugin } from "graphql-yoga";
 import type { Deps } from "../deps.ts";
+import type { Services } from "../services.ts";
 import { buildContext, type GraphQLContext, type ServerContext } from "./context.ts";
 import { appGraphQLError, maskError } from "./errors.ts";
 import { maxAliasesRule, maxDepthRule } from "./limits.ts";
 import { operationGuard } from "./operation-guard.ts";
 import { persistedQueries } from "./persisted-queries.ts";
 import { buildSchema } from "./schema/index.ts";
-import { graphqlServices } from "./services.ts";
 
 export const GRAPHQL_PATH = "/v1/graphql";
 
@@ -44,8 +44,7 @@ function documentLimits(deps: Pick<Deps, "config">): Plugin {
 }
 
 /** The yoga server behind /v1/graphql, built once per app. */
-export function createGraphqlServer(deps: Deps) {
-  const services = graphqlServices(deps);
+export function createGraphqlServer(deps: Deps, services: Services) {
   const { graphql } = deps.config;
   return createYoga<ServerContext, GraphQLContext>({
     schema: buildSchema(),

@@ -1,10 +1,13 @@
+import type { AppError } from "../core/app-error.ts";
 import type { Deps } from "../deps.ts";
+import type { Services } from "../services.ts";
 import type { CachePolicy } from "./cache-policy.ts";
-import type { ApiError } from "./errors.ts";
 import type { AuthContext } from "./scopes.ts";
 
 export type AppVariables = {
   deps: Deps;
+  /** Every module's service, built once (src/services.ts); set for /v1 routes with `deps`. */
+  services: Services;
   requestId: string;
   /** W3C trace context of this request (see middleware/trace-context.ts) and its trace id, for logs. */
   traceparent: string;
@@ -19,7 +22,7 @@ export type AppVariables = {
   /** The CSP nonce of an HTML answer (see http/csp.ts). */
   cspNonce?: string;
   /** Why the credentials that came were refused; only protected routes answer with it (http/security.ts). */
-  authError?: ApiError;
+  authError?: AppError;
   /** The route contract's cache policy (http/cache-policy.ts), applied by the global `conditionalGet`. */
   cachePolicy?: CachePolicy;
   /** The text of the JSON answer in `c.res`, kept beside it (http/json-body.ts): no reading the body back. */

@@ -1,74 +1,62 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { AppError, AuthChallenge, FieldError } from "../core/app-error.ts";
+import { ERROR_TITLES, type ErrorCode } from "../core/error-codes.ts";
+import { rateLimitHeaders } from "./rate-limit-headers.ts";
 
-/** Every error the API can answer with. The code is part of the public contract: never rename one. */
-export const ERROR_CODES = {
-  validation_failed: { status: 400, title: "The request is not valid" },
-  invalid_cursor: { status: 400, title: "The cursor is not valid" },
-  malformed_body: { status: 400, title: "The request body could not be parsed" },
-  invalid_image: { status: 400, title: "The image could not be decoded" },
-  image_too_small: { status: 400, title: "The image is too small" },
-  image_too_many_pixels: { status: 400, title: "The image has too many pixels" },
-  unauthenticated: { status: 401, title: "Authentication is required" },
-  // Two codes so a client knows what to do: refresh the session, or sign in again (issue #12).
-  token_expired: { status: 401, title: "The access token has expired; refresh the session" },
-  invalid_token: { status: 401, title: "The credentials are not valid; sign in again" },
-  invalid_credentials: { status: 401, title: "The email or password is not correct" },
-  invalid_refresh_token: { status: 401, title: "The refresh token is not valid" },
-  insufficient_scope: { status: 403, title: "The credentials lack a required scope" },
-  not_found: { status: 404, title: "The resource was not found" },
-  route_not_found: { status: 404, title: "No such route" },
-  method_not_allowed: { status: 405, title: "The method is not allowed on this resource" },
-  conflict: { status: 409, title: "The request conflicts with the current state" },
-  email_unavailable: { status: 409, title: "This email address cannot be used" },
-  idempotency_key_in_use: { status: 409, title: "A request with this Idempotency-Key is still in progress" },
-  endpoint_retired: { status: 410, title: "This endpoint was retired; use its successor" },
-  payload_too_large: { status: 413, title: "The request body is too large" },
-  unsupported_media_type: { status: 415, title: "The content type is not supported" },
-  idempotency_key_reused: { status: 422, title: "The Idempotency-Key was used for a different request" },
-  rate_limited: { status: 429, title: "Too many requests" },
-  account_locked: { status: 429, title: "The account is temporarily locked" },
-  internal_error: { status: 500, title: "An unexpected error occurred" },
-  service_unavailable: { status: 503, title: "The service is temporarily unavailable" },
-  providers_unavailable: { status: 503, title: "The identification providers are unavailable" },
-  invalid_email_token: { status: 400, title: "The link is not valid or has expired" },
-  email_unverified: { status: 403, title: "The e-mail address is not verified yet" },
-  login_throttled: { status: 429, title: "Sign-ins to this account are slowed down" },
-  // Per-user daily provider budget (issue #13): Retry-After points at the next UTC day.
-  provider_budget_exhausted: { status: 429, title: "Your daily identification budget is spent" },
-  // Models and experiments (issue 15).
-  experiment_running: { status: 409, title: "Another experiment is running" },
-  experiment_stopped: { status: 409, title: "The experiment is stopped" },
-  invalid_experiment: { status: 422, title: "The experiment's variants are not valid" },
-  unknown_species: { status: 422, title: "The species is not in the catalogue" },
-  // Signed download links (account exports, issue #13).
-  invalid_link_signature: { status: 403, title: "The link's signature is not valid" },
-  link_expired: { status: 410, title: "The link has expired" },
-} as const satisfies Record<string, { status: ContentfulStatusCode; title: string }>;
+export type { FieldError } from "../core/app-error.ts";
+export type { ErrorCode } from "../core/error-codes.ts";
 
-export type ErrorCode = keyof typeof ERROR_CODES;
+/** REST's view of the error vocabulary: the HTTP status of each code (titles live in src/core/error-codes.ts). */
+const HTTP_STATUS = {
+  validation_failed: 400,
+  invalid_cursor: 400,
+  malformed_body: 400,
+  invalid_image: 400,
+  image_too_small: 400,
+  image_too_many_pixels: 400,
+  unauthenticated: 401,
+  token_expired: 401,
+  invalid_token: 401,
+  invalid_credentials: 401,
+  invalid_refresh_token: 401,
+  insufficient_scope: 403,
+  not_found: 404,
+  route_not_found: 404,
+  method_not_allowed: 405,
+  conflict: 409,
+  email_unavailable: 409,
+  idempotency_key_in_use: 409,
+  endpoint_retired: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  idempotency_key_reused: 422,
+  rate_limited: 429,
+  account_locked: 429,
+  internal_error: 500,
+  service_unavailable: 503,
+  providers_unavailable: 503,
+  invalid_email_token: 400,
+  email_unverified: 403,
+  login_throttled: 429,
+  provider_budget_exhausted: 429,
+  experiment_running: 409,
+  experiment_stopped: 409,
+  invalid_experiment: 422,
+  unknown_species: 422,
+  invalid_link_signature: 403,
+  link_expired: 410,
+} as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
-export type FieldError = { path: string; message: string };
+/** Code -> HTTP status and title, in the vocabulary's order (the OpenAPI `code` enum is built from it). */
+export const ERROR_CODES = Object.fromEntries(
+  (Object.keys(ERROR_TITLES) as ErrorCode[]).map((code) => [
+    code,
+    { status: HTTP_STATUS[code], title: ERROR_TITLES[code] },
+  ]),
+) as { [C in ErrorCode]: { status: (typeof HTTP_STATUS)[C]; title: (typeof ERROR_TITLES)[C] } };
 
-export class ApiError extends Error {
-  readonly code: ErrorCode;
-  readonly status: ContentfulStatusCode;
-  readonly detail: string | undefined;
-  readonly errors: FieldError[] | undefined;
-  readonly headers: Record<string, string> | undefined;
-
-  constructor(
-    code: ErrorCode,
-    detail?: string,
-    extra?: { errors?: FieldError[]; headers?: Record<string, string>; cause?: unknown },
-  ) {
-    super(detail ?? ERROR_CODES[code].title, { cause: extra?.cause });
-    this.name = "ApiError";
-    this.code = code;
-    this.status = ERROR_CODES[code].status;
-    this.detail = detail;
-    this.errors = extra?.errors;
-    this.headers = extra?.headers;
-  }
+export function httpStatus(code: ErrorCode): ContentfulStatusCode {
+  return HTTP_STATUS[code];
 }
 
 export const PROBLEM_CONTENT_TYPE = "application/problem+json";
@@ -87,8 +75,9 @@ export type Problem = {
   errors?: FieldError[];
 };
 
-export function toProblem(err: ApiError, instance: string, requestId: string, traceId?: string): Problem {
-  const { title, status } = ERROR_CODES[err.code];
+export function toProblem(err: AppError, instance: string, requestId: string, traceId?: string): Problem {
+  const status = httpStatus(err.code);
+  const title = ERROR_TITLES[err.code];
   const problem: Problem = {
     type: `${PROBLEM_TYPE_BASE}${err.code.replaceAll("_", "-")}`,
     title,
@@ -104,17 +93,37 @@ export function toProblem(err: ApiError, instance: string, requestId: string, tr
   return problem;
 }
 
+/** RFC 6750 challenge: `Bearer realm="plant-community"` plus the error parameters the check gave. */
+function wwwAuthenticate(challenge: AuthChallenge): string {
+  let value = `Bearer realm="${challenge.realm ?? "plant-community"}"`;
+  if (challenge.error) value += `, error="${challenge.error}"`;
+  if (challenge.description !== undefined)
+    value += `, error_description="${challenge.description.replaceAll('"', "'")}"`;
+  if (challenge.scope !== undefined) value += `, scope="${challenge.scope}"`;
+  return value;
+}
+
+/** The HTTP headers an AppError's transport-free fields stand for. */
+export function errorHeaders(err: AppError): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (err.rateLimits) Object.assign(headers, rateLimitHeaders(err.rateLimits));
+  if (err.retryAfterSeconds !== undefined) headers["Retry-After"] = String(err.retryAfterSeconds);
+  if (err.authChallenge) headers["WWW-Authenticate"] = wwwAuthenticate(err.authChallenge);
+  if (err.allowedMethods) headers.Allow = err.allowedMethods.join(", ");
+  return headers;
+}
+
 export function problemResponse(
-  err: ApiError,
+  err: AppError,
   instance: string,
   requestId: string,
   traceId?: string,
 ): Response {
-  const headers = new Headers(err.headers);
+  const headers = new Headers(errorHeaders(err));
   headers.set("content-type", PROBLEM_CONTENT_TYPE);
   headers.set("cache-control", "no-store");
   return new Response(JSON.stringify(toProblem(err, instance, requestId, traceId)), {
-    status: err.status,
+    status: httpStatus(err.code),
     headers,
   });
 }

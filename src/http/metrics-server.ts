@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { Context } from "hono";
 import type { Registry } from "prom-client";
+import { AppError } from "../core/app-error.ts";
 import type { Logger } from "../infra/logger.ts";
-import { ApiError } from "./errors.ts";
 
 export type MetricsServerDeps = {
   registry: Registry;
@@ -65,8 +65,8 @@ export function protectedMetricsHandler(registry: Registry, token: string, logge
     const match = /^Bearer +(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
     // Compare digests: equal lengths for timingSafeEqual, and no timing hint about the token's length.
     if (!match?.[1] || !timingSafeEqual(digest(match[1]), expected)) {
-      throw new ApiError("unauthenticated", "Send the metrics token as `Authorization: Bearer <token>`.", {
-        headers: { "WWW-Authenticate": 'Bearer realm="metrics"' },
+      throw new AppError("unauthenticated", "Send the metrics token as `Authorization: Bearer <token>`.", {
+        authChallenge: { realm: "metrics" },
       });
     }
     return metricsResponse(registry, logger);

@@ -1,7 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { ZodError } from "zod";
+import { AppError, type FieldError } from "../core/app-error.ts";
 import type { AppEnv } from "./context.ts";
-import { ApiError, type FieldError } from "./errors.ts";
 
 export function zodIssuesToFieldErrors(error: ZodError, target?: string): FieldError[] {
   return error.issues.map((issue) => ({
@@ -15,7 +15,7 @@ export function createRouter() {
   return new OpenAPIHono<AppEnv>({
     defaultHook: (result) => {
       if (!result.success) {
-        throw new ApiError("validation_failed", "One or more fields are invalid.", {
+        throw new AppError("validation_failed", "One or more fields are invalid.", {
           errors: zodIssuesToFieldErrors(result.error, result.target),
         });
       }

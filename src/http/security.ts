@@ -1,10 +1,11 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context, MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
+import { AppError } from "../core/app-error.ts";
 import { authenticateApiKey, authenticateBearer, invalidCredentials } from "../modules/auth/credentials.ts";
 import { CACHE_POLICY_EXTENSION, type CachePolicy, httpCache, PRIVATE } from "./cache-policy.ts";
 import type { AppEnv } from "./context.ts";
-import { ApiError } from "./errors.ts";
+import { httpStatus } from "./errors.ts";
 import { type AuthContext, FAIL_CLOSED_SCOPES, type Scope } from "./scopes.ts";
 
 export {
@@ -25,8 +26,6 @@ export const API_KEY_HEADER = "X-API-Key";
 export type SecurityRequirement = Record<string, string[]>;
 
 // Only Bearer is a registered HTTP auth scheme; the API-key alternative is documented in the OpenAPI document.
-const CHALLENGE = `Bearer realm="plant-community"`;
-
 /** The credential a request carries. One per request: a bearer token wins and `X-API-Key` is then ignored. */
 type Credential = { kind: "bearer"; token: string | undefined } | { kind: "apiKey"; key: string };
 
@@ -63,7 +62,7 @@ export async function resolveAuth(c: Context<AppEnv>): Promise<AuthContext | und
     c.set("clientKey", `user:${auth.userId}`);
     return auth;
   } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    if (!(err instanceof AppError) || httpStatus(err.code) !== 401) throw err;
     c.set("authError", err);
     return undefined;
   }
@@ -84,25 +83,23 @@ export function requireScopes(scopes: readonly Scope[]): MiddlewareHandler<AppEn
     const auth = await resolveAuth(c);
     if (c.var.authError) throw c.var.authError;
     if (!auth) {
-      throw new ApiError(
+      throw new AppError(
         "unauthenticated",
         `Send an access token (Authorization: Bearer) or an API key (${API_KEY_HEADER}).`,
         {
-          headers: { "WWW-Authenticate": CHALLENGE },
+          authChallenge: {},
         },
       );
     }
     if (auth.revocationUnchecked && scopes.some((s) => FAIL_CLOSED_SCOPES.includes(s))) {
-      throw new ApiError("service_unavailable", "Sessions cannot be checked right now; retry shortly.", {
-        headers: { "Retry-After": "5" },
+      throw new AppError("service_unavailable", "Sessions cannot be checked right now; retry shortly.", {
+        retryAfterSeconds: 5,
       });
     }
     const missing = scopes.filter((s) => !auth.scopes.includes(s));
     if (missing.length > 0) {
-      throw new ApiError("insufficient_scope", `Missing scope: ${missing.join(", ")}.`, {
-        headers: {
-          "WWW-Authenticate": `Bearer realm="plant-community", error="insufficient_scope", scope="${missing.join(" ")}"`,
-        },
+      throw new AppError("insufficient_scope", `Missing scope: ${missing.join(", ")}.`, {
+        authChallenge: { error: "insufficient_scope", scope: missing.join(" ") },
       });
     }
     await next();
@@ -148,8 +145,8 @@ export function optionalAuth() {
 /** `c.var.auth` for handlers typed with the plain AppEnv; throws if the route was not protected. */
 export function authOf(c: { var: { auth?: AuthContext } }): AuthContext {
   if (!c.var.auth)
-    throw new ApiError("unauthenticated", "Authentication is required.", {
-      headers: { "WWW-Authenticate": CHALLENGE },
+    throw new AppError("unauthenticated", "Authentication is required.", {
+      authChallenge: {},
     });
   return c.var.auth;
 }

@@ -2,10 +2,13 @@ import { createApp } from "../../src/app.ts";
 import { type Config, parseConfig } from "../../src/config.ts";
 import { buildDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
 import { createLogger } from "../../src/infra/logger.ts";
+import type { Services } from "../../src/services.ts";
 import { testEnv } from "./env.ts";
 
 export type TestApp = {
   deps: Deps;
+  /** The services the app's routers use (src/services.ts): for calling a service as another transport would. */
+  services: Services;
   config: Config;
   request(path: string, init?: RequestInit): Promise<Response>;
   /** For Bun.serve when a real client (a browser) must reach the app: `fetch: app.serve`. */
@@ -31,9 +34,10 @@ export async function createTestApp(
     ...env,
   });
   const deps = await buildDeps(config, { logger: createLogger("silent"), ...overrides });
-  const { app } = createApp(deps);
+  const { app, services } = createApp(deps);
   return {
     deps,
+    services,
     config,
     request: (path, init) => Promise.resolve(app.request(path, init)),
     serve: (req, server) => app.fetch(req, { server, request: req }),

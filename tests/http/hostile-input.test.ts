@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { encodeCursor } from "../../src/http/cursor.ts";
+import { encodeCursor } from "../../src/core/cursor.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { createApiKey, jsonRequest, registerUser, type TestUser, testIp } from "../helpers/auth.ts";
 import { expectProblem } from "../helpers/problem.ts";

@@ -29,9 +29,10 @@ async function appWithLogCapture(): Promise<TestApp> {
   const { logger, lines } = capturingLogger();
   logLines = lines;
   const deps = await buildDeps(config, { logger });
-  const { app } = createApp(deps);
+  const { app, services } = createApp(deps);
   return {
     deps,
+    services,
     config,
     request: (path, init) => Promise.resolve(app.request(path, init)),
     async close() {

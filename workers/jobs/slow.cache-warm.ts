@@ -1,13 +1,12 @@
 import { mostRequestedSpecies } from "../../src/modules/jobs/popular-species.repo.ts";
 import { listFamilies } from "../../src/modules/species/species.repo.ts";
 import { SpeciesListQuerySchema } from "../../src/modules/species/species.schemas.ts";
-import { CATALOGUE_WRITER, createSpeciesService } from "../../src/modules/species/species.service.ts";
+import { CATALOGUE_WRITER } from "../../src/modules/species/species.service.ts";
 import type { JobDefinition } from "../job-types.ts";
 
 /** How many family filters get their first page warmed: the catalogue's largest families. */
 const WARM_FAMILIES = 20;
 // Only the cached pages matter here; their links are made per request.
-const WARM_URL = new URL("http://cache-warm.invalid/v1/species");
 
 /**
  * slow lane, scheduled: fills the species cache for the most requested species, and the first list page
@@ -19,7 +18,7 @@ export const cacheWarm: JobDefinition<"cache.warm"> = {
     const ids = await deps.db.read(undefined, (db) =>
       mostRequestedSpecies(db, payload.topN ?? deps.config.jobs.cacheWarmTopN),
     );
-    const species = createSpeciesService(deps);
+    const species = deps.services.species;
     let warmed = 0;
     for (const id of ids) {
       ctx.signal.throwIfAborted();
@@ -34,7 +33,7 @@ export const cacheWarm: JobDefinition<"cache.warm"> = {
       ctx.signal.throwIfAborted();
       const query = SpeciesListQuerySchema.safeParse(family ? { family } : {});
       if (!query.success) continue; // a family name the public filter would refuse is never requested
-      await species.listSpecies(query.data, "job:cache.warm", WARM_URL).then(
+      await species.listSpecies(query.data, "job:cache.warm").then(
         () => warmedLists++,
         (err: unknown) => ctx.logger.warn({ family, err: String(err) }, "species list not warmed"),
       );

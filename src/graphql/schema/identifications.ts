@@ -1,6 +1,11 @@
-import { encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
-import type { Identification, Suggestion } from "../../modules/identifications/identifications.schemas.ts";
+import { AppError } from "../../core/app-error.ts";
+import { encodeCursor } from "../../core/cursor.ts";
+import type { IdentificationInput } from "../../modules/identifications/identifications.input.ts";
+import type {
+  Identification,
+  Organ,
+  Suggestion,
+} from "../../modules/identifications/identifications.schemas.ts";
 import type { Caller } from "../../modules/identifications/identifications.service.ts";
 import { type GraphQLContext, requireScope } from "../context.ts";
 import { fromGlobalId, toGlobalId } from "../global-id.ts";
@@ -152,8 +157,6 @@ export const identificationTypeDefs = /* GraphQL */ `
   }
 `;
 
-const LIST_URL = new URL("http://graphql.internal/v1/identifications");
-
 export function callerOf(
   ctx: GraphQLContext,
   scope: "identifications:read" | "identifications:write",
@@ -165,7 +168,7 @@ export function callerOf(
 function isoDate(value: string | null | undefined, name: string): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (Number.isNaN(Date.parse(value)) || !/^\d{4}-\d{2}-\d{2}T/.test(value)) {
-    throw new ApiError("validation_failed", `\`${name}\` must be an ISO 8601 date-time.`, {
+    throw new AppError("validation_failed", `\`${name}\` must be an ISO 8601 date-time.`, {
       errors: [{ path: name, message: "must be an ISO 8601 date-time with offset" }],
     });
   }
@@ -195,21 +198,22 @@ type CreateInput = {
   idempotencyKey?: string | null;
 };
 
-/**
- * The GraphQL multipart request's files, handed to the upload path as the form REST receives: one reader and
- * one set of checks (sizes, count, sniffed formats) for both transports.
- */
-async function uploadRequest(input: CreateInput): Promise<Request> {
-  const form = new FormData();
+/** The GraphQL multipart request's files and fields as the services' transport-free input. */
+async function identificationInput(input: CreateInput): Promise<IdentificationInput> {
   const files = await Promise.all(input.images);
-  for (const [i, file] of files.entries()) form.append("images", file, file.name || `photo-${i + 1}`);
-  for (const organ of input.organs ?? []) form.append("organs", organ);
-  if (input.latitude !== null && input.latitude !== undefined)
-    form.append("latitude", String(input.latitude));
-  if (input.longitude !== null && input.longitude !== undefined)
-    form.append("longitude", String(input.longitude));
-  form.append("includeHealth", String(input.includeHealth ?? true));
-  return new Request("http://graphql.internal/v1/identifications", { method: "POST", body: form });
+  return {
+    photos: await Promise.all(
+      files.map(async (file) => ({
+        bytes: new Uint8Array(await file.arrayBuffer()),
+        contentType: file.type || undefined,
+        filename: file.name || undefined,
+      })),
+    ),
+    organs: (input.organs ?? []) as Organ[],
+    latitude: input.latitude ?? undefined,
+    longitude: input.longitude ?? undefined,
+    includeHealth: input.includeHealth ?? true,
+  };
 }
 
 export const identificationResolvers = {
@@ -226,22 +230,18 @@ export const identificationResolvers = {
       const first = pageSize(args.first);
       const minConfidence = args.minConfidence ?? undefined;
       if (minConfidence !== undefined && (minConfidence < 0 || minConfidence > 1)) {
-        throw new ApiError("validation_failed", "`minConfidence` must be from 0 to 1.", {
+        throw new AppError("validation_failed", "`minConfidence` must be from 0 to 1.", {
           errors: [{ path: "minConfidence", message: "must be from 0 to 1" }],
         });
       }
-      const page = await ctx.services.identifications.list(
-        caller,
-        {
-          limit: first,
-          cursor: args.after ?? undefined,
-          from: isoDate(args.from, "from"),
-          to: isoDate(args.to, "to"),
-          minConfidence,
-          speciesId: args.speciesId ? fromGlobalId("Species", args.speciesId, "speciesId") : undefined,
-        },
-        LIST_URL,
-      );
+      const page = await ctx.services.identifications.list(caller, {
+        limit: first,
+        cursor: args.after ?? undefined,
+        from: isoDate(args.from, "from"),
+        to: isoDate(args.to, "to"),
+        minConfidence,
+        speciesId: args.speciesId ? fromGlobalId("Species", args.speciesId, "speciesId") : undefined,
+      });
       const cursorOf = (i: Identification) => encodeCursor({ c: i.createdAt, i: i.id });
       return pageConnection(page.data, page.nextCursor !== null, cursorOf, args.after);
     },
@@ -250,7 +250,7 @@ export const identificationResolvers = {
       try {
         return await ctx.services.identifications.get(caller, fromGlobalId("Identification", args.id));
       } catch (err) {
-        if (err instanceof ApiError && err.code === "not_found") return null;
+        if (err instanceof AppError && err.code === "not_found") return null;
         throw err;
       }
     },
@@ -263,9 +263,8 @@ export const identificationResolvers = {
         : undefined;
       const { identification, replayed } = await ctx.services.identifications.create(
         caller,
-        await uploadRequest(input),
-        input.idempotencyKey ?? undefined,
-        background,
+        await identificationInput(input),
+        { idempotencyKey: input.idempotencyKey ?? undefined, background },
       );
       return { identification, replayed };
     },

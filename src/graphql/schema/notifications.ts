@@ -1,5 +1,5 @@
-import { encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
+import { encodeCursor } from "../../core/cursor.ts";
 import type { Notification as NotificationDto } from "../../modules/notifications/notifications.schemas.ts";
 import { type GraphQLContext, requireScope } from "../context.ts";
 import { fromGlobalId, toGlobalId } from "../global-id.ts";
@@ -64,7 +64,6 @@ export function notificationView(row: NotificationRow): NotificationView {
   };
 }
 
-const LIST_URL = new URL("http://graphql.internal/v1/notifications");
 const MAX_MARKED = 100;
 
 function readerOf(ctx: GraphQLContext) {
@@ -81,11 +80,11 @@ export const notificationResolvers = {
     ) => {
       const reader = readerOf(ctx);
       const first = pageSize(args.first);
-      const page = await ctx.services.notifications.list(
-        reader,
-        { limit: first, cursor: args.after ?? undefined, unread: args.unread ?? undefined },
-        LIST_URL,
-      );
+      const page = await ctx.services.notifications.list(reader, {
+        limit: first,
+        cursor: args.after ?? undefined,
+        unread: args.unread ?? undefined,
+      });
       const cursorOf = (n: NotificationDto) => encodeCursor({ i: n.id });
       return pageConnection(page.data, page.nextCursor !== null, cursorOf, args.after);
     },
@@ -94,7 +93,7 @@ export const notificationResolvers = {
     markNotificationsRead: async (_: unknown, args: { ids: string[] }, ctx: GraphQLContext) => {
       const reader = readerOf(ctx);
       if (args.ids.length > MAX_MARKED) {
-        throw new ApiError("validation_failed", `At most ${MAX_MARKED} ids at once.`, {
+        throw new AppError("validation_failed", `At most ${MAX_MARKED} ids at once.`, {
           errors: [{ path: "ids", message: `at most ${MAX_MARKED} ids` }],
         });
       }

@@ -1,4 +1,4 @@
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 
 export const relayTypeDefs = /* GraphQL */ `
   "An ISO 8601 date and time with offset, e.g. 2026-12-01T09:30:00.000Z."
@@ -28,7 +28,7 @@ export const MAX_PAGE = 100;
 export function pageSize(first: number | null | undefined): number {
   if (first === null || first === undefined) return DEFAULT_PAGE;
   if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE) {
-    throw new ApiError("validation_failed", `\`first\` must be from 1 to ${MAX_PAGE}.`, {
+    throw new AppError("validation_failed", `\`first\` must be from 1 to ${MAX_PAGE}.`, {
       errors: [{ path: "first", message: `must be from 1 to ${MAX_PAGE}` }],
     });
   }

@@ -1,6 +1,6 @@
 import { z } from "zod";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import { listSpecies, type SpeciesRow } from "../../modules/species/species.repo.ts";
 import type { GraphQLContext } from "../context.ts";
 import { fromGlobalId, toGlobalId } from "../global-id.ts";
@@ -61,7 +61,7 @@ function taxonName(value: string | null | undefined) {
 function text(value: string | null | undefined, name: string, max = 100): string | undefined {
   if (value === null || value === undefined || value === "") return undefined;
   if (value.length > max) {
-    throw new ApiError("validation_failed", `\`${name}\` is too long.`, {
+    throw new AppError("validation_failed", `\`${name}\` is too long.`, {
       errors: [{ path: name, message: `at most ${max} characters` }],
     });
   }

@@ -1,5 +1,5 @@
 import { Repeater } from "graphql-yoga";
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { Identification } from "../../modules/identifications/identifications.schemas.ts";
 import { type GraphQLContext, requireScope } from "../context.ts";
 import { fromGlobalId } from "../global-id.ts";
@@ -74,7 +74,7 @@ export const subscriptionResolvers = {
           identificationChannel(prefix, id),
           async (push) => {
             const now = await currentIdentification(ctx.deps, userId, id);
-            if (!now) throw new ApiError("not_found", "No identification with this id.");
+            if (!now) throw new AppError("not_found", "No identification with this id.");
             await push({ identificationUpdated: now });
             if (TERMINAL.has(now.status)) throw END;
           },

@@ -1,4 +1,4 @@
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { UserRow } from "../../modules/users/users.repo.ts";
 import { type GraphQLContext, requireScope } from "../context.ts";
 import { parseGlobalId, toGlobalId } from "../global-id.ts";
@@ -39,7 +39,7 @@ export const viewerResolvers = {
     me: async (_: unknown, _args: unknown, ctx: GraphQLContext) => {
       const auth = requireScope(ctx, "account:read");
       const user = await ctx.loaders.users.load(auth.userId);
-      if (!user) throw new ApiError("not_found", "No such account.");
+      if (!user) throw new AppError("not_found", "No such account.");
       return user;
     },
     node: async (_: unknown, args: { id: string }, ctx: GraphQLContext) => {

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
+import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../context.ts";
 import { problem } from "../error-handler.ts";
-import { ApiError } from "../errors.ts";
 
 const BODY_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -29,20 +29,20 @@ export function bodyGuards(opts: {
     };
     const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (!policy.mediaTypes.includes(mediaType)) {
-      throw new ApiError(
+      throw new AppError(
         "unsupported_media_type",
         `Send the body as ${policy.mediaTypes.join(" or ")}${mediaType ? `, not ${mediaType}` : ""}.`,
       );
     }
     const declared = Number(c.req.header("content-length") ?? Number.NaN);
     if (declared > policy.maxBytes) {
-      throw new ApiError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
+      throw new AppError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
     }
     if (!Number.isNaN(declared) || !c.req.raw.body) return next();
     // Chunked: count while reading, and stop reading at the limit. Whoever reads the body (the JSON validator,
     // the multipart parser) sees a stream error and answers in its own words (400 malformed_body); the limit
     // is what happened, so the answer becomes the 413 whatever the reader made of it.
-    const tooLarge = new ApiError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
+    const tooLarge = new AppError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
     let exceeded = false;
     c.req.raw = new Request(c.req.raw, {
       body: limitStream(c.req.raw.body, policy.maxBytes, tooLarge, () => {
@@ -58,7 +58,7 @@ export function bodyGuards(opts: {
 function limitStream(
   body: ReadableStream<Uint8Array>,
   maxBytes: number,
-  tooLarge: ApiError,
+  tooLarge: AppError,
   onExceeded: () => void,
 ): ReadableStream<Uint8Array> {
   let seen = 0;

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
 import type { Config } from "../../config.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { createLocalPrecheck } from "../../infra/rate-limit-local.ts";
 import {
@@ -11,7 +12,6 @@ import {
   retryAfterSeconds,
 } from "../../infra/rate-limiter.ts";
 import type { AppEnv } from "../context.ts";
-import { ApiError } from "../errors.ts";
 import { rateLimitHeaders } from "../rate-limit-headers.ts";
 import type { Role } from "../scopes.ts";
 import { resolveAuth } from "../security.ts";
@@ -130,8 +130,8 @@ export function rateLimit(
         );
       }
       if (choice.failClosed) {
-        throw new ApiError("service_unavailable", "Briefly unavailable; retry shortly.", {
-          headers: { "Retry-After": "5" },
+        throw new AppError("service_unavailable", "Briefly unavailable; retry shortly.", {
+          retryAfterSeconds: 5,
         });
       }
       return next();
@@ -139,11 +139,12 @@ export function rateLimit(
     const headers = rateLimitHeaders([decision]);
     if (!decision.allowed) {
       deps.metrics.rateLimited.inc({ policy: choice.policy.name });
-      throw new ApiError(
+      throw new AppError(
         "rate_limited",
         `Rate limit "${choice.policy.name}" reached; retry after the delay given.`,
         {
-          headers: { ...headers, "Retry-After": String(retryAfterSeconds(decision)) },
+          rateLimits: [decision],
+          retryAfterSeconds: retryAfterSeconds(decision),
         },
       );
     }

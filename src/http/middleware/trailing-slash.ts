@@ -1,7 +1,7 @@
 import type { Context } from "hono";
+import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../context.ts";
 import { problem } from "../error-handler.ts";
-import { ApiError } from "../errors.ts";
 
 /**
  * One rule for a trailing slash, decided on the routes themselves (not on a path prefix): when the path without
@@ -23,6 +23,6 @@ export function trailingSlashAnswer(
   }
   return problem(
     c,
-    new ApiError("route_not_found", `No route for ${c.req.method} ${path}; drop the trailing slash.`),
+    new AppError("route_not_found", `No route for ${c.req.method} ${path}; drop the trailing slash.`),
   );
 }

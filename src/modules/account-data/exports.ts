@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { enqueue } from "../../infra/queues.ts";
 import { signPath, verifyPath } from "../../infra/signed-links.ts";
 import type { StoredBlob } from "../../infra/storage/index.ts";
@@ -82,8 +82,8 @@ export function createExportsService(deps: ExportDeps) {
         );
       } catch (err) {
         await markExportFailed(deps.db.primary, id, "queue_unavailable");
-        throw new ApiError("service_unavailable", "Exports are not available right now.", {
-          headers: { "Retry-After": "5" },
+        throw new AppError("service_unavailable", "Exports are not available right now.", {
+          retryAfterSeconds: 5,
           cause: err,
         });
       }
@@ -92,7 +92,7 @@ export function createExportsService(deps: ExportDeps) {
 
     async get(caller: { userId: string; clientKey: string }, id: string): Promise<AccountExportView> {
       const row = await deps.db.read(caller.clientKey, (db) => findExport(db, caller.userId, id));
-      if (!row) throw new ApiError("not_found", "No export with this id.");
+      if (!row) throw new AppError("not_found", "No export with this id.");
       return toExportView(row);
     },
 
@@ -103,7 +103,7 @@ export function createExportsService(deps: ExportDeps) {
       link: { expires: number; signature: string },
     ): Promise<{ blob: StoredBlob; createdAt: Date }> {
       const row = await findExport(deps.db.primary, userId, id);
-      if (!row) throw new ApiError("not_found", "No export with this id.");
+      if (!row) throw new AppError("not_found", "No export with this id.");
       const nowSec = Math.floor(deps.clock.now() / 1000);
       const check = verifyPath(
         deps.config.accountData.exportLinkSecret,
@@ -113,12 +113,12 @@ export function createExportsService(deps: ExportDeps) {
         nowSec,
       );
       if (check === "invalid")
-        throw new ApiError("invalid_link_signature", "This download link is not valid.");
+        throw new AppError("invalid_link_signature", "This download link is not valid.");
       if (check === "expired" || row.status !== "ready" || !row.storage_key) {
-        throw new ApiError("link_expired", "This download link has expired; request a new export.");
+        throw new AppError("link_expired", "This download link has expired; request a new export.");
       }
       const blob = await deps.storage.get(row.storage_key);
-      if (!blob) throw new ApiError("link_expired", "This archive is no longer available.");
+      if (!blob) throw new AppError("link_expired", "This archive is no longer available.");
       return { blob, createdAt: row.created_at };
     },
   };

@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
+import { withPageLinks } from "../../http/pagination.ts";
 import { authOf } from "../../http/security.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import { presentApiKey } from "./api-keys.links.ts";
@@ -17,11 +18,9 @@ export function apiKeysHandlers(service: ApiKeysService) {
   };
 
   const list: RouteHandler<typeof listApiKeysRoute, AppEnv> = async (c) => {
-    const page = await service.list(
-      authOf(c).userId,
-      c.req.valid("query"),
-      c.var.clientKey,
-      new URL(c.req.url),
+    const page = withPageLinks(
+      c,
+      await service.list(authOf(c).userId, c.req.valid("query"), c.var.clientKey),
     );
     const l = linkerFor(c);
     return c.json({ ...page, data: page.data.map((k) => presentApiKey(k, l)) }, 200);

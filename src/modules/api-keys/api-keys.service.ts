@@ -1,12 +1,12 @@
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { AuthContext } from "../../http/scopes.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { forgetApiKeys } from "../auth/credentials.ts";
 import { newApiKey } from "../auth/secrets.ts";
-import { pageLinks } from "../species/species.service.ts";
 import {
   type ApiKeyRow,
   countLiveApiKeys,
@@ -41,18 +41,18 @@ export function createApiKeysService(deps: Pick<Deps, "db" | "cache" | "clock">)
     ): Promise<CreatedApiKey> {
       const beyond = input.scopes.filter((s) => !auth.scopes.includes(s));
       if (beyond.length > 0) {
-        throw new ApiError("insufficient_scope", `A key cannot carry scopes you lack: ${beyond.join(", ")}.`);
+        throw new AppError("insufficient_scope", `A key cannot carry scopes you lack: ${beyond.join(", ")}.`);
       }
       const expiresAt = input.expiresAt ? new Date(input.expiresAt) : null;
       if (expiresAt && expiresAt.getTime() <= deps.clock.now()) {
-        throw new ApiError("validation_failed", "The expiry must be in the future.", {
+        throw new AppError("validation_failed", "The expiry must be in the future.", {
           errors: [{ path: "json.expiresAt", message: "must be in the future" }],
         });
       }
       const secret = newApiKey();
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         if ((await countLiveApiKeys(trx, auth.userId, { lock: true })) >= MAX_LIVE_KEYS) {
-          throw new ApiError("conflict", `At most ${MAX_LIVE_KEYS} live API keys; revoke one first.`);
+          throw new AppError("conflict", `At most ${MAX_LIVE_KEYS} live API keys; revoke one first.`);
         }
         const created = await insertApiKey(trx, {
           userId: auth.userId,
@@ -74,7 +74,7 @@ export function createApiKeysService(deps: Pick<Deps, "db" | "cache" | "clock">)
       return { ...toDto(row), key: secret.key };
     },
 
-    async list(userId: string, query: ApiKeyListQuery, clientKey: string, selfUrl: URL): Promise<ApiKeyPage> {
+    async list(userId: string, query: ApiKeyListQuery, clientKey: string): Promise<Unlinked<ApiKeyPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const rows = await deps.db.read(clientKey, (db) =>
         listLiveApiKeys(db, userId, { limit: query.limit + 1, afterId: after?.i }),
@@ -82,13 +82,13 @@ export function createApiKeysService(deps: Pick<Deps, "db" | "cache" | "clock">)
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       const nextCursor = rows.length > query.limit && last ? encodeCursor({ i: last.id }) : null;
-      return { data: page.map(toDto), nextCursor, links: pageLinks(selfUrl, nextCursor) };
+      return { data: page.map(toDto), nextCursor };
     },
 
     async revoke(userId: string, id: string, actor: AuditActor, clientKey: string): Promise<void> {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const revoked = await revokeApiKey(trx, userId, id);
-        if (!revoked) throw new ApiError("not_found", "No such API key.");
+        if (!revoked) throw new AppError("not_found", "No such API key.");
         await recordAudit(trx, actor, {
           action: "api_key.revoke",
           entityType: "api_key",

@@ -1,11 +1,10 @@
-import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { apiKeysHandlers } from "./api-keys.handlers.ts";
 import { createApiKeyRoute, deleteApiKeyRoute, listApiKeysRoute } from "./api-keys.routes.ts";
-import { createApiKeysService } from "./api-keys.service.ts";
 
-export function apiKeysRouter(deps: Deps) {
-  const h = apiKeysHandlers(createApiKeysService(deps));
+export function apiKeysRouter(services: Services) {
+  const h = apiKeysHandlers(services.apiKeys);
   return createRouter()
     .openapi(createApiKeyRoute, h.create)
     .openapi(listApiKeysRoute, h.list)

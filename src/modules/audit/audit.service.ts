@@ -1,7 +1,7 @@
 import { z } from "zod";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { pageLinks } from "../species/species.service.ts";
 import { type AuditRow, listAudit } from "./audit.repo.ts";
 import type { AuditEntry, AuditPage, AuditQuery } from "./audit.schemas.ts";
 
@@ -22,7 +22,7 @@ function toDto(row: AuditRow): AuditEntry {
 
 export function createAuditService(deps: Pick<Deps, "db">) {
   return {
-    async list(query: AuditQuery, selfUrl: URL): Promise<AuditPage> {
+    async list(query: AuditQuery): Promise<Unlinked<AuditPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       // Operators look at what others just did: the primary, not a replica that may not have it yet.
       const rows = await deps.db.readCurrent((db) =>
@@ -40,7 +40,7 @@ export function createAuditService(deps: Pick<Deps, "db">) {
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       const nextCursor = rows.length > query.limit && last ? encodeCursor({ i: last.id }) : null;
-      return { data: page.map(toDto), nextCursor, links: pageLinks(selfUrl, nextCursor) };
+      return { data: page.map(toDto), nextCursor };
     },
   };
 }

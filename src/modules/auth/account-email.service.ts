@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { createRateLimiter } from "../../infra/rate-limiter.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { maskEmail } from "../users/users.dto.ts";
@@ -116,7 +116,7 @@ export function createAccountEmailService(deps: AccountDeps, throttle: LoginThro
         new Date(deps.clock.now()),
       );
       if (!userId)
-        throw new ApiError("invalid_email_token", "This link is not valid any more; ask for a new one.");
+        throw new AppError("invalid_email_token", "This link is not valid any more; ask for a new one.");
       await markEmailVerified(deps.db.primary, userId);
       await recordAudit(
         deps.db.primary,
@@ -173,17 +173,17 @@ export function createAccountEmailService(deps: AccountDeps, throttle: LoginThro
         .where("users.deleted_at", "is", null)
         .executeTakeFirst();
       if (!pending)
-        throw new ApiError("invalid_email_token", "This link is not valid any more; ask for a new one.");
+        throw new AppError("invalid_email_token", "This link is not valid any more; ask for a new one.");
       const problems = passwordProblems(password, [pending.email, pending.display_name]);
       if (problems.length > 0) {
-        throw new ApiError("validation_failed", "One or more fields are invalid.", {
+        throw new AppError("validation_failed", "One or more fields are invalid.", {
           errors: problems.map((message) => ({ path: "json.password", message })),
         });
       }
       const passwordHash = await passwords.hash(password);
       const families = await deps.db.primary.transaction().execute(async (trx) => {
         const userId = await consumeEmailToken(trx, "reset_password", tokenHash, now);
-        if (userId !== pending.id) throw new ApiError("invalid_email_token", "This link has just been used.");
+        if (userId !== pending.id) throw new AppError("invalid_email_token", "This link has just been used.");
         await setPasswordHash(trx, userId, passwordHash);
         await markEmailVerified(trx, userId);
         const revoked = await revokeAllFamilies(trx, userId);

@@ -1,7 +1,6 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { groupIp } from "../../http/middleware/client-identity.ts";
-import { rateLimitHeaders } from "../../http/rate-limit-headers.ts";
 import { createRateLimiter, retryAfterSeconds } from "../../infra/rate-limiter.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { maskEmail } from "../users/users.dto.ts";
@@ -56,18 +55,19 @@ export function createAuthService(deps: AuthDeps) {
       return;
     }
     if (!decision.allowed) {
-      throw new ApiError("rate_limited", "Too many refreshes for this account; retry later.", {
-        headers: { "Retry-After": String(retryAfterSeconds(decision)), ...rateLimitHeaders([decision]) },
+      throw new AppError("rate_limited", "Too many refreshes for this account; retry later.", {
+        retryAfterSeconds: retryAfterSeconds(decision),
+        rateLimits: [decision],
       });
     }
   }
 
   function throttled(ms: number) {
-    return new ApiError(
+    return new AppError(
       "login_throttled",
       "Too many failed sign-ins for this account: retry after the delay given, or ask for a sign-in code " +
         "(POST /v1/auth/login-code) and send it with your password to sign in now.",
-      { headers: { "Retry-After": String(Math.max(1, Math.ceil(ms / 1000))) } },
+      { retryAfterSeconds: Math.max(1, Math.ceil(ms / 1000)) },
     );
   }
 
@@ -76,10 +76,10 @@ export function createAuthService(deps: AuthDeps) {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof ApiError) throw err;
+      if (err instanceof AppError) throw err;
       logger.error({ err: String(err) }, "login refused: throttle store unreachable");
-      throw new ApiError("service_unavailable", "Sign-in is briefly unavailable.", {
-        headers: { "Retry-After": "5" },
+      throw new AppError("service_unavailable", "Sign-in is briefly unavailable.", {
+        retryAfterSeconds: 5,
       });
     }
   }
@@ -180,7 +180,7 @@ export function createAuthService(deps: AuthDeps) {
         if (!proof && admission?.accountAttempts === config.accountSecurity.throttle.accountFree) {
           await underAttack(input.email, actor);
         }
-        throw new ApiError("invalid_credentials", "The email or password is not correct.");
+        throw new AppError("invalid_credentials", "The email or password is not correct.");
       }
       if (proof?.kind === "code") await guarded(() => codes.consume(account));
       else await guarded(() => throttle.succeeded(account, subject, { account: !proof }));
@@ -224,12 +224,12 @@ export function createAuthService(deps: AuthDeps) {
           { userId: outcome.userId, requestId: actor.requestId },
           "refresh token reused: session revoked",
         );
-        throw new ApiError(
+        throw new AppError(
           "invalid_refresh_token",
           "This refresh token was already used; the session has been signed out.",
         );
       }
-      if (outcome.kind === "invalid") throw new ApiError("invalid_refresh_token", "Sign in again.");
+      if (outcome.kind === "invalid") throw new AppError("invalid_refresh_token", "Sign in again.");
       return outcome.session;
     },
 

@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { type AuthContext, grantedScopes, type Role } from "../../http/scopes.ts";
 import { type ApiKeyRow, findApiKeyByHash, touchApiKey } from "../api-keys/api-keys.repo.ts";
 import { findUserAuthState, type UserAuthState } from "../users/users.repo.ts";
@@ -21,12 +21,7 @@ export function invalidCredentials(
   detail: string,
   code: "invalid_token" | "token_expired" = "invalid_token",
 ) {
-  const description = detail.replaceAll('"', "'");
-  return new ApiError(code, detail, {
-    headers: {
-      "WWW-Authenticate": `Bearer realm="plant-community", error="invalid_token", error_description="${description}"`,
-    },
-  });
+  return new AppError(code, detail, { authChallenge: { error: "invalid_token", description: detail } });
 }
 
 /** The current role and deletion state, cached briefly in Redis; writers call `forgetUserState`. */

@@ -1,5 +1,5 @@
-import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import {
   loginCodeRoute,
   passwordResetConfirmRoute,
@@ -9,10 +9,9 @@ import {
 } from "./account-email.routes.ts";
 import { authHandlers } from "./auth.handlers.ts";
 import { loginRoute, logoutRoute, refreshRoute, registerRoute } from "./auth.routes.ts";
-import { createAuthService } from "./auth.service.ts";
 
-export function authRouter(deps: Deps) {
-  const h = authHandlers(createAuthService(deps));
+export function authRouter(services: Services) {
+  const h = authHandlers(services.auth);
   return createRouter()
     .openapi(registerRoute, h.register)
     .openapi(loginRoute, h.login)

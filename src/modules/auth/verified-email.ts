@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
+import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
 import { authOf } from "../../http/security.ts";
 import { countIdentificationsEver, findEmailVerifiedAt } from "./email-tokens.repo.ts";
 
@@ -19,7 +19,7 @@ export function verifiedEmail(opts: { perRequest: number }) {
       const allowance = deps.config.accountSecurity.unverifiedIdentificationAllowance;
       const used = opts.perRequest <= allowance ? await countIdentificationsEver(db, userId) : allowance;
       if (used + opts.perRequest > allowance) {
-        throw new ApiError(
+        throw new AppError(
           "email_unverified",
           `Confirm your e-mail address to identify more plants (unconfirmed accounts get ${allowance}). ` +
             "Ask for a new link with POST /v1/auth/verify-email/resend.",

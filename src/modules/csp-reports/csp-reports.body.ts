@@ -1,4 +1,4 @@
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 
 /** The whole body, refusing it (413) as soon as it passes `maxBytes`, whatever Content-Length claimed. */
 export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uint8Array> {
@@ -13,15 +13,15 @@ export async function readBodyBytes(req: Request, maxBytes: number): Promise<Uin
       size += value.byteLength;
       if (size > maxBytes) {
         await reader.cancel().catch(() => {});
-        throw new ApiError("payload_too_large", `The body may be at most ${maxBytes} bytes.`);
+        throw new AppError("payload_too_large", `The body may be at most ${maxBytes} bytes.`);
       }
       chunks.push(value);
     }
   } catch (err) {
-    if (err instanceof ApiError) throw err;
+    if (err instanceof AppError) throw err;
     const cause = (err as { cause?: unknown })?.cause;
-    if (cause instanceof ApiError) throw cause;
-    throw new ApiError("malformed_body", "The body could not be read.");
+    if (cause instanceof AppError) throw cause;
+    throw new AppError("malformed_body", "The body could not be read.");
   }
   const out = new Uint8Array(size);
   let offset = 0;

@@ -1,4 +1,4 @@
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 import { zodIssuesToFieldErrors } from "../../http/router.ts";
 import {
   CSP_DIRECTIVES,
@@ -107,12 +107,12 @@ function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
-    throw new ApiError("malformed_body", "The body is not valid UTF-8 JSON.");
+    throw new AppError("malformed_body", "The body is not valid UTF-8 JSON.");
   }
 }
 
-function invalid(error: import("zod").ZodError): ApiError {
-  return new ApiError("validation_failed", "The report is not valid.", {
+function invalid(error: import("zod").ZodError): AppError {
+  return new AppError("validation_failed", "The report is not valid.", {
     errors: zodIssuesToFieldErrors(error, "body"),
   });
 }
@@ -146,7 +146,7 @@ export function parseCspReports(
     });
     return { format: "csp-report", violations: [v] };
   }
-  if (mediaType !== REPORTS_MEDIA_TYPE) throw new ApiError("unsupported_media_type");
+  if (mediaType !== REPORTS_MEDIA_TYPE) throw new AppError("unsupported_media_type");
   const batch = ReportsBatchSchema.safeParse(json);
   if (!batch.success) throw invalid(batch.error);
   const violations: CspViolation[] = [];

@@ -3,6 +3,7 @@ import { CSP_REPORT_PATH } from "../../http/csp.ts";
 import { bodyGuards } from "../../http/middleware/body-guards.ts";
 import { rateLimit } from "../../http/middleware/rate-limit.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { cspReportsHandlers } from "./csp-reports.handlers.ts";
 import { legacyCspReportRoute, listCspViolationsRoute, postCspReportsRoute } from "./csp-reports.routes.ts";
 import {
@@ -11,7 +12,6 @@ import {
   REPORTS_MEDIA_TYPE,
   ReportsBatchSchema,
 } from "./csp-reports.schemas.ts";
-import { createCspReportsService } from "./csp-reports.service.ts";
 
 export { CSP_REPORT_PATH };
 export const LEGACY_CSP_REPORT_PATH = "/api/security/csp-report/";
@@ -28,8 +28,8 @@ export function cspReportBodyPolicy(deps: Pick<Deps, "config">) {
   return (path: string) => (path === CSP_REPORT_PATH ? bodyPolicy(deps) : undefined);
 }
 
-export function cspReportsRouter(deps: Deps) {
-  const h = cspReportsHandlers(createCspReportsService(deps), deps.config.csp.reportMaxBytes);
+export function cspReportsRouter(deps: Deps, services: Services) {
+  const h = cspReportsHandlers(services.cspReports, deps.config.csp.reportMaxBytes);
   const router = createRouter();
   router.openAPIRegistry.register("CspReportUriBody", CspReportUriBodySchema);
   router.openAPIRegistry.register("ReportsBatch", ReportsBatchSchema);
@@ -40,8 +40,8 @@ export function cspReportsRouter(deps: Deps) {
  * The old report path, served in place: mounted before the /api redirect, so it brings what /v1 routes get
  * from the global middleware (deps, body guard, per-IP limit). The path without its trailing slash works too.
  */
-export function legacyCspReportRouter(deps: Deps) {
-  const h = cspReportsHandlers(createCspReportsService(deps), deps.config.csp.reportMaxBytes);
+export function legacyCspReportRouter(deps: Deps, services: Services) {
+  const h = cspReportsHandlers(services.cspReports, deps.config.csp.reportMaxBytes);
   const deprecation = `@${Math.floor(deps.config.http.legacyDeprecatedAt.getTime() / 1000)}`;
   const sunset = deps.config.http.legacySunset.toUTCString();
   const paths = [LEGACY_CSP_REPORT_PATH, LEGACY_CSP_REPORT_PATH.slice(0, -1)];

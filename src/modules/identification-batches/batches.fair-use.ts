@@ -1,7 +1,6 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { identifyRateLimit } from "../../http/middleware/rate-limit.ts";
-import { rateLimitHeaders } from "../../http/rate-limit-headers.ts";
 import { createRateLimiter, type RateDecision, retryAfterSeconds } from "../../infra/rate-limiter.ts";
 import type { QueueCaller } from "../identifications/identifications.jobs.ts";
 import { ensureProviderBudget } from "../identifications/provider-budget.ts";
@@ -30,10 +29,10 @@ export function batchFairUse(deps: FairUseDeps) {
     }
     if (decision.allowed) return;
     deps.metrics.rateLimited.inc({ policy: policy.name });
-    throw new ApiError(
+    throw new AppError(
       "rate_limited",
       `Rate limit "${policy.name}" reached: this batch's ${photos} photos count as ${photos} identifications.`,
-      { headers: { ...rateLimitHeaders([decision]), "Retry-After": String(retryAfterSeconds(decision)) } },
+      { rateLimits: [decision], retryAfterSeconds: retryAfterSeconds(decision) },
     );
   };
 }

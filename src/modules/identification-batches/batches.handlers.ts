@@ -1,15 +1,18 @@
 import type { RouteHandler } from "@hono/zod-openapi";
+import type { Config } from "../../config.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";
-import { queueCallerOf } from "../identifications/identifications.jobs.ts";
+import { queueCallerOf } from "../identifications/identifications.request.ts";
+import { readIdentificationForm } from "../identifications/identifications.upload.ts";
 import { presentBatch } from "./batches.links.ts";
 import type { createBatchRoute, getBatchRoute } from "./batches.routes.ts";
-import type { BatchesService } from "./batches.service.ts";
+import { type BatchesService, batchUploadLimits } from "./batches.service.ts";
 
-export function batchesHandlers(service: BatchesService) {
+export function batchesHandlers(service: BatchesService, config: Pick<Config, "uploads" | "batches">) {
   const create: RouteHandler<typeof createBatchRoute, AppEnv> = async (c) => {
-    const batch = presentBatch(await service.create(queueCallerOf(c), c.req.raw), linkerFor(c));
+    const input = await readIdentificationForm(c.req.raw, batchUploadLimits(config));
+    const batch = presentBatch(await service.create(queueCallerOf(c), input), linkerFor(c));
     c.header("Location", batch.links.self);
     return c.json(batch, 202);
   };

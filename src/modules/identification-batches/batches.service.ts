@@ -1,16 +1,21 @@
+import type { Config } from "../../config.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { enqueue } from "../../infra/queues.ts";
 import { recordAudit } from "../audit/audit.record.ts";
 import { photoGoneAsRetry } from "../identifications/identifications.create.ts";
 import { discardUnqueued } from "../identifications/identifications.discard.ts";
 import { identificationPath } from "../identifications/identifications.dto.ts";
 import {
+  checkIdentificationInput,
+  type IdentificationInput,
+  type IdentificationUpload,
+} from "../identifications/identifications.input.ts";
+import {
   type PreparedIdentification,
   prepareQueuedIdentification,
   type QueueCaller,
 } from "../identifications/identifications.jobs.ts";
-import { readIdentificationUpload } from "../identifications/identifications.upload.ts";
 import { discardWrittenPhotos } from "../photos/index.ts";
 import { batchFairUse } from "./batches.fair-use.ts";
 import {
@@ -60,6 +65,15 @@ export function toBatchDto(
   };
 }
 
+/** A batch takes more photos per request than one identification: its own count and size limits. */
+export function batchUploadLimits(config: Pick<Config, "uploads" | "batches">): Config["uploads"] {
+  return {
+    ...config.uploads,
+    maxImages: config.batches.maxImages,
+    maxRequestBytes: config.batches.maxRequestBytes,
+  };
+}
+
 type BatchDeps = Pick<
   Deps,
   "config" | "db" | "storage" | "queues" | "metrics" | "logger" | "clock" | "redis"
@@ -67,9 +81,7 @@ type BatchDeps = Pick<
 
 export function createBatchesService(deps: BatchDeps) {
   const chargePhotos = batchFairUse(deps);
-  async function prepareAll(
-    upload: Awaited<ReturnType<typeof readIdentificationUpload>>,
-  ): Promise<PreparedIdentification[]> {
+  async function prepareAll(upload: IdentificationUpload): Promise<PreparedIdentification[]> {
     // Stored photos are not referenced until the rows are written: a refusal removes what this request wrote
     // (best effort; the purge deletes unreferenced photos after their grace period).
     const prepared: PreparedIdentification[] = [];
@@ -100,12 +112,8 @@ export function createBatchesService(deps: BatchDeps) {
 
   return {
     /** Validates and stores every photo, writes the queued rows and the batch together, then enqueues it. */
-    async create(caller: QueueCaller, request: Request): Promise<Batch> {
-      const upload = await readIdentificationUpload(request, {
-        ...deps.config.uploads,
-        maxImages: deps.config.batches.maxImages,
-        maxRequestBytes: deps.config.batches.maxRequestBytes,
-      });
+    async create(caller: QueueCaller, input: IdentificationInput): Promise<Batch> {
+      const upload = checkIdentificationInput(input, batchUploadLimits(deps.config));
       await chargePhotos(caller, upload.images.length);
       const prepared = await prepareAll(upload);
       const batchId = Bun.randomUUIDv7();
@@ -159,8 +167,8 @@ export function createBatchesService(deps: BatchDeps) {
         await softDeleteBatch(deps.db.primary, batchId).catch((e: unknown) =>
           deps.logger.error({ err: String(e), batchId }, "unqueued batch not discarded"),
         );
-        throw new ApiError("service_unavailable", "Batches are not available right now.", {
-          headers: { "Retry-After": "5" },
+        throw new AppError("service_unavailable", "Batches are not available right now.", {
+          retryAfterSeconds: 5,
           cause: err,
         });
       }
@@ -179,7 +187,7 @@ export function createBatchesService(deps: BatchDeps) {
         const batch = await findBatch(db, caller.userId, id);
         return batch && { batch, items: await listBatchItems(db, id) };
       });
-      if (!found) throw new ApiError("not_found", "No batch with this id.");
+      if (!found) throw new AppError("not_found", "No batch with this id.");
       return toBatchDto(found.batch, found.items);
     },
   };

@@ -1,11 +1,11 @@
 import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { batchesHandlers } from "./batches.handlers.ts";
 import { createBatchRoute, getBatchRoute } from "./batches.routes.ts";
-import { createBatchesService } from "./batches.service.ts";
 
-export function identificationBatchesRouter(deps: Deps) {
-  const h = batchesHandlers(createBatchesService(deps));
+export function identificationBatchesRouter(deps: Deps, services: Services) {
+  const h = batchesHandlers(services.identificationBatches, deps.config);
   return createRouter().openapi(createBatchRoute, h.create).openapi(getBatchRoute, h.get);
 }
 

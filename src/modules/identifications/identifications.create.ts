@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import {
   encodeForProviders,
   ImageRejectedError,
@@ -19,10 +19,10 @@ import {
 } from "../photos/index.ts";
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
+import type { IdentificationUpload } from "./identifications.input.ts";
 import { findSpeciesIdsByName, insertIdentification, type NewMedia } from "./identifications.repo.ts";
 import { buildResult, mergedSuggestions } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
-import type { IdentificationUpload } from "./identifications.upload.ts";
 
 export type CreateDeps = Pick<
   Deps,
@@ -39,15 +39,15 @@ export type CreateContext = {
 export class IdempotencyKeyTaken extends Error {}
 
 function rejection(err: unknown): unknown {
-  if (err instanceof ImageRejectedError) return new ApiError(err.reason, err.message);
+  if (err instanceof ImageRejectedError) return new AppError(err.reason, err.message);
   return photoGoneAsRetry(err);
 }
 
 /** A stored photo swept between storing and referencing it (photos/index.ts): nothing was written, retry. */
 export function photoGoneAsRetry(err: unknown): unknown {
   if (!(err instanceof PhotoGoneError)) return err;
-  return new ApiError("service_unavailable", "A stored photo changed meanwhile; retry the request.", {
-    headers: { "Retry-After": "1" },
+  return new AppError("service_unavailable", "A stored photo changed meanwhile; retry the request.", {
+    retryAfterSeconds: 1,
     cause: err,
   });
 }
@@ -119,11 +119,11 @@ export async function createIdentification(
     const outcome = outcomeResult.value;
     const retryAfter = unavailableRetryAfter(outcome);
     if (retryAfter !== undefined) {
-      throw new ApiError(
+      throw new AppError(
         "providers_unavailable",
         "Neither identification provider is available; retry later.",
         {
-          headers: { "Retry-After": String(retryAfter) },
+          retryAfterSeconds: retryAfter,
         },
       );
     }

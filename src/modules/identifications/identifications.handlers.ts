@@ -1,13 +1,12 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { Context } from "hono";
+import type { Config } from "../../config.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
-import { authOf } from "../../http/security.ts";
+import { withPageLinks } from "../../http/pagination.ts";
 import { IMMUTABLE_CACHE_CONTROL } from "../../infra/storage/index.ts";
-import { auditActor } from "../audit/audit.record.ts";
-import { prefersRespondAsync, queueCallerOf } from "./identifications.jobs.ts";
 import { presentIdentification, presentIdentificationPage } from "./identifications.links.ts";
 import type { readMedia } from "./identifications.media.ts";
+import { callerOf, prefersRespondAsync, queueCallerOf } from "./identifications.request.ts";
 import type {
   createIdentificationRoute,
   deleteIdentificationRoute,
@@ -15,25 +14,23 @@ import type {
   getMediaRoute,
   listIdentificationsRoute,
 } from "./identifications.routes.ts";
-import type { Caller, IdentificationsService } from "./identifications.service.ts";
-
-function callerOf(c: Context<AppEnv>): Caller {
-  return { userId: authOf(c).userId, actor: auditActor(c), clientKey: c.var.clientKey };
-}
+import type { IdentificationsService } from "./identifications.service.ts";
+import { readIdentificationForm } from "./identifications.upload.ts";
 
 export function identificationHandlers(
   service: IdentificationsService,
   media: (id: string, file: string) => ReturnType<typeof readMedia>,
+  uploadLimits: Config["uploads"],
 ) {
   const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
     const headers = c.req.valid("header");
     const background = prefersRespondAsync(headers.prefer) ? queueCallerOf(c) : undefined;
-    const { identification, replayed } = await service.create(
-      callerOf(c),
-      c.req.raw,
-      headers["idempotency-key"],
+    service.refuseWhenProvidersOpen({ background });
+    const input = await readIdentificationForm(c.req.raw, uploadLimits);
+    const { identification, replayed } = await service.create(callerOf(c), input, {
+      idempotencyKey: headers["idempotency-key"],
       background,
-    );
+    });
     const resource = presentIdentification(identification, linkerFor(c));
     c.header("Location", resource.links.self);
     if (replayed) c.header("Idempotent-Replayed", "true");
@@ -43,7 +40,7 @@ export function identificationHandlers(
   };
 
   const list: RouteHandler<typeof listIdentificationsRoute, AppEnv> = async (c) => {
-    const page = await service.list(callerOf(c), c.req.valid("query"), new URL(c.req.url));
+    const page = withPageLinks(c, await service.list(callerOf(c), c.req.valid("query")));
     return c.json(presentIdentificationPage(page, linkerFor(c)), 200);
   };
 

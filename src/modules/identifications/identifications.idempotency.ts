@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { ApiError } from "../../http/errors.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { Logger } from "../../infra/logger.ts";
 
 const RELEASE = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
@@ -24,11 +24,11 @@ export async function withIdempotencyLock<T>(
     return work();
   }
   if (!locked) {
-    throw new ApiError(
+    throw new AppError(
       "idempotency_key_in_use",
       "A request with this Idempotency-Key is still being processed; retry shortly.",
       {
-        headers: { "Retry-After": "1" },
+        retryAfterSeconds: 1,
       },
     );
   }

@@ -3,15 +3,12 @@
  * batches store the photos and a `queued` row, and a worker asks the providers later. Reuses this module's
  * pipeline (validation, encoding, provider call, merge); only the split in time is new.
  */
-import type { Context } from "hono";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import type { AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { Role } from "../../http/scopes.ts";
-import { authOf } from "../../http/security.ts";
 import { ImageRejectedError, readImageHeader } from "../../infra/images/image-pipeline.ts";
 import { enqueue } from "../../infra/queues.ts";
-import { type AuditActor, auditActor, recordAudit } from "../audit/audit.record.ts";
+import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import {
   type IdentificationRequest,
   insertQueuedIdentification,
@@ -22,9 +19,9 @@ import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-
 import { IdempotencyKeyTaken, photoGoneAsRetry } from "./identifications.create.ts";
 import { discardUnqueued } from "./identifications.discard.ts";
 import { identificationPath, type MediaUrls, type MediaView, mediaUrls } from "./identifications.dto.ts";
+import type { IdentificationUpload, UploadedImage } from "./identifications.input.ts";
 import type { MediaRow, NewMedia } from "./identifications.repo.ts";
 import type { Identification } from "./identifications.schemas.ts";
-import type { IdentificationUpload, UploadedImage } from "./identifications.upload.ts";
 
 export type QueueCaller = {
   userId: string;
@@ -37,23 +34,6 @@ type AcceptDeps = Pick<Deps, "config" | "db" | "storage" | "queues" | "metrics" 
 export type JobDeps = AcceptDeps & Pick<Deps, "providers" | "breakers">;
 
 export type PendingStatus = "queued" | "processing" | "failed";
-
-/** RFC 7240: `Prefer: respond-async` (among other preferences, any case). */
-export function prefersRespondAsync(prefer: string | undefined): boolean {
-  return (prefer ?? "").split(",").some((p) => p.split(";")[0]!.trim().toLowerCase() === "respond-async");
-}
-
-/** Who submits background work: the queue needs the role (premium -> priority lane) and the trace context. */
-export function queueCallerOf(c: Context<AppEnv>): QueueCaller {
-  const auth = authOf(c);
-  return {
-    userId: auth.userId,
-    role: auth.role,
-    actor: auditActor(c),
-    clientKey: c.var.clientKey,
-    traceparent: c.var.traceparent,
-  };
-}
 
 /**
  * Neither provider could answer: worth another run later. With `breakerOpen` (a breaker refused the call) the
@@ -120,10 +100,10 @@ export async function prepareQueuedIdentification(
       deps,
       stored.map((r) => (r.status === "fulfilled" ? r.value : undefined)),
     );
-    if (err instanceof ImageRejectedError) throw new ApiError(err.reason, err.message);
-    if (err instanceof ApiError) throw err;
-    throw new ApiError("service_unavailable", "The image store is not available.", {
-      headers: { "Retry-After": "5" },
+    if (err instanceof ImageRejectedError) throw new AppError(err.reason, err.message);
+    if (err instanceof AppError) throw err;
+    throw new AppError("service_unavailable", "The image store is not available.", {
+      retryAfterSeconds: 5,
       cause: err,
     });
   }
@@ -196,8 +176,8 @@ export async function acceptIdentification(
   } catch (err) {
     deps.logger.error({ err: String(err), identificationId: prepared.id }, "identification.run not enqueued");
     await discardUnqueued(deps, caller, [prepared], idempotency?.key);
-    throw new ApiError("service_unavailable", "Background identification is not available right now.", {
-      headers: { "Retry-After": "5" },
+    throw new AppError("service_unavailable", "Background identification is not available right now.", {
+      retryAfterSeconds: 5,
       cause: err,
     });
   }

@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { StoredBlob } from "../../infra/storage/index.ts";
 import { findLiveMediaObject } from "./identifications.repo.ts";
 
@@ -21,6 +21,6 @@ export async function readMedia(
     match &&
     (await findLiveMediaObject(deps.db.primary, identificationId, match[1]!, match[2] !== undefined));
   const blob = key ? await deps.storage.get(key) : undefined;
-  if (!blob) throw new ApiError("not_found", "No such image.");
+  if (!blob) throw new AppError("not_found", "No such image.");
   return blob;
 }

@@ -1,12 +1,12 @@
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
-import { pageLinks } from "../species/species.service.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import {
   type CreateContext,
@@ -16,6 +16,11 @@ import {
 } from "./identifications.create.ts";
 import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
+import {
+  checkIdentificationInput,
+  type IdentificationInput,
+  uploadFingerprint,
+} from "./identifications.input.ts";
 import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
 import {
   findLiveIdentification,
@@ -31,14 +36,13 @@ import type {
   IdentificationListQuery,
   IdentificationPage,
 } from "./identifications.schemas.ts";
-import { readIdentificationUpload, uploadFingerprint } from "./identifications.upload.ts";
 
 /** Both breakers open: answer at once, before reading (and paying for) an upload nobody can identify now. */
 function refuseWhenProvidersOpen(deps: Pick<Deps, "breakers" | "providers">) {
   const retryAfter = allProvidersOpenFor(deps.breakers, deps.providers.isConfigured);
   if (retryAfter === undefined) return;
-  throw new ApiError("providers_unavailable", "Neither identification provider is available right now.", {
-    headers: { "Retry-After": String(retryAfter) },
+  throw new AppError("providers_unavailable", "Neither identification provider is available right now.", {
+    retryAfterSeconds: retryAfter,
   });
 }
 
@@ -48,6 +52,12 @@ const IDEMPOTENCY_LOCK_MS = 60_000;
 
 export type Caller = { userId: string; actor: AuditActor; clientKey: string };
 export type Created = { identification: Identification; replayed: boolean };
+export type CreateOptions = {
+  /** A retry with the same key and the same input gets the stored answer (replayed: true). */
+  idempotencyKey?: string;
+  /** Set: `respond-async`, stored and queued now (answer `queued`), identified by a worker. */
+  background?: QueueCaller;
+};
 
 export function createIdentificationsService(
   deps: CreateDeps & Pick<Deps, "redis" | "queues" | "metrics" | "breakers" | "providers">,
@@ -73,7 +83,7 @@ export function createIdentificationsService(
     const stored = await findLiveIdempotencyKey(deps.db.primary, caller.userId, key);
     if (!stored) return undefined;
     if (stored.requestHash !== requestHash) {
-      throw new ApiError(
+      throw new AppError(
         "idempotency_key_reused",
         "This Idempotency-Key was used with a different request; use a new key.",
       );
@@ -82,15 +92,19 @@ export function createIdentificationsService(
   }
 
   return {
-    /** Reads the upload as it streams; with an Idempotency-Key, a retry of the same request gets the stored answer. */
-    async create(
-      caller: Caller,
-      request: Request,
-      idempotencyKey: string | undefined,
-      background?: QueueCaller,
-    ): Promise<Created> {
+    /**
+     * Throws providers_unavailable when both breakers are open and the caller wants an answer now: transports
+     * call it before reading (and paying for) an upload nobody can identify now.
+     */
+    refuseWhenProvidersOpen(options: Pick<CreateOptions, "background"> = {}): void {
+      if (!options.background) refuseWhenProvidersOpen(deps);
+    },
+
+    /** Checks, stores and identifies (or queues) the photos; see CreateOptions for idempotency and background. */
+    async create(caller: Caller, input: IdentificationInput, options: CreateOptions = {}): Promise<Created> {
+      const { idempotencyKey, background } = options;
       if (!background) refuseWhenProvidersOpen(deps);
-      const upload = await readIdentificationUpload(request, deps.config.uploads);
+      const upload = checkIdentificationInput(input, deps.config.uploads);
       // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
       const run = async (ctx: CreateContext) => {
         deps.metrics.identifications.inc();
@@ -142,11 +156,11 @@ export function createIdentificationsService(
         const row = await findLiveIdentification(db, caller.userId, id);
         return row && { row, media: await listMediaOf(db, [row.id]) };
       });
-      if (!found) throw new ApiError("not_found", "No identification with this id.");
+      if (!found) throw new AppError("not_found", "No identification with this id.");
       return dto(found.row, found.media);
     },
 
-    async list(caller: Caller, query: IdentificationListQuery, selfUrl: URL): Promise<IdentificationPage> {
+    async list(caller: Caller, query: IdentificationListQuery): Promise<Unlinked<IdentificationPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const { rows, media } = await deps.db.read(caller.clientKey, async (db) => {
         const rows = await listLiveIdentifications(db, {
@@ -180,7 +194,6 @@ export function createIdentificationsService(
           ),
         ),
         nextCursor,
-        links: pageLinks(selfUrl, nextCursor),
       };
     },
 
@@ -201,7 +214,7 @@ export function createIdentificationsService(
         });
         return { unreferenced: direct ? await releaseMedia(trx, mediaIds) : [] };
       });
-      if (!result) throw new ApiError("not_found", "No identification with this id.");
+      if (!result) throw new AppError("not_found", "No identification with this id.");
       await deps.db.markWrite(caller.clientKey);
       if (result.unreferenced.length === 0) return;
       const keys = result.unreferenced;

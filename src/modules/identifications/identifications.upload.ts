@@ -6,19 +6,15 @@ import {
   parseMultipartRequest,
 } from "@remix-run/multipart-parser";
 import type { Config } from "../../config.ts";
-import { ApiError, type FieldError } from "../../http/errors.ts";
-import { type ImageFormat, sniffImageFormat } from "../../infra/images/magic-bytes.ts";
+import { AppError, type FieldError } from "../../core/app-error.ts";
+import { sniffImageFormat } from "../../infra/images/magic-bytes.ts";
+import type { IdentificationInput, PhotoInput } from "./identifications.input.ts";
 import { ORGANS, type Organ } from "./identifications.schemas.ts";
 
-export type UploadedImage = { bytes: Uint8Array; sha256: string; format: ImageFormat };
-
-export type IdentificationUpload = {
-  images: UploadedImage[];
-  organs: Organ[];
-  latitude: number | undefined;
-  longitude: number | undefined;
-  includeHealth: boolean;
-};
+/*
+ * The REST side of an identification upload: multipart/form-data -> IdentificationInput (plain photos and
+ * fields) for the services, which check the same rules again for every transport (identifications.input.ts).
+ */
 
 type UploadLimits = Config["uploads"];
 
@@ -26,7 +22,7 @@ const TEXT_FIELDS = new Set(["organs", "latitude", "longitude", "includeHealth"]
 const MAX_TEXT_BYTES = 64;
 // Paths follow the validation hook's `<target>.<field>` convention (`json.email`, `query.limit`): `form.organs`.
 const invalid = (errors: FieldError[]) =>
-  new ApiError("validation_failed", "One or more fields are invalid.", {
+  new AppError("validation_failed", "One or more fields are invalid.", {
     errors: errors.map((e) => ({ ...e, path: e.path ? `form.${e.path}` : "form" })),
   });
 
@@ -35,15 +31,15 @@ const invalid = (errors: FieldError[]) =>
  * as soon as the limit is crossed, a sixth image (400) or a file that is not JPEG/PNG/WebP by its own first
  * bytes (415) as soon as that part ends. Nothing is buffered beyond the limits.
  */
-export async function readIdentificationUpload(
+export async function readIdentificationForm(
   request: Request,
   limits: UploadLimits,
-): Promise<IdentificationUpload> {
+): Promise<IdentificationInput> {
   const mediaType = (request.headers.get("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
   if (mediaType !== "multipart/form-data") {
-    throw new ApiError("unsupported_media_type", "Send the photos as multipart/form-data.");
+    throw new AppError("unsupported_media_type", "Send the photos as multipart/form-data.");
   }
-  const images: UploadedImage[] = [];
+  const images: PhotoInput[] = [];
   const text = new Map<string, string[]>();
   try {
     const parts = parseMultipartRequest(request, {
@@ -62,14 +58,13 @@ export async function readIdentificationUpload(
           ]);
         }
         const bytes = part.bytes;
-        const format = sniffImageFormat(bytes);
-        if (!format) {
-          throw new ApiError(
+        if (!sniffImageFormat(bytes)) {
+          throw new AppError(
             "unsupported_media_type",
             `Image ${images.length + 1} is not a JPEG, PNG or WebP file (judged by its content, not its name or declared type).`,
           );
         }
-        images.push({ bytes, format, sha256: new Bun.CryptoHasher("sha256").update(bytes).digest("hex") });
+        images.push({ bytes, contentType: part.mediaType, filename: part.filename });
       } else if (TEXT_FIELDS.has(name) && !part.isFile) {
         if (part.size > MAX_TEXT_BYTES) throw invalid([{ path: name, message: "is too long" }]);
         text.set(name, [...(text.get(name) ?? []), part.text.trim()]);
@@ -79,30 +74,30 @@ export async function readIdentificationUpload(
     }
   } catch (err) {
     await request.body?.cancel().catch(() => {});
-    throw toApiError(err, limits);
+    throw toAppError(err, limits);
   }
   if (images.length === 0)
     throw invalid([{ path: "images", message: "send 1 to 5 image files in `images` parts" }]);
-  return { images, ...readFields(text, images.length) };
+  return { photos: images, ...readFields(text, images.length) };
 }
 
-function toApiError(err: unknown, limits: UploadLimits): unknown {
-  if (err instanceof ApiError) return err;
+function toAppError(err: unknown, limits: UploadLimits): unknown {
+  if (err instanceof AppError) return err;
   if (err instanceof MaxFileSizeExceededError) {
-    return new ApiError("payload_too_large", `Each file may be at most ${limits.maxFileBytes} bytes.`);
+    return new AppError("payload_too_large", `Each file may be at most ${limits.maxFileBytes} bytes.`);
   }
   if (err instanceof MaxTotalSizeExceededError) {
-    return new ApiError(
+    return new AppError(
       "payload_too_large",
       `The request may carry at most ${limits.maxRequestBytes} bytes.`,
     );
   }
   if (err instanceof MaxPartsExceededError) return invalid([{ path: "", message: "too many form parts" }]);
   if (err instanceof MultipartParseError)
-    return new ApiError("malformed_body", "The multipart body could not be parsed.");
+    return new AppError("malformed_body", "The multipart body could not be parsed.");
   // The body guard's counting stream fails the read with its own 413.
   const cause = (err as { cause?: unknown } | null)?.cause;
-  return cause instanceof ApiError ? cause : err;
+  return cause instanceof AppError ? cause : err;
 }
 
 function readFields(text: Map<string, string[]>, imageCount: number) {
@@ -155,12 +150,4 @@ function readFields(text: Map<string, string[]>, imageCount: number) {
     longitude,
     includeHealth: health === undefined || health === "true" || health === "1",
   };
-}
-
-/** What makes two uploads "the same request" for Idempotency-Key: every field and every file's bytes. */
-export function uploadFingerprint(upload: IdentificationUpload): string {
-  const { images, ...fields } = upload;
-  return new Bun.CryptoHasher("sha256")
-    .update(JSON.stringify({ ...fields, images: images.map((i) => i.sha256) }))
-    .digest("hex");
 }

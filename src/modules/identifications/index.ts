@@ -1,5 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { identificationHandlers } from "./identifications.handlers.ts";
 import { readMedia } from "./identifications.media.ts";
 import {
@@ -9,11 +10,12 @@ import {
   getMediaRoute,
   listIdentificationsRoute,
 } from "./identifications.routes.ts";
-import { createIdentificationsService } from "./identifications.service.ts";
 
-export function identificationsRouter(deps: Deps) {
-  const h = identificationHandlers(createIdentificationsService(deps), (id, file) =>
-    readMedia(deps, id, file),
+export function identificationsRouter(deps: Deps, services: Services) {
+  const h = identificationHandlers(
+    services.identifications,
+    (id, file) => readMedia(deps, id, file),
+    deps.config.uploads,
   );
   return createRouter()
     .openapi(createIdentificationRoute, h.create)

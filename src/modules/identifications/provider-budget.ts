@@ -1,8 +1,8 @@
 import { createMiddleware } from "hono/factory";
 import type { Config } from "../../config.ts";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { Role } from "../../http/scopes.ts";
 import {
   createUserProviderBudget,
@@ -43,12 +43,12 @@ export async function ensureProviderBudget(
   if (limit === 0) return;
   const used = await userProviderBudget(deps).used(caller.userId);
   if (used + identifications <= limit) return;
-  throw new ApiError(
+  throw new AppError(
     "provider_budget_exhausted",
     `Your daily identification budget (${limit} provider calls, ${used} used today) is spent` +
       (identifications > 1 ? ` or too small for ${identifications} photos` : "") +
       "; it renews at midnight UTC.",
-    { headers: { "Retry-After": String(secondsToNextUtcDay(deps.clock.now())) } },
+    { retryAfterSeconds: secondsToNextUtcDay(deps.clock.now()) },
   );
 }
 

@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
+import { withPageLinks } from "../../http/pagination.ts";
 import { authOf } from "../../http/security.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import type { listFailedJobsRoute, retryFailedJobRoute } from "./jobs.routes.ts";
@@ -8,7 +9,7 @@ import type { JobsService } from "./jobs.service.ts";
 
 export function jobsHandlers(service: JobsService) {
   const listFailed: RouteHandler<typeof listFailedJobsRoute, AppEnv> = async (c) => {
-    const page = await service.listFailed(c.req.valid("query"), new URL(c.req.url));
+    const page = withPageLinks(c, await service.listFailed(c.req.valid("query")));
     c.header("Cache-Control", "no-store");
     const l = linkerFor(c);
     // Only admins reach this route, and retrying is what the list is for: the action is always there.

@@ -1,11 +1,11 @@
 import { z } from "zod";
 import { LANES } from "../../config-queues.ts";
+import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { InvalidJobPayloadError, type JobName, type Lane, redrive } from "../../infra/queues.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
-import { pageLinks } from "../species/species.service.ts";
 import {
   claimFailedJobForRetry,
   type FailedJobRow,
@@ -32,7 +32,7 @@ function toDto(row: FailedJobRow): FailedJob {
 
 export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" | "logger">) {
   return {
-    async listFailed(query: FailedJobQuery, selfUrl: URL): Promise<FailedJobPage> {
+    async listFailed(query: FailedJobQuery): Promise<Unlinked<FailedJobPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       // Operators look at what others just did: the primary, not a replica that may not have it yet.
       const rows = await deps.db.readCurrent((db) =>
@@ -46,7 +46,7 @@ export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" |
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       const nextCursor = rows.length > query.limit && last ? encodeCursor({ i: last.id }) : null;
-      return { data: page.map(toDto), nextCursor, links: pageLinks(selfUrl, nextCursor) };
+      return { data: page.map(toDto), nextCursor };
     },
 
     /** Claim, enqueue and audit commit together: a failed enqueue leaves the dead letter open and unaudited. */
@@ -56,22 +56,22 @@ export function createJobsService(deps: Pick<Deps, "db" | "queues" | "metrics" |
         const row = await claimFailedJobForRetry(trx, id, { userId: actor.userId, retryJobId });
         if (!row) {
           if (await findFailedJob(trx, id))
-            throw new ApiError("conflict", "This failed job was already re-driven.");
-          throw new ApiError("not_found", "No failed job with this id.");
+            throw new AppError("conflict", "This failed job was already re-driven.");
+          throw new AppError("not_found", "No failed job with this id.");
         }
         if (!(LANES as readonly string[]).includes(row.lane))
-          throw new ApiError("conflict", `Lane ${row.lane} no longer exists.`);
+          throw new AppError("conflict", `Lane ${row.lane} no longer exists.`);
         try {
           await redrive(deps, row.lane as Lane, row.envelope, { groupId: row.group_id, jobId: retryJobId });
         } catch (err) {
           if (err instanceof InvalidJobPayloadError) {
-            throw new ApiError(
+            throw new AppError(
               "conflict",
               "The stored payload does not match the job's current schema; it cannot be re-driven.",
             );
           }
-          throw new ApiError("service_unavailable", "The job queue is not available.", {
-            headers: { "Retry-After": "5" },
+          throw new AppError("service_unavailable", "The job queue is not available.", {
+            retryAfterSeconds: 5,
             cause: err,
           });
         }

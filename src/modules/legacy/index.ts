@@ -3,11 +3,8 @@ import type { Deps } from "../../deps.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { requestOrigin } from "../../http/middleware/absolute-urls.ts";
 import { requireScopes } from "../../http/security.ts";
-import { createAuthService } from "../auth/auth.service.ts";
-import { createIdentificationsService } from "../identifications/identifications.service.ts";
+import type { Services } from "../../services.ts";
 import { providerBudget } from "../identifications/provider-budget.ts";
-import { createSpeciesService } from "../species/species.service.ts";
-import { createUsersService } from "../users/users.service.ts";
 import { type LegacyRoute, legacyChain, withTrailingSlash } from "./legacy.http.ts";
 import { legacyAuthHandlers } from "./legacy-auth.ts";
 import { legacyIdentifyHandler } from "./legacy-identify.ts";
@@ -20,15 +17,15 @@ type Handler = MiddlewareHandler<AppEnv>;
  * LEGACY_SUNSET (roadmap [2]): no redirect, since mobile HTTP stacks do not replay a POST on 307/308.
  * Mounted before the /api redirect, which keeps sending every other unversioned path to /v1 with a 308.
  */
-export function legacyRouter(deps: Deps) {
+export function legacyRouter(deps: Deps, services: Services) {
   const { config } = deps;
   const origin = {
     publicBaseUrl: config.publicBaseUrl,
     trustProxy: Boolean(config.http.trustProxyHeader) || config.http.trustProxyCount > 0,
   };
-  const identify = legacyIdentifyHandler(createIdentificationsService(deps), createSpeciesService(deps));
-  const species = legacySpeciesHandlers(deps, (c) => requestOrigin(c, origin));
-  const auth = legacyAuthHandlers(createAuthService(deps), createUsersService(deps));
+  const identify = legacyIdentifyHandler(services.identifications, services.species);
+  const species = legacySpeciesHandlers(services.legacySpecies, (c) => requestOrigin(c, origin));
+  const auth = legacyAuthHandlers(services.auth, services.users);
 
   const router = new Hono<AppEnv>();
   const serve = (route: LegacyRoute, ...handlers: Handler[]) => {

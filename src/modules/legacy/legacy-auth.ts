@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
 import { zodIssuesToFieldErrors } from "../../http/router.ts";
 import { authOf } from "../../http/security.ts";
 import { auditActor } from "../audit/audit.record.ts";
@@ -14,11 +14,11 @@ const RefreshBody = z.object({ refresh: z.string().min(1).max(200) }).strict();
 
 async function jsonBody<T>(c: Context<AppEnv>, schema: z.ZodType<T>): Promise<T> {
   const raw = await c.req.json().catch(() => {
-    throw new ApiError("malformed_body", "The body is not valid JSON.");
+    throw new AppError("malformed_body", "The body is not valid JSON.");
   });
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {
-    throw new ApiError("validation_failed", "One or more fields are invalid.", {
+    throw new AppError("validation_failed", "One or more fields are invalid.", {
       errors: zodIssuesToFieldErrors(parsed.error, "json"),
     });
   }

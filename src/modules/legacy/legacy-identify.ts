@@ -1,7 +1,7 @@
 import type { Context } from "hono";
-import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { ApiError, ERROR_CODES } from "../../http/errors.ts";
+import { ERROR_CODES, errorHeaders, httpStatus } from "../../http/errors.ts";
 import { requireScopes } from "../../http/security.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import type { Identification } from "../identifications/identifications.schemas.ts";
@@ -58,23 +58,20 @@ export function legacyIdentifyHandler(identifications: IdentificationsService, s
   async function identify(c: Context<AppEnv>) {
     await requireIdentify(c, async () => {});
     const form = await c.req.raw.formData().catch(() => {
-      throw new ApiError("malformed_body", "Send the photo as multipart/form-data.");
+      throw new AppError("malformed_body", "Send the photo as multipart/form-data.");
     });
     const image = form.get("image");
     if (!(image instanceof File)) {
-      throw new ApiError("validation_failed", "Send one photo in the `image` field.", {
+      throw new AppError("validation_failed", "Send one photo in the `image` field.", {
         errors: [{ path: "form.image", message: "must be a file" }],
       });
     }
-    // The /v1 upload reader validates the photo (type by content, size, pixels); `image_url` is ignored.
-    const body = new FormData();
-    body.append("images", image, image.name || "photo");
-    const request = new Request("http://legacy.invalid/v1/identifications", { method: "POST", body });
+    // The service validates the photo as for /v1 (type by content, size, pixels); `image_url` is ignored.
+    const photo = { bytes: await image.bytes(), contentType: image.type, filename: image.name || "photo" };
     const userId = c.var.auth!.userId;
     const { identification } = await identifications.create(
       { userId, actor: auditActor(c), clientKey: c.var.clientKey },
-      request,
-      undefined,
+      { photos: [photo] },
     );
     const care = await careOf(identification.suggestions[0]?.speciesId, c.var.clientKey);
     return c.json(toLegacyIdentification(identification, care), 200);
@@ -85,11 +82,12 @@ export function legacyIdentifyHandler(identifications: IdentificationsService, s
     try {
       return await identify(c);
     } catch (err) {
-      if (!(err instanceof ApiError)) throw err;
+      if (!(err instanceof AppError)) throw err;
       // As in problem documents: a 5xx says what happened in our words, never an internal message.
       const title = ERROR_CODES[err.code].title;
-      const error = err.status >= 500 ? title : (err.detail ?? title);
-      return c.json({ success: false, error }, err.status as ContentfulStatusCode, err.headers);
+      const status = httpStatus(err.code);
+      const error = status >= 500 ? title : (err.detail ?? title);
+      return c.json({ success: false, error }, status, errorHeaders(err));
     }
   };
 }

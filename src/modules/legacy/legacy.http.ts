@@ -1,8 +1,8 @@
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import type { AppEnv } from "../../http/context.ts";
-import { ApiError } from "../../http/errors.ts";
 import { bodyGuards } from "../../http/middleware/body-guards.ts";
 import { rateLimit } from "../../http/middleware/rate-limit.ts";
 
@@ -32,7 +32,7 @@ export function legacyChain(deps: Deps, route: LegacyRoute): MiddlewareHandler<A
       c.set("deps", deps);
       try {
         if (clock.now() >= config.http.legacySunset.getTime()) {
-          throw new ApiError(
+          throw new AppError(
             "endpoint_retired",
             `${route.method} ${route.path} was retired on ${sunset}; use ${route.method} ${route.successor}.`,
           );

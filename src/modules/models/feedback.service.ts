@@ -1,6 +1,6 @@
 import { sql } from "kysely";
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import type { Feedback } from "./models.schemas.ts";
 import { variantLabel } from "./variant-metrics.ts";
@@ -28,9 +28,9 @@ export function createFeedbackService(deps: Pick<Deps, "db" | "metrics">) {
           .where("deleted_at", "is", null)
           .forUpdate()
           .executeTakeFirst();
-        if (!identification) throw new ApiError("not_found", "No identification with this id.");
+        if (!identification) throw new AppError("not_found", "No identification with this id.");
         if (identification.status !== "completed")
-          throw new ApiError("conflict", "The identification has no result yet to give feedback on.");
+          throw new AppError("conflict", "The identification has no result yet to give feedback on.");
         const shown =
           (identification.result as { suggestions?: { scientificName?: string }[] } | null)?.suggestions?.[0]
             ?.scientificName ?? null;
@@ -42,7 +42,7 @@ export function createFeedbackService(deps: Pick<Deps, "db" | "metrics">) {
             .where("id", "=", input.speciesId)
             .executeTakeFirst();
           if (!species)
-            throw new ApiError("unknown_species", "No species with this speciesId in the catalogue.");
+            throw new AppError("unknown_species", "No species with this speciesId in the catalogue.");
           truth = species.scientific_name;
         }
         const row = await trx

@@ -1,10 +1,9 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { Deps } from "../../deps.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { createRouter } from "../../http/router.ts";
 import { authOf } from "../../http/security.ts";
+import type { Services } from "../../services.ts";
 import { auditActor } from "../audit/audit.record.ts";
-import { createFeedbackService } from "./feedback.service.ts";
 import {
   changeExperimentRoute,
   createExperimentRoute,
@@ -17,14 +16,10 @@ import {
   stopExperimentRoute,
   updateModelRoute,
 } from "./models.routes.ts";
-import { createModelsService } from "./models.service.ts";
-import { createPerformanceService } from "./performance.service.ts";
 
 /** Model registry, experiments, feedback and the performance report (issue 15). */
-export function modelsRouter(deps: Deps) {
-  const models = createModelsService(deps);
-  const feedback = createFeedbackService(deps);
-  const performance = createPerformanceService(deps);
+export function modelsRouter(services: Services) {
+  const { models, modelFeedback: feedback, modelPerformance: performance } = services;
   const admin = (c: Parameters<typeof auditActor>[0] & { var: { clientKey: string } }) => ({
     actor: auditActor(c),
     clientKey: c.var.clientKey,

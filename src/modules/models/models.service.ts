@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { BUCKETS, initialBuckets, rebalance } from "./assignment.ts";
 import { toExperimentDto, toModelDto } from "./models.dto.ts";
@@ -23,12 +23,12 @@ type Admin = { actor: AuditActor; clientKey: string };
 function checkVariants(input: CreateExperiment): void {
   const keys = new Set(input.variants.map((v) => v.key));
   if (keys.size !== input.variants.length)
-    throw new ApiError("invalid_experiment", "Variant keys must be unique.");
+    throw new AppError("invalid_experiment", "Variant keys must be unique.");
   if (input.variants.filter((v) => v.control).length !== 1)
-    throw new ApiError("invalid_experiment", "Exactly one variant must be the control.");
+    throw new AppError("invalid_experiment", "Exactly one variant must be the control.");
   const total = input.variants.reduce((n, v) => n + v.weight, 0);
   if (total !== BUCKETS)
-    throw new ApiError("invalid_experiment", `The weights must sum to ${BUCKETS} (they sum to ${total}).`);
+    throw new AppError("invalid_experiment", `The weights must sum to ${BUCKETS} (they sum to ${total}).`);
 }
 
 /** Model registry and experiments: admin only, on the primary, each change audited in its transaction. */
@@ -42,7 +42,7 @@ export function createModelsService(deps: Pick<Deps, "db">) {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const created = await insertModel(trx, input);
         if (!created)
-          throw new ApiError(
+          throw new AppError(
             "conflict",
             "A model with this provider, version and settings is already registered.",
           );
@@ -66,7 +66,7 @@ export function createModelsService(deps: Pick<Deps, "db">) {
     async updateModel(id: string, status: Model["status"], admin: Admin): Promise<Model> {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const before = await lockModel(trx, id);
-        if (!before) throw new ApiError("not_found", "No model with this id.");
+        if (!before) throw new AppError("not_found", "No model with this id.");
         const after = await setModelStatus(trx, id, status);
         await recordAudit(trx, admin.actor, {
           action: "model.update",
@@ -87,7 +87,7 @@ export function createModelsService(deps: Pick<Deps, "db">) {
 
     async getExperiment(id: string): Promise<Experiment> {
       const row = await deps.db.readCurrent((db) => findExperiment(db, id));
-      if (!row) throw new ApiError("not_found", "No experiment with this id.");
+      if (!row) throw new AppError("not_found", "No experiment with this id.");
       return toExperimentDto(row);
     },
 
@@ -107,18 +107,18 @@ export function createModelsService(deps: Pick<Deps, "db">) {
         for (const v of input.variants) {
           for (const id of v.models) {
             const m = models.get(id);
-            if (!m) throw new ApiError("invalid_experiment", `Variant ${v.key}: no model ${id}.`);
+            if (!m) throw new AppError("invalid_experiment", `Variant ${v.key}: no model ${id}.`);
             if (m.status !== "active")
-              throw new ApiError(
+              throw new AppError(
                 "invalid_experiment",
                 `Variant ${v.key}: model ${id} is ${m.status}, not active.`,
               );
           }
           for (const id of v.shadowModels) {
             const m = models.get(id);
-            if (!m) throw new ApiError("invalid_experiment", `Variant ${v.key}: no model ${id}.`);
+            if (!m) throw new AppError("invalid_experiment", `Variant ${v.key}: no model ${id}.`);
             if (m.status === "retired")
-              throw new ApiError("invalid_experiment", `Variant ${v.key}: model ${id} is retired.`);
+              throw new AppError("invalid_experiment", `Variant ${v.key}: model ${id} is retired.`);
           }
         }
         const variants: NewVariant[] = input.variants.map((v, position) => ({
@@ -133,7 +133,7 @@ export function createModelsService(deps: Pick<Deps, "db">) {
         }));
         const created = await insertExperiment(trx, { id: Bun.randomUUIDv7(), name: input.name }, variants);
         if (!created)
-          throw new ApiError("experiment_running", "Another experiment is running; stop it first.");
+          throw new AppError("experiment_running", "Another experiment is running; stop it first.");
         await recordAudit(trx, admin.actor, {
           action: "experiment.create",
           entityType: "experiment",
@@ -150,15 +150,15 @@ export function createModelsService(deps: Pick<Deps, "db">) {
     async changeWeights(id: string, weights: Record<string, number>, admin: Admin): Promise<Experiment> {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const experiment = await findExperiment(trx, id, { lock: true });
-        if (!experiment) throw new ApiError("not_found", "No experiment with this id.");
+        if (!experiment) throw new AppError("not_found", "No experiment with this id.");
         if (experiment.status !== "running")
-          throw new ApiError("experiment_stopped", "The experiment is stopped.");
+          throw new AppError("experiment_stopped", "The experiment is stopped.");
         const unknown = Object.keys(weights).filter((k) => !experiment.variants.some((v) => v.key === k));
-        if (unknown.length) throw new ApiError("invalid_experiment", `No variant ${unknown.join(", ")}.`);
+        if (unknown.length) throw new AppError("invalid_experiment", `No variant ${unknown.join(", ")}.`);
         const next = new Map(experiment.variants.map((v) => [v.key, weights[v.key] ?? v.weight]));
         const total = [...next.values()].reduce((n, w) => n + w, 0);
         if (total !== BUCKETS)
-          throw new ApiError(
+          throw new AppError(
             "invalid_experiment",
             `The weights must sum to ${BUCKETS} (they sum to ${total}).`,
           );
@@ -181,9 +181,9 @@ export function createModelsService(deps: Pick<Deps, "db">) {
     async stop(id: string, admin: Admin): Promise<Experiment> {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const experiment = await findExperiment(trx, id, { lock: true });
-        if (!experiment) throw new ApiError("not_found", "No experiment with this id.");
+        if (!experiment) throw new AppError("not_found", "No experiment with this id.");
         if (experiment.status !== "running")
-          throw new ApiError("experiment_stopped", "The experiment is already stopped.");
+          throw new AppError("experiment_stopped", "The experiment is already stopped.");
         await stopExperiment(trx, id);
         await recordAudit(trx, admin.actor, {
           action: "experiment.stop",

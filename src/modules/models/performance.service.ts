@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { findExperiment, findRunningExperiment } from "./models.repo.ts";
 import type { PerformanceQuery, PerformanceReport } from "./models.schemas.ts";
 import { type FigureRow, modelFigures, variantFigures } from "./performance.repo.ts";
@@ -36,7 +36,7 @@ export function createPerformanceService(deps: Pick<Deps, "db">) {
         const experiment = query.experiment
           ? await findExperiment(db, query.experiment)
           : await findRunningExperiment(db);
-        if (query.experiment && !experiment) throw new ApiError("not_found", "No experiment with this id.");
+        if (query.experiment && !experiment) throw new AppError("not_found", "No experiment with this id.");
         const filter = { from: query.from, to: query.to, experimentId: query.experiment };
         const models = await modelFigures(db, filter);
         const byVariant = experiment

@@ -2,6 +2,7 @@ import type { RouteHandler } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
+import { withPageLinks } from "../../http/pagination.ts";
 import { authOf } from "../../http/security.ts";
 import { presentNotification } from "./notifications.links.ts";
 import type { listNotificationsRoute, readNotificationRoute } from "./notifications.routes.ts";
@@ -11,7 +12,7 @@ const readerOf = (c: Context<AppEnv>): Reader => ({ userId: authOf(c).userId, cl
 
 export function notificationsHandlers(service: NotificationsService) {
   const list: RouteHandler<typeof listNotificationsRoute, AppEnv> = async (c) => {
-    const page = await service.list(readerOf(c), c.req.valid("query"), new URL(c.req.url));
+    const page = withPageLinks(c, await service.list(readerOf(c), c.req.valid("query")));
     c.header("Cache-Control", "private, no-store");
     const l = linkerFor(c);
     return c.json({ ...page, data: page.data.map((n) => presentNotification(n, l)) }, 200);

@@ -1,8 +1,8 @@
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
-import { pageLinks } from "../species/species.service.ts";
 import { listNotifications, markNotificationRead, type NotificationRow } from "./notifications.repo.ts";
 import type { Notification, NotificationPage, NotificationQuery } from "./notifications.schemas.ts";
 
@@ -27,7 +27,7 @@ export type Reader = { userId: string; clientKey: string };
 
 export function createNotificationsService(deps: Pick<Deps, "db">) {
   return {
-    async list(reader: Reader, query: NotificationQuery, selfUrl: URL): Promise<NotificationPage> {
+    async list(reader: Reader, query: NotificationQuery): Promise<Unlinked<NotificationPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const rows = await deps.db.read(reader.clientKey, (db) =>
         listNotifications(db, reader.userId, {
@@ -39,12 +39,12 @@ export function createNotificationsService(deps: Pick<Deps, "db">) {
       const page = rows.slice(0, query.limit);
       const last = page.at(-1);
       const nextCursor = rows.length > query.limit && last ? encodeCursor({ i: last.id }) : null;
-      return { data: page.map(toDto), nextCursor, links: pageLinks(selfUrl, nextCursor) };
+      return { data: page.map(toDto), nextCursor };
     },
 
     async markRead(reader: Reader, id: string): Promise<Notification> {
       const row = await markNotificationRead(deps.db.primary, reader.userId, id);
-      if (!row) throw new ApiError("not_found", "No notification with this id.");
+      if (!row) throw new AppError("not_found", "No notification with this id.");
       await deps.db.markWrite(reader.clientKey);
       return toDto(row);
     },

@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { encodeForStorage } from "../../infra/images/image-pipeline.ts";
 import { sweepUnreferencedPhotos } from "./photos.release.ts";
 import { findPhotoOfUpload, type PhotoRow, recordPhotoSource, upsertPhoto } from "./photos.repo.ts";
@@ -17,7 +17,7 @@ export type StoredPhoto = {
 export type PhotoUpload = { bytes: Uint8Array; sha256: string };
 export type PhotoStoreDeps = Pick<Deps, "config" | "db" | "storage">;
 
-const STORAGE_RETRY_AFTER_SECONDS = "5";
+const STORAGE_RETRY_AFTER_SECONDS = 5;
 
 function storedPhotoOf(row: PhotoRow): StoredPhoto {
   return {
@@ -36,7 +36,7 @@ function storedPhotoOf(row: PhotoRow): StoredPhoto {
  * SHA-256 of the stripped JPEG, so the same picture is stored once however often and by whom it is uploaded,
  * and the same upload bytes are not even decoded again. Nothing is orphaned on failure: the photo's row is
  * written before its objects, and media.purge deletes the objects of a photo nobody references after the grace.
- * Throws ImageRejectedError for an image that does not decode, ApiError 503 when the store is down.
+ * Throws ImageRejectedError for an image that does not decode, AppError 503 when the store is down.
  */
 export async function storePhoto(deps: PhotoStoreDeps, upload: PhotoUpload): Promise<StoredPhoto> {
   return (await findStoredPhoto(deps, upload.sha256)) ?? (await storeNewPhoto(deps, upload));
@@ -95,8 +95,8 @@ async function encodeAndStore(deps: PhotoStoreDeps, upload: PhotoUpload): Promis
     await sweepUnreferencedPhotos(deps, { graceSeconds: 0, limit: 1, keys: [photo.storage_key] }).catch(
       () => {},
     );
-    throw new ApiError("service_unavailable", "The image store is not available.", {
-      headers: { "Retry-After": STORAGE_RETRY_AFTER_SECONDS },
+    throw new AppError("service_unavailable", "The image store is not available.", {
+      retryAfterSeconds: STORAGE_RETRY_AFTER_SECONDS,
       cause: failed.reason,
     });
   }

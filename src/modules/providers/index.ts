@@ -1,10 +1,9 @@
-import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { listProvidersRoute } from "./providers.routes.ts";
-import { createProvidersService } from "./providers.service.ts";
 
-export function providersRouter(deps: Deps) {
-  const service = createProvidersService(deps);
+export function providersRouter(services: Services) {
+  const service = services.providers;
   return createRouter().openapi(listProvidersRoute, async (c) => {
     const data = await service.list(c.var.auth?.scopes ?? []);
     c.header("cache-control", "no-store");

@@ -1,6 +1,5 @@
-import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
-import { createSpeciesAdminService } from "./species.admin.service.ts";
+import type { Services } from "../../services.ts";
 import { speciesHandlers } from "./species.handlers.ts";
 import {
   createSpeciesRoute,
@@ -8,11 +7,9 @@ import {
   listSpeciesRoute,
   updateSpeciesRoute,
 } from "./species.routes.ts";
-import { createSpeciesService } from "./species.service.ts";
 
-export function speciesRouter(deps: Deps) {
-  const service = createSpeciesService(deps);
-  const h = speciesHandlers(service, createSpeciesAdminService(deps, service));
+export function speciesRouter(services: Services) {
+  const h = speciesHandlers(services.species, services.speciesAdmin);
   return createRouter()
     .openapi(listSpeciesRoute, h.list)
     .openapi(getSpeciesRoute, h.get)

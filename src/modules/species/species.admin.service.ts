@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import {
   insertSpecies,
@@ -44,7 +44,7 @@ export function createSpeciesAdminService(deps: Pick<Deps, "db">, species: Speci
     async createSpecies(input: CreateSpecies, actor: AuditActor, clientKey: string): Promise<Species> {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const created = await insertSpecies(trx, toNewSpecies(input));
-        if (!created) throw new ApiError("conflict", "A species with this scientific name already exists.");
+        if (!created) throw new AppError("conflict", "A species with this scientific name already exists.");
         await recordAudit(trx, actor, {
           action: "species.create",
           entityType: "species",
@@ -66,7 +66,7 @@ export function createSpeciesAdminService(deps: Pick<Deps, "db">, species: Speci
     ): Promise<Species> {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const current = await lockSpeciesById(trx, id);
-        if (!current) throw new ApiError("not_found", "No species with this id.");
+        if (!current) throw new AppError("not_found", "No species with this id.");
         const before = fromRow(current);
         const next = { ...before, ...patch };
         let updated: SpeciesRow;
@@ -74,7 +74,7 @@ export function createSpeciesAdminService(deps: Pick<Deps, "db">, species: Speci
           updated = await replaceSpecies(trx, id, toNewSpecies(next));
         } catch (err) {
           if ((err as { code?: string }).code === "23505") {
-            throw new ApiError("conflict", "A species with this scientific name already exists.");
+            throw new AppError("conflict", "A species with this scientific name already exists.");
           }
           throw err;
         }

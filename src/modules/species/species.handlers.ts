@@ -1,6 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
 import { jsonText } from "../../http/json-body.ts";
+import { withPageLinks } from "../../http/pagination.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import type { SpeciesAdminService } from "./species.admin.service.ts";
 import type {
@@ -13,7 +14,7 @@ import type { SpeciesService } from "./species.service.ts";
 
 export function speciesHandlers(service: SpeciesService, admin: SpeciesAdminService) {
   const list: RouteHandler<typeof listSpeciesRoute, AppEnv> = async (c) => {
-    const page = await service.listSpecies(c.req.valid("query"), c.var.clientKey, new URL(c.req.url));
+    const page = withPageLinks(c, await service.listSpecies(c.req.valid("query"), c.var.clientKey));
     return c.json(page, 200);
   };
 

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import { z } from "zod";
+import { AppError } from "../../core/app-error.ts";
+import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
+import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { decodeCursor, encodeCursor } from "../../http/cursor.ts";
-import { ApiError } from "../../http/errors.ts";
 import { text } from "../../http/text.ts";
 import { speciesLinks } from "./species.links.ts";
 import { findSpeciesById, listSpecies, type SpeciesRow } from "./species.repo.ts";
@@ -61,12 +62,12 @@ export function createSpeciesService(deps: Pick<Deps, "db" | "cache" | "config">
           : await deps.cache.getOrLoadText(SPECIES_CACHE, id, ttl, () => load(CATALOGUE_WRITER), {
               tags: [speciesTag(id)],
             });
-      if (cached === undefined) throw new ApiError("not_found", "No species with this id.");
+      if (cached === undefined) throw new AppError("not_found", "No species with this id.");
       return cached;
     },
 
     /** A page of the catalogue; with a list TTL, cached under the `species-list` tag (any species write drops it). */
-    async listSpecies(query: SpeciesListQuery, clientKey: string, selfUrl: URL): Promise<SpeciesPage> {
+    async listSpecies(query: SpeciesListQuery, clientKey: string): Promise<Unlinked<SpeciesPage>> {
       const after = query.cursor ? decodeCursor(query.cursor, CursorSchema) : undefined;
       const filter = {
         limit: query.limit + 1,
@@ -93,8 +94,8 @@ export function createSpeciesService(deps: Pick<Deps, "db" | "cache" | "config">
               () => load(CATALOGUE_WRITER),
               { tags: [SPECIES_LIST_TAG] },
             );
-      // Links depend on the request's own query string, so they are made per request, not cached.
-      return { ...page, links: pageLinks(selfUrl, page.nextCursor) };
+      // Links depend on the request's own query string: the transport adds them per request, never cached.
+      return page;
     },
 
     /** After a catalogue write: drops the species' entries and every list page, on every instance. */
@@ -109,12 +110,4 @@ export type SpeciesService = ReturnType<typeof createSpeciesService>;
 /** The page's identity after normalisation (taxon case, cursor decoded), so equal queries share one entry. */
 function listCacheKey(filter: unknown): string {
   return createHash("sha256").update(JSON.stringify(filter)).digest("base64url");
-}
-
-export function pageLinks(selfUrl: URL, nextCursor: string | null) {
-  const self = `${selfUrl.pathname}${selfUrl.search}`;
-  if (!nextCursor) return { self, next: null };
-  const next = new URL(selfUrl);
-  next.searchParams.set("cursor", nextCursor);
-  return { self, next: `${next.pathname}${next.search}` };
 }

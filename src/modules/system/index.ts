@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { createRouter } from "../../http/router.ts";
 import { healthRoute, readyRoute } from "./system.routes.ts";
 import { checkReadiness } from "./system.service.ts";
@@ -9,8 +9,8 @@ export function systemRouter(deps: Deps) {
     .openapi(healthRoute, (c) => {
       // Draining: the proxy's health check takes this instance out of rotation before its listener closes.
       if (deps.lifecycle.draining)
-        throw new ApiError("service_unavailable", "This instance is shutting down.", {
-          headers: { "Retry-After": "1" },
+        throw new AppError("service_unavailable", "This instance is shutting down.", {
+          retryAfterSeconds: 1,
         });
       return c.json({ status: "ok" as const }, 200);
     })

@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import type { Role } from "../../http/scopes.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { forgetUserState } from "../auth/credentials.ts";
@@ -12,10 +12,10 @@ export function createAdminUsersService(deps: Pick<Deps, "db" | "cache">) {
     async updateRole(userId: string, role: Role, actor: AuditActor, clientKey: string): Promise<User> {
       const row = await deps.db.primary.transaction().execute(async (trx) => {
         const current = await lockLiveUser(trx, userId);
-        if (!current) throw new ApiError("not_found", "No user with this id.");
+        if (!current) throw new AppError("not_found", "No user with this id.");
         if (current.role === role) return current;
         const updated = await updateUser(trx, userId, { role });
-        if (!updated) throw new ApiError("not_found", "No user with this id.");
+        if (!updated) throw new AppError("not_found", "No user with this id.");
         await recordAudit(trx, actor, {
           action: "user.role_change",
           entityType: "user",

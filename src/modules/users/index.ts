@@ -1,15 +1,13 @@
-import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
+import type { Services } from "../../services.ts";
 import { adminUsersHandlers } from "./admin-users.handlers.ts";
 import { updateUserRoleRoute } from "./admin-users.routes.ts";
-import { createAdminUsersService } from "./admin-users.service.ts";
 import { usersHandlers } from "./users.handlers.ts";
 import { deleteMeRoute, getMeRoute, updateMeRoute } from "./users.routes.ts";
-import { createUsersService } from "./users.service.ts";
 
-export function usersRouter(deps: Deps) {
-  const h = usersHandlers(createUsersService(deps));
-  const admin = adminUsersHandlers(createAdminUsersService(deps));
+export function usersRouter(services: Services) {
+  const h = usersHandlers(services.users);
+  const admin = adminUsersHandlers(services.adminUsers);
   return createRouter()
     .openapi(getMeRoute, h.get)
     .openapi(updateMeRoute, h.update)

@@ -1,5 +1,5 @@
+import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { ApiError } from "../../http/errors.ts";
 import { scheduleErasure } from "../account-data/erasure.repo.ts";
 import { revokeAllApiKeys } from "../api-keys/api-keys.repo.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
@@ -12,7 +12,7 @@ import type { UpdateMe, User } from "./users.schemas.ts";
 
 type UsersDeps = Pick<Deps, "db" | "cache" | "config" | "redis" | "logger">;
 
-const gone = () => new ApiError("not_found", "No such account.");
+const gone = () => new AppError("not_found", "No such account.");
 
 export function createUsersService(deps: UsersDeps) {
   return {
@@ -34,7 +34,7 @@ export function createUsersService(deps: UsersDeps) {
             else preferences[k] = v;
           }
           if (Object.keys(preferences).length > 50) {
-            throw new ApiError("validation_failed", "At most 50 preferences.", {
+            throw new AppError("validation_failed", "At most 50 preferences.", {
               errors: [{ path: "json.preferences", message: "at most 50 preferences" }],
             });
           }

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { ApiError } from "./errors.ts";
+import { AppError } from "./app-error.ts";
 
 /** Cursors are opaque to clients: base64url JSON of the last row's sort key. */
 export function encodeCursor(value: unknown): string {
@@ -13,5 +13,5 @@ export function decodeCursor<T>(cursor: string, schema: z.ZodType<T>): T {
   } catch {
     // fall through
   }
-  throw new ApiError("invalid_cursor", "The cursor is not valid; start again from the first page.");
+  throw new AppError("invalid_cursor", "The cursor is not valid; start again from the first page.");
 }
