@@ -1,8 +1,45 @@
 import { GraphQLError } from "graphql";
 import { createGraphQLError } from "graphql-yoga";
-import { asAppError } from "../core/app-error.ts";
+import { AppError, asAppError } from "../core/app-error.ts";
 import { type ErrorCode, errorTitle } from "../core/error-codes.ts";
+import { isConnectionError } from "../db/errors.ts";
+import type { Deps } from "../deps.ts";
 import { httpStatus } from "../http/errors.ts";
+import type { GraphQLContext } from "./context.ts";
+
+const DATABASE_DOWN = new AppError("service_unavailable", undefined, { retryAfterSeconds: 5 });
+
+/**
+ * Errors nobody expected (not an AppError, not the document's own), logged and sent to error tracking as REST's
+ * error handler does; the client sees `internal_error` (maskError).
+ */
+export function reportUnexpected(
+  deps: Pick<Deps, "logger" | "telemetry">,
+  errors: readonly unknown[],
+  ctx: Partial<GraphQLContext> | undefined,
+): void {
+  for (const error of errors) {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (!original || original instanceof GraphQLError || asAppError(original)) continue;
+    const err = original as Error;
+    if (isConnectionError(err)) {
+      deps.logger.error({ requestId: ctx?.requestId, err: err.message }, "database unreachable");
+      continue;
+    }
+    deps.logger.error(
+      { requestId: ctx?.requestId, err: { message: err.message, stack: err.stack } },
+      "unhandled error in a GraphQL resolver",
+    );
+    deps.telemetry.errors.capture(err, {
+      requestId: ctx?.requestId,
+      method: "POST",
+      route: "/v1/graphql",
+      userId: ctx?.auth?.userId,
+      traceId: ctx?.traceparent?.slice(3, 35),
+      spanId: ctx?.traceparent?.slice(36, 52),
+    });
+  }
+}
 
 /**
  * One error vocabulary for both transports: the services' AppError (a stable code, no HTTP status) becomes
@@ -22,7 +59,8 @@ export function maskError(error: unknown, fallback: string): Error {
   const gqlError = error instanceof GraphQLError ? error : undefined;
   const original = gqlError?.originalError ?? error;
   if (original instanceof GraphQLError && original.extensions?.code) return error as Error;
-  const app = asAppError(original);
+  // The primary database unreachable is an outage the client can retry, as REST answers it.
+  const app = asAppError(original) ?? (isConnectionError(original) ? DATABASE_DOWN : undefined);
   if (app) {
     // As REST: the details of a 5xx are ours (its title), never an underlying message.
     const message = httpStatus(app.code) >= 500 ? errorTitle(app.code) : (app.detail ?? errorTitle(app.code));

@@ -1,9 +1,9 @@
 import { Lexer, Source, TokenKind } from "graphql";
-import { createYoga, type Plugin } from "graphql-yoga";
+import { createYoga, type Plugin, useErrorHandler } from "graphql-yoga";
 import type { Deps } from "../deps.ts";
 import type { Services } from "../services.ts";
 import { buildContext, type GraphQLContext, type ServerContext } from "./context.ts";
-import { appGraphQLError, maskError } from "./errors.ts";
+import { appGraphQLError, maskError, reportUnexpected } from "./errors.ts";
 import { maxAliasesRule, maxDepthRule } from "./limits.ts";
 import { operationGuard } from "./operation-guard.ts";
 import { persistedQueries } from "./persisted-queries.ts";
@@ -57,6 +57,14 @@ export function createGraphqlServer(deps: Deps, services: Services) {
     batching: { limit: graphql.maxBatch },
     multipart: true,
     context: ({ hono, usage }) => buildContext(deps, services, { hono, usage }),
-    plugins: [documentLimits(deps), persistedQueries(deps), operationGuard(deps)],
+    plugins: [
+      documentLimits(deps),
+      persistedQueries(deps),
+      operationGuard(deps),
+      useErrorHandler(({ errors, context, phase }) => {
+        if (phase === "execution" || phase === "context")
+          reportUnexpected(deps, errors, context as Partial<GraphQLContext>);
+      }),
+    ],
   });
 }
