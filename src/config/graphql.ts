@@ -1,38 +1,28 @@
 import { z } from "zod";
+import { bool, int, optionalText, rate } from "./env-types.ts";
 
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-
-/** The GraphQL endpoint (issue #14): limits, persisted queries, GraphiQL; merged into the one schema in config.ts. */
+/** The GraphQL endpoint (issue #14): limits, persisted queries, GraphiQL; merged into the one schema in index.ts. */
 export const GraphqlEnvShape = {
   // GraphiQL on GET /v1/graphql for browsers; off by default in production (its assets come from a CDN).
   GRAPHQL_GRAPHIQL: bool.optional(),
   // Deepest selection nesting accepted (the home-screen query needs 6).
-  GRAPHQL_MAX_DEPTH: z.coerce.number().int().min(2).max(50).default(8),
-  // Cost budget of one operation: 1 per field, list fields multiply their selection by `first` (see cost.ts).
-  GRAPHQL_MAX_COST: z.coerce.number().int().min(10).default(5_000),
-  GRAPHQL_MAX_ALIASES: z.coerce.number().int().min(1).default(15),
-  // Lexer tokens of one document: refuses huge documents before validation spends CPU on them.
-  GRAPHQL_MAX_TOKENS: z.coerce.number().int().min(100).default(2_000),
+  GRAPHQL_MAX_DEPTH: int(2).max(50).default(8),
+  // Cost budget of one operation: 1 per object the answer may hold, connections times `first` (cost.ts).
+  GRAPHQL_MAX_COST: int(10).default(5_000),
+  GRAPHQL_MAX_ALIASES: int(1).default(15),
+  // Lexer tokens of one document: refuses huge documents before they are parsed.
+  GRAPHQL_MAX_TOKENS: int(100).default(2_000),
   // Operations in one batched (JSON array) request.
-  GRAPHQL_MAX_BATCH: z.coerce.number().int().min(1).max(50).default(5),
-  // Cost points one client may spend per window, shared by every instance (charged by each operation's cost).
-  GRAPHQL_RATE_LIMIT: z
-    .string()
-    .regex(/^\d+\/\d+[smh]$/, "write <points>/<window>, e.g. 50000/1m")
-    .default("50000/1m"),
+  GRAPHQL_MAX_BATCH: int(1).max(50).default(5),
+  // Cost points one caller may spend per window, shared by every instance (each operation charges its cost).
+  GRAPHQL_RATE_LIMIT: rate.prefault("50000/1m"),
   // apq: automatic persisted queries (any query may register its SHA-256); allowlist: only the documents in
   // GRAPHQL_ALLOWLIST_FILE run (by hash or by text); off: plain queries only.
   GRAPHQL_PERSISTED_QUERIES: z.enum(["apq", "allowlist", "off"]).default("apq"),
-  GRAPHQL_ALLOWLIST_FILE: z.string().optional(),
-  GRAPHQL_APQ_TTL_SECONDS: z.coerce
-    .number()
-    .int()
-    .min(60)
-    .default(7 * 86_400),
+  GRAPHQL_ALLOWLIST_FILE: optionalText,
+  GRAPHQL_APQ_TTL_SECONDS: int(60).default(7 * 86_400),
   // Cache-Control max-age of public GET answers (no credentials, no errors): CDN-cacheable persisted queries.
-  GRAPHQL_PUBLIC_MAX_AGE_SECONDS: z.coerce.number().int().min(0).default(60),
+  GRAPHQL_PUBLIC_MAX_AGE_SECONDS: int(0).default(60),
 };
 
 type GraphqlEnv = {
@@ -43,7 +33,7 @@ type GraphqlEnv = {
   GRAPHQL_MAX_ALIASES: number;
   GRAPHQL_MAX_TOKENS: number;
   GRAPHQL_MAX_BATCH: number;
-  GRAPHQL_RATE_LIMIT: string;
+  GRAPHQL_RATE_LIMIT: { limit: number; windowSeconds: number };
   GRAPHQL_PERSISTED_QUERIES: "apq" | "allowlist" | "off";
   GRAPHQL_ALLOWLIST_FILE?: string | undefined;
   GRAPHQL_APQ_TTL_SECONDS: number;
@@ -66,10 +56,7 @@ export type GraphqlConfig = Readonly<{
   }>;
 }>;
 
-const UNIT = { s: 1, m: 60, h: 3600 } as const;
-
 export function graphqlConfig(e: GraphqlEnv): GraphqlConfig {
-  const [points = "0", window = "1m"] = e.GRAPHQL_RATE_LIMIT.split("/");
   return {
     graphql: {
       graphiql: e.GRAPHQL_GRAPHIQL ?? e.NODE_ENV !== "production",
@@ -78,12 +65,9 @@ export function graphqlConfig(e: GraphqlEnv): GraphqlConfig {
       maxAliases: e.GRAPHQL_MAX_ALIASES,
       maxTokens: e.GRAPHQL_MAX_TOKENS,
       maxBatch: e.GRAPHQL_MAX_BATCH,
-      rateLimit: {
-        limit: Number(points),
-        windowSeconds: Number(window.slice(0, -1)) * UNIT[window.slice(-1) as keyof typeof UNIT],
-      },
+      rateLimit: e.GRAPHQL_RATE_LIMIT,
       persistedQueries: e.GRAPHQL_PERSISTED_QUERIES,
-      allowlistFile: e.GRAPHQL_ALLOWLIST_FILE || undefined,
+      allowlistFile: e.GRAPHQL_ALLOWLIST_FILE,
       apqTtlSeconds: e.GRAPHQL_APQ_TTL_SECONDS,
       publicMaxAgeSeconds: e.GRAPHQL_PUBLIC_MAX_AGE_SECONDS,
     },
