@@ -1,7 +1,6 @@
 import DataLoader from "dataloader";
 import type { Db } from "../db/connect.ts";
 import type { Deps } from "../deps.ts";
-import { listMediaOf, type MediaRow } from "../modules/identifications/identifications.repo.ts";
 import type { Identification } from "../modules/identifications/identifications.schemas.ts";
 import type { SpeciesRow } from "../modules/species/species.repo.ts";
 import type { UserRow } from "../modules/users/users.repo.ts";
@@ -9,9 +8,10 @@ import { countUnreadNotifications, findLiveUsersByIds, findSpeciesByIds } from "
 import { identificationsByIds } from "./identification-view.ts";
 
 /**
- * Built per request: a page of 50 identifications asks for its media, species and care in one statement each
- * (batched in the same tick), and a loader never serves one caller's rows to another. Reads go through the
- * read router as this caller, so read-after-write holds as it does for REST.
+ * Built per request: a page of 50 identifications asks for its species and care in one statement (batched in the
+ * same tick; the page's media come with the page, one statement, from the identifications service, and the
+ * identifications loader reads its rows' media in one statement too), and a loader never serves one caller's
+ * rows to another. Reads go through the read router as this caller, so read-after-write holds as for REST.
  */
 export function createLoaders(
   deps: Pick<Deps, "db" | "config" | "storage">,
@@ -24,11 +24,6 @@ export function createLoaders(
       const rows = await read<SpeciesRow[]>((db) => findSpeciesByIds(db, ids));
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id));
-    }),
-    /** The media rows of each identification, in position order. */
-    media: new DataLoader<string, MediaRow[]>(async (identificationIds) => {
-      const rows = await read<MediaRow[]>((db) => listMediaOf(db, identificationIds));
-      return identificationIds.map((id) => rows.filter((m) => m.identification_id === id));
     }),
     users: new DataLoader<string, UserRow | undefined>(async (ids) => {
       const rows = await read<UserRow[]>((db) => findLiveUsersByIds(db, ids));
