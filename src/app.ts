@@ -42,6 +42,7 @@ import { notificationsRouter } from "./modules/notifications/index.ts";
 import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
 import { systemRouter } from "./modules/system/index.ts";
+import { uploadBodyPolicy, uploadsRouter } from "./modules/uploads/index.ts";
 import { usersRouter } from "./modules/users/index.ts";
 import { buildServices, type Services } from "./services.ts";
 
@@ -77,6 +78,7 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
         identificationBodyPolicy(deps)(path) ??
         batchBodyPolicy(deps)(path) ??
         cspReportBodyPolicy(deps)(path) ??
+        uploadBodyPolicy(deps)(path) ??
         graphqlBodyPolicy(deps)(path),
     }),
   );
@@ -105,6 +107,7 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
   app.route("/v1", apiKeysRouter(services));
   app.route("/v1", auditRouter(services));
   app.route("/v1", identificationsRouter(deps, services));
+  app.route("/v1", uploadsRouter(services));
   app.route("/v1", providersRouter(services));
   app.route("/v1", modelsRouter(services));
   app.route("/v1", identificationBatchesRouter(deps, services));

@@ -13,6 +13,12 @@ import {
   IdentificationEnvShape,
   identificationConfig,
 } from "./identification.ts";
+import {
+  checkMediaFlowsEnv,
+  type MediaFlowsConfig,
+  MediaFlowsEnvShape,
+  mediaFlowsConfig,
+} from "./media-flows.ts";
 import { checkMediaOpsEnv, type MediaOpsConfig, MediaOpsEnvShape, mediaOpsConfig } from "./media-ops.ts";
 import { type ObservabilityConfig, ObservabilityEnvShape, observabilityConfig } from "./observability.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./queues.ts";
@@ -47,11 +53,13 @@ const EnvSchema = z
     ...ReadsEnvShape,
     ...MediaOpsEnvShape,
     ...AccountDataEnvShape,
+    ...MediaFlowsEnvShape,
     ...GraphqlEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
     checkMediaOpsEnv(env, ctx);
+    checkMediaFlowsEnv(env, ctx);
     checkAuthEnv(env, ctx);
     checkGraphqlEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
@@ -83,6 +91,7 @@ export type Config = Readonly<{
   ReadsConfig &
   MediaOpsConfig &
   AccountDataConfig &
+  MediaFlowsConfig &
   GraphqlConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
@@ -114,6 +123,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...readsConfig(e),
     ...mediaOpsConfig(e),
     ...accountDataConfig(e),
+    ...mediaFlowsConfig(e),
     ...graphqlConfig(e),
   });
 }
