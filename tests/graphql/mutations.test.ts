@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { registerUser } from "../helpers/auth.ts";
+import { jsonRequest, registerUser } from "../helpers/auth.ts";
 import {
   CREATE_IDENTIFICATION,
   type CreatedIdentification,
@@ -9,6 +9,7 @@ import {
   useGraphqlApp,
 } from "../helpers/graphql.ts";
 import { identificationRowsOf } from "../helpers/identify.ts";
+import { jpeg } from "../helpers/images.ts";
 import { removeQueueKeys } from "../helpers/workers.ts";
 
 const g = useGraphqlApp();
@@ -64,6 +65,46 @@ describe("GraphQL mutations over HTTP (urql, multipart request spec)", () => {
     const res = await client.mutation(CREATE_IDENTIFICATION, { input: { images: [text] } }).toPromise();
     expect(res.error?.graphQLErrors[0]?.extensions.code).toBe("unsupported_media_type");
     expect(await identificationRowsOf(g.app, user.user.id)).toHaveLength(0);
+  });
+
+  test("createIdentification from uploadIds: photos sent before with POST /v1/uploads", async () => {
+    const user = await registerUser(g.app);
+    const bytes = await jpeg();
+    const ticketRes = await g.app.request(
+      "/v1/uploads",
+      jsonRequest("POST", { contentType: "image/jpeg", contentLength: bytes.byteLength }, user.headers),
+    );
+    expect(ticketRes.status).toBe(201);
+    const ticket = (await ticketRes.json()) as {
+      uploadId: string;
+      url: string;
+      headers: Record<string, string>;
+    };
+    const put = await g.app.request(ticket.url, {
+      method: "PUT",
+      headers: ticket.headers,
+      body: bytes as Uint8Array<ArrayBuffer>,
+    });
+    expect(put.ok).toBe(true);
+    const client = graphqlClient(g.served, user.headers);
+    const res = await client
+      .mutation<CreatedIdentification>(CREATE_IDENTIFICATION, {
+        input: { uploadIds: [ticket.uploadId], organs: ["LEAF"] },
+      })
+      .toPromise();
+    expect(res.error).toBeUndefined();
+    const made = res.data!.createIdentification.identification;
+    expect(made.status).toBe("COMPLETED");
+    expect(made.images).toHaveLength(1);
+    const rows = await identificationRowsOf(g.app, user.user.id);
+    expect(rows.map((r) => r.id)).toEqual([made.databaseId]);
+
+    const both = await client
+      .mutation(CREATE_IDENTIFICATION, {
+        input: { uploadIds: [ticket.uploadId], images: [await photoFile()] },
+      })
+      .toPromise();
+    expect(both.error?.graphQLErrors[0]?.extensions.code).toBe("validation_failed");
   });
 
   test("createIdentification needs identifications:write", async () => {

@@ -7,6 +7,7 @@ import type {
   Suggestion,
 } from "../../modules/identifications/identifications.schemas.ts";
 import type { Caller } from "../../modules/identifications/identifications.service.ts";
+import type { IdentifyFromUploads } from "../../modules/uploads/uploads.schemas.ts";
 import { type GraphQLContext, requireScope } from "../context.ts";
 import { fromGlobalId, toGlobalId } from "../global-id.ts";
 import { publishLiveEvent } from "../live-events.ts";
@@ -46,7 +47,8 @@ type ListArgs = {
 };
 
 type CreateInput = {
-  images: Promise<File>[] | File[];
+  images?: Promise<File>[] | File[] | null;
+  uploadIds?: string[] | null;
   organs?: string[] | null;
   latitude?: number | null;
   longitude?: number | null;
@@ -55,9 +57,28 @@ type CreateInput = {
   idempotencyKey?: string | null;
 };
 
-/** The GraphQL multipart request's files and fields as the services' transport-free input. */
-async function identificationInput(input: CreateInput): Promise<IdentificationInput> {
-  const files = await Promise.all(input.images);
+/**
+ * The services' transport-free input: the multipart request's files, or the ids of photos uploaded before
+ * (POST /v1/uploads), with the same fields.
+ */
+async function identificationInput(input: CreateInput): Promise<IdentificationInput | IdentifyFromUploads> {
+  const images = input.images ?? [];
+  const uploadIds = input.uploadIds ?? [];
+  if (images.length > 0 === uploadIds.length > 0) {
+    throw new AppError("validation_failed", "Send the photos as `images` or as `uploadIds` (one of them).", {
+      errors: [{ path: "input.images", message: "send images or uploadIds, not both or neither" }],
+    });
+  }
+  if (uploadIds.length > 0) {
+    return {
+      uploadIds,
+      organs: (input.organs ?? []) as Organ[],
+      latitude: input.latitude ?? undefined,
+      longitude: input.longitude ?? undefined,
+      includeHealth: input.includeHealth ?? true,
+    };
+  }
+  const files = await Promise.all(images);
   return {
     photos: await Promise.all(
       files.map(async (file) => ({

@@ -99,8 +99,10 @@ export const identificationTypeDefs = /* GraphQL */ `
   }
 
   input CreateIdentificationInput {
-    "1 to 5 photos (JPEG, PNG or WebP), as files of a multipart request."
-    images: [Upload!]!
+    "1 to 5 photos (JPEG, PNG or WebP), as files of a multipart request (or send uploadIds)."
+    images: [Upload!]
+    "Photos sent before with POST /v1/uploads, by their upload ids (instead of images)."
+    uploadIds: [ID!]
     "One organ per image, or none."
     organs: [Organ!]
     latitude: Float
