@@ -11,6 +11,7 @@ const scenarios: [string, string, string][] = [
   ["fleet", "./fleet.ts", "runFleetBench"],
   ["password", "./password.ts", "runPasswordBench"],
   ["tracing", "./tracing.ts", "runTracingBench"],
+  ["graphql", "./graphql.ts", "runGraphqlBench"],
 ];
 let failed = false;
 for (const [name, file, fn] of scenarios) {

@@ -2,6 +2,7 @@ import { Scalar } from "@scalar/hono-api-reference";
 import type { Context } from "hono";
 import { AppError } from "./core/app-error.ts";
 import type { Deps } from "./deps.ts";
+import { graphqlBodyPolicy, graphqlRouter } from "./graphql/routes.ts";
 import { conditionalGet } from "./http/cache-policy.ts";
 import type { AppEnv } from "./http/context.ts";
 import { cspNonce, htmlPage } from "./http/csp.ts";
@@ -77,7 +78,8 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
         identificationBodyPolicy(deps)(path) ??
         batchBodyPolicy(deps)(path) ??
         cspReportBodyPolicy(deps)(path) ??
-        uploadBodyPolicy(deps)(path),
+        uploadBodyPolicy(deps)(path) ??
+        graphqlBodyPolicy(deps)(path),
     }),
   );
   app.use("/v1/*", async (c, next) => {
@@ -112,6 +114,7 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
   app.route("/v1", notificationsRouter(services));
   app.route("/v1", jobsRouter(services));
   app.route("/v1", cspReportsRouter(deps, services));
+  app.route("/", graphqlRouter(deps, services));
 
   // Built once, on the first request for it: generating the document per request is slow and has leaked
   // memory elsewhere, and building it at start cost 0.2-0.35 s of start-to-ready (issue #11) that no catalogue

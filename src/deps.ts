@@ -5,6 +5,8 @@ import type { Config } from "./config/index.ts";
 import { closeSql, connectSql, createDb } from "./db/connect.ts";
 import { DbGate } from "./db/db-gate.ts";
 import { DbRouter } from "./db/read-routing.ts";
+import { createLiveEventHub, type LiveEventHub } from "./graphql/live-events.ts";
+import { graphqlMetrics } from "./graphql/metrics.ts";
 import { watchActiveUsers } from "./infra/active-users.ts";
 import { breakerHooks } from "./infra/breaker-metrics.ts";
 import { type Cache, createCache } from "./infra/cache.ts";
@@ -48,6 +50,8 @@ export type Deps = {
   telemetry: { tracing: Tracing; errors: ErrorTracker };
   /** Releases every connection; safe to call once at shutdown. */
   close(): Promise<void>;
+  /** Redis pub/sub behind GraphQL subscriptions (one subscriber connection, opened at the first subscription). */
+  liveEvents: LiveEventHub;
   /** Set on SIGTERM: /health answers 503 so the proxy stops routing here while in-flight requests finish. */
   lifecycle: { draining: boolean };
 };
@@ -83,6 +87,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
   const traced = telemetry.tracing.tracer !== undefined;
   // Registered at start, so /metrics names the family before the first identification (alerts query it).
   identificationMetrics(metrics.registry);
+  graphqlMetrics(metrics.registry);
 
   const connectOptions = {
     max: config.db.poolMax,
@@ -167,6 +172,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
     metrics,
   });
   const providerGates = overrides.providerGates ?? breakerGates(breakers);
+  const liveEvents = createLiveEventHub(config.redis, logger);
 
   let closed = false;
   return {
@@ -203,6 +209,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       shadowAllowed: (provider) => breakers[provider].snapshot().state === "closed",
     }),
     lifecycle: { draining: false },
+    liveEvents,
     telemetry,
     async close() {
       if (closed) return;
@@ -214,6 +221,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
         replicaSql ? closeSql(replicaSql) : undefined,
         closeRedis(cacheRedis),
         closeRedis(breakerSubscriber),
+        liveEvents.close(),
         queues.close(),
         telemetry.tracing.shutdown(),
         telemetry.errors.flush(),

@@ -5,6 +5,7 @@ import { type BreakerConfig, BreakerEnvShape, breakerConfig } from "./breakers.t
 import { type CspConfig, CspEnvShape, cspConfig } from "./csp.ts";
 import { type DatabaseConfig, DatabaseEnvShape, databaseConfig } from "./database.ts";
 import { bool } from "./env-types.ts";
+import { checkGraphqlEnv, type GraphqlConfig, GraphqlEnvShape, graphqlConfig } from "./graphql.ts";
 import { type HttpConfig, HttpEnvShape, httpConfig } from "./http.ts";
 import {
   checkIdentificationEnv,
@@ -53,12 +54,14 @@ const EnvSchema = z
     ...MediaOpsEnvShape,
     ...AccountDataEnvShape,
     ...MediaFlowsEnvShape,
+    ...GraphqlEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
     checkMediaOpsEnv(env, ctx);
     checkMediaFlowsEnv(env, ctx);
     checkAuthEnv(env, ctx);
+    checkGraphqlEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required in production" });
     }
@@ -88,7 +91,8 @@ export type Config = Readonly<{
   ReadsConfig &
   MediaOpsConfig &
   AccountDataConfig &
-  MediaFlowsConfig;
+  MediaFlowsConfig &
+  GraphqlConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -120,6 +124,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...mediaOpsConfig(e),
     ...accountDataConfig(e),
     ...mediaFlowsConfig(e),
+    ...graphqlConfig(e),
   });
 }
 

@@ -9,7 +9,7 @@ let leaf: Blob;
 
 beforeAll(async () => {
   sim = startProviderSimulator({ catalogue: smallCatalogue });
-  leaf = new Blob([await solidJpeg(40, 160, 60)], { type: "image/jpeg" });
+  leaf = new Blob([(await solidJpeg(40, 160, 60)) as Uint8Array<ArrayBuffer>], { type: "image/jpeg" });
 });
 afterAll(() => sim.stop());
 beforeEach(() => sim.control.reset());

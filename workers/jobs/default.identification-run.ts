@@ -1,3 +1,4 @@
+import { publishLiveEvent } from "../../src/graphql/live-events.ts";
 import { ProvidersUnavailableError } from "../../src/modules/identifications/identifications.jobs.ts";
 import {
   failQueuedIdentification,
@@ -35,6 +36,8 @@ export const identificationRun: JobDefinition<"identification.run"> = {
       ctx.logger.info({ identificationId, reason: outcome.reason }, "identification skipped");
       return outcome;
     }
+    // GraphQL's identificationUpdated, on whichever API instance its subscriber is connected to.
+    await publishLiveEvent(deps, { kind: "identification", userId, identificationId });
     await deliverNotification(deps, {
       userId,
       key: `identification.completed:${identificationId}`,
@@ -50,6 +53,7 @@ export const identificationRun: JobDefinition<"identification.run"> = {
 
   async onDeadLetter(deps, { identificationId, userId }, error) {
     if (!(await failQueuedIdentification(deps, identificationId, error))) return;
+    await publishLiveEvent(deps, { kind: "identification", userId, identificationId });
     await deliverNotification(deps, {
       userId,
       key: `identification.failed:${identificationId}`,

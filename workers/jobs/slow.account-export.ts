@@ -1,3 +1,4 @@
+import { publishLiveEvent } from "../../src/graphql/live-events.ts";
 import { enqueue } from "../../src/infra/queues.ts";
 import { buildExportArchive, exportArchiveKey } from "../../src/modules/account-data/export-archive.ts";
 import {
@@ -48,7 +49,10 @@ export const accountExport: JobDefinition<"account.export"> = {
     if (row.status !== "ready" || !expiresAt) return { built: false };
     const notice = exportNotice(deps, payload, expiresAt);
     // A redelivery after the archive was stored: the notice is written again (deduplicated by its key).
-    if (!builtNow) await insertNotification(db, notice);
+    const inserted = builtNow || (await insertNotification(db, notice));
+    // GraphQL's notificationAdded, once committed and only for a notice this run wrote.
+    if (inserted)
+      await publishLiveEvent(deps, { kind: "notification", userId: payload.userId, dedupeKey: notice.key });
     const { key, title } = notice;
     const { downloadUrl, expiresAt: until } = notice.data;
     const recipient = await findNotificationRecipient(db, payload.userId);

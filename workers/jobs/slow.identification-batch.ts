@@ -1,3 +1,4 @@
+import { publishLiveEvent } from "../../src/graphql/live-events.ts";
 import {
   findBatchForJob,
   listBatchItems,
@@ -45,6 +46,12 @@ export const identificationBatch: JobDefinition<"identification.batch"> = {
         ctx.logger.warn({ identificationId: item.identificationId, err: String(err) }, "batch item failed");
         await failQueuedIdentification(deps, item.identificationId, err as Error);
       }
+      // GraphQL's identificationUpdated: each photo of the batch is an identification of its own.
+      await publishLiveEvent(deps, {
+        kind: "identification",
+        userId,
+        identificationId: item.identificationId,
+      });
     }
     const items = await listBatchItems(db, batchId);
     const completed = items.filter((i) => i.status === "completed").length;
@@ -62,7 +69,14 @@ export const identificationBatch: JobDefinition<"identification.batch"> = {
 
   async onDeadLetter(deps, { batchId, userId }, error) {
     for (const item of await listBatchItems(deps.db.primary, batchId)) {
-      if (!DONE.has(item.status)) await failQueuedIdentification(deps, item.identificationId, error);
+      if (!DONE.has(item.status)) {
+        await failQueuedIdentification(deps, item.identificationId, error);
+        await publishLiveEvent(deps, {
+          kind: "identification",
+          userId,
+          identificationId: item.identificationId,
+        });
+      }
     }
     await setBatchStatus(deps.db.primary, batchId, "failed");
     await deliverNotification(deps, {

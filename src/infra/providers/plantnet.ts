@@ -103,7 +103,11 @@ export function createPlantNetClient(options: {
 function toFormData(input: PlantNetInput): FormData {
   const form = new FormData();
   input.images.forEach((image, index) => {
-    form.append("images", new Blob([image.bytes], { type: "image/jpeg" }), `image-${index + 1}.jpg`);
+    form.append(
+      "images",
+      new Blob([image.bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }),
+      `image-${index + 1}.jpg`,
+    );
   });
   for (const image of input.images) form.append("organs", image.organ);
   return form;

@@ -71,7 +71,7 @@ export async function buildExportArchive(
         const blob = await deps.storage.get(m.storage_key);
         if (!blob) continue; // purged already: the JSON still says what was identified
         const file = `photos/${row.id}/${m.position + 1}.jpg`;
-        files[file] = new Uint8Array(await new Response(blob.body).arrayBuffer());
+        files[file] = new Uint8Array(await new Response(blob.body as BodyInit).arrayBuffer());
         photos.push({ file, width: m.width, height: m.height });
       }
       identifications.push({ ...rest, photos });

@@ -1,4 +1,5 @@
 import type { Deps } from "../../deps.ts";
+import { publishLiveEvent } from "../../graphql/live-events.ts";
 import { enqueue, type JobPayload } from "../../infra/queues.ts";
 import { findNotificationRecipient, insertNotification } from "./notifications.repo.ts";
 
@@ -8,10 +9,12 @@ import { findNotificationRecipient, insertNotification } from "./notifications.r
  * crash between the insert and the enqueue must not lose it, and email.send sends once per key anyway.
  */
 export async function deliverNotification(
-  deps: Pick<Deps, "db" | "queues" | "metrics">,
+  deps: Pick<Deps, "db" | "queues" | "metrics" | "redis" | "config" | "logger">,
   n: JobPayload<"notification.send">,
 ): Promise<{ inserted: boolean; emailed: boolean }> {
   const inserted = await insertNotification(deps.db.primary, n);
+  // GraphQL's notificationAdded, on whichever API instance the user's subscription is connected to.
+  if (inserted) await publishLiveEvent(deps, { kind: "notification", userId: n.userId, dedupeKey: n.key });
   const recipient = await findNotificationRecipient(deps.db.primary, n.userId);
   if (recipient?.wantsEmail) {
     await enqueue(
