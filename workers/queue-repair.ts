@@ -1,3 +1,4 @@
+import { GROUPMQ_LUA_PRELUDE } from "../src/infra/groupmq-keys.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import type { Lane } from "../src/infra/queues.ts";
 import type { WorkerDeps } from "./job-types.ts";
@@ -9,10 +10,8 @@ import type { WorkerDeps } from "./job-types.ts";
  * 2. A group with a runnable head job, nothing active and no place in the ready set is added back.
  * Harmless when nothing is stuck.
  */
-const REPAIR_GROUPS = `
-local ns = KEYS[1]
+const REPAIR_GROUPS = `${GROUPMQ_LUA_PRELUDE}
 local limit = tonumber(ARGV[1])
-local groupsKey = ns .. ":groups"
 local groups
 if redis.call("SCARD", groupsKey) > limit then
   groups = redis.call("SRANDMEMBER", groupsKey, limit)
@@ -21,18 +20,18 @@ else
 end
 local repaired = 0
 for _, gid in ipairs(groups) do
-  local gZ = ns .. ":g:" .. gid
-  local activeKey = gZ .. ":active"
+  local gZ = groupKey(gid)
+  local activeKey = groupActiveKey(gid)
   for _, jobId in ipairs(redis.call("LRANGE", activeKey, 0, -1)) do
-    if not redis.call("ZSCORE", ns .. ":processing", jobId) then
+    if not redis.call("ZSCORE", processingKey, jobId) then
       redis.call("LREM", activeKey, 0, jobId)
       repaired = repaired + 1
     end
   end
-  if redis.call("LLEN", activeKey) == 0 and not redis.call("ZSCORE", ns .. ":ready", gid) then
+  if redis.call("LLEN", activeKey) == 0 and not redis.call("ZSCORE", readyKey, gid) then
     local head = redis.call("ZRANGE", gZ, 0, 0, "WITHSCORES")
-    if head and #head >= 2 and redis.call("HGET", ns .. ":job:" .. head[1], "status") ~= "delayed" then
-      redis.call("ZADD", ns .. ":ready", tonumber(head[2]), gid)
+    if head and #head >= 2 and redis.call("HGET", jobKey(head[1]), F.status) ~= S.delayed then
+      redis.call("ZADD", readyKey, tonumber(head[2]), gid)
       repaired = repaired + 1
     end
   end

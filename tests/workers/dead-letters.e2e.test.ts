@@ -1,4 +1,5 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { groupmqKeys, groupmqNamespace } from "../../src/infra/groupmq-keys.ts";
 import { laneNamespace } from "../../src/infra/queues.ts";
 import { RetriedJobSchema } from "../../src/modules/jobs/jobs.schemas.ts";
 import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
@@ -153,7 +154,8 @@ describe("a job that fails all its attempts", () => {
     expect(row.error).toContain("userId");
     // The row is written inside the handler; groupmq removes the job only after the handler returns, and the
     // worker's log line arrives through a pipe: wait for both instead of reading them at once.
-    const jobKey = `groupmq:${laneNamespace(app.config.redis.keyPrefix, "fast")}:job:${jobId}`;
+    const fastLane = groupmqNamespace(laneNamespace(app.config.redis.keyPrefix, "fast"));
+    const jobKey = groupmqKeys(fastLane).job(jobId);
     await waitFor(async () => (await app.deps.queues.redis.exists(jobKey)) === 0, {
       what: "groupmq to remove the job from the lane",
     });
