@@ -1,3 +1,4 @@
+import type { Redis } from "ioredis";
 import { GROUPMQ_LUA_PRELUDE } from "../src/infra/groupmq-keys.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import type { Lane } from "../src/infra/queues.ts";
@@ -39,6 +40,11 @@ end
 return repaired
 `;
 
+/** One repair pass over at most `limit` groups of the queue at `namespace`; returns how many fixes it made. */
+export async function repairGroups(redis: Redis, namespace: string, limit: number): Promise<number> {
+  return Number(await redis.eval(REPAIR_GROUPS, 1, namespace, limit));
+}
+
 /** Repairs stuck groups of `lanes` every QUEUE_STALLED_CHECK_MS (as often as groupmq looks for stalled jobs). */
 export function startGroupRepair(deps: WorkerDeps, lanes: readonly Lane[]): { stop(): void } {
   const metrics = queueMetrics(deps.metrics.registry);
@@ -46,7 +52,7 @@ export function startGroupRepair(deps: WorkerDeps, lanes: readonly Lane[]): { st
     for (const lane of lanes) {
       const queue = deps.queues.queue(lane);
       try {
-        const repaired = Number(await queue.redis.eval(REPAIR_GROUPS, 1, queue.namespace, 500));
+        const repaired = await repairGroups(queue.redis, queue.namespace, 500);
         if (repaired > 0) {
           metrics.repairs.inc({ lane }, repaired);
           deps.logger.warn({ lane, repaired }, "stuck queue groups repaired");
