@@ -8,7 +8,7 @@
 
 import { ensureDatabase } from "../scripts/ensure-database.ts";
 import { createApp } from "../src/app.ts";
-import { loadConfig, parseConfig } from "../src/config.ts";
+import { loadConfig, parseConfig } from "../src/config/index.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
 import { buildDeps } from "../src/deps.ts";
 import { createLogger } from "../src/infra/logger.ts";

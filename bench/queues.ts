@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp from "sharp";
 import { ensureDatabase } from "../scripts/ensure-database.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
 import { seedSpecies } from "../src/db/seed.ts";
 import { buildDeps, type Deps } from "../src/deps.ts";

@@ -1,6 +1,6 @@
 /** Prints the OpenAPI document exactly as the app serves it, without starting a server or touching a database. */
 import { createApp } from "../src/app.ts";
-import { parseConfig } from "../src/config.ts";
+import { parseConfig } from "../src/config/index.ts";
 import { buildDeps } from "../src/deps.ts";
 import { createLogger } from "../src/infra/logger.ts";
 

@@ -1,7 +1,7 @@
 import type { Redis } from "ioredis";
 import type { Sql } from "postgres";
 import pkg from "../package.json" with { type: "json" };
-import type { Config } from "./config.ts";
+import type { Config } from "./config/index.ts";
 import { closeSql, connectSql, createDb } from "./db/connect.ts";
 import { DbGate } from "./db/db-gate.ts";
 import { DbRouter } from "./db/read-routing.ts";

@@ -1,5 +1,5 @@
 import { createApp } from "./app.ts";
-import { loadConfig } from "./config.ts";
+import { loadConfig } from "./config/index.ts";
 import { migrateToLatest } from "./db/migrate.ts";
 import { seedSpecies } from "./db/seed.ts";
 import { buildDeps } from "./deps.ts";

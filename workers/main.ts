@@ -3,7 +3,7 @@
  * /healthz and /metrics on WORKER_PORT, and on SIGTERM stops taking jobs, lets running ones finish until
  * WORKER_DRAIN_TIMEOUT_MS, hands the rest back to their lane (no attempt spent) and exits 0.
  */
-import { loadConfig } from "../src/config.ts";
+import { loadConfig } from "../src/config/index.ts";
 import { startMetricsServer } from "../src/http/metrics-server.ts";
 import { laneDepthReader, registerQueueDepthCollector } from "../src/infra/queue-depth.ts";
 import { jobs } from "./jobs/index.ts";

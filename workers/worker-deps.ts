@@ -1,5 +1,5 @@
 import pino from "pino";
-import type { Config } from "../src/config.ts";
+import type { Config } from "../src/config/index.ts";
 import { buildDeps } from "../src/deps.ts";
 import { createLogger } from "../src/infra/logger.ts";
 import { createMailer } from "../src/infra/mailer.ts";

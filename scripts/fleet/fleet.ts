@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LANES, type Lane } from "../../src/config-queues.ts";
+import { LANES, type Lane } from "../../src/config/queues.ts";
 import { readFlyToml, splitProcessCommand } from "../../tests/helpers/fly-files.ts";
 import { seedCatalogue } from "../../tests/helpers/identify.ts";
 import { LIVE_PROVIDER_KEYS, productionEnv } from "../../tests/helpers/production-env.ts";

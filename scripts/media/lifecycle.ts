@@ -1,5 +1,5 @@
 import { PutBucketLifecycleConfigurationCommand, S3ServiceException } from "@aws-sdk/client-s3";
-import type { Config } from "../../src/config.ts";
+import type { Config } from "../../src/config/index.ts";
 import { lifecycleRules } from "../../src/infra/storage/lifecycle-rules.ts";
 import { mediaS3Client } from "./s3-client.ts";
 

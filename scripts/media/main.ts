@@ -6,7 +6,7 @@
  * Configuration comes from the environment through the one config module (S3_*, MEDIA_DIR, MEDIA_*).
  */
 import { parseArgs } from "node:util";
-import { loadConfig } from "../../src/config.ts";
+import { loadConfig } from "../../src/config/index.ts";
 import { putLifecycle } from "./lifecycle.ts";
 import { runMigrationCommand } from "./migrate-command.ts";
 

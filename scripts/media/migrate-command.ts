@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { resolve } from "node:path";
-import type { Config } from "../../src/config.ts";
+import type { Config } from "../../src/config/index.ts";
 import { migrateLocalToS3 } from "./migrate.ts";
 import { formatBytes, type Progress, progressReporter } from "./migrate-progress.ts";
 import { mediaS3Client } from "./s3-client.ts";

@@ -1,5 +1,5 @@
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { Config } from "../../src/config.ts";
+import type { Config } from "../../src/config/index.ts";
 import { makeS3Client } from "../../src/infra/storage/s3.ts";
 
 /** The bucket of S3_* for the media commands: the store's client recipe, with one more retry for long runs. */

@@ -1,4 +1,4 @@
-import { loadReleaseConfig } from "../config.ts";
+import { loadReleaseConfig } from "../config/index.ts";
 import { closeSql, connectSql, createDb } from "./connect.ts";
 import { assertMigrated, createMigrator } from "./migrate.ts";
 import { seedSpecies } from "./seed.ts";

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { fileURLToPath } from "node:url";
 import type { OpenAPIHono } from "@hono/zod-openapi";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 import { decorateDocument } from "./openapi-decorate.ts";
 import { registerSecuritySchemes } from "./security.ts";
 

@@ -1,4 +1,4 @@
-import type { ObservabilityConfig } from "../config-observability.ts";
+import type { ObservabilityConfig } from "../config/observability.ts";
 import type { Logger } from "./logger.ts";
 
 /** What we know about where an unexpected error happened. Never personal data beyond the user's id. */

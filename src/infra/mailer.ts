@@ -1,7 +1,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import nodemailer from "nodemailer";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 
 export type OutgoingMail = {
   /** The producer's idempotency key; it also makes the Message-ID, so a resend is recognisable downstream. */

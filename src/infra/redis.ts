@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from "ioredis";
-import type { Config } from "../config.ts";
+import type { Config } from "../config/index.ts";
 
 export type RedisRole = "cache" | "queue" | "subscriber";
 

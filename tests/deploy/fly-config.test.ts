@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { parseConfig, parseReleaseConfig } from "../../src/config.ts";
+import { parseConfig, parseReleaseConfig } from "../../src/config/index.ts";
 import {
   documentedSecrets,
   dummySecret,

@@ -2,7 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseConfig, parseReleaseConfig } from "../../src/config.ts";
+import { parseConfig, parseReleaseConfig } from "../../src/config/index.ts";
 import { createLogger } from "../../src/infra/logger.ts";
 import { createBlobStore } from "../../src/infra/storage/index.ts";
 

@@ -1,5 +1,5 @@
 import { createApp } from "../../src/app.ts";
-import { type Config, parseConfig } from "../../src/config.ts";
+import { type Config, parseConfig } from "../../src/config/index.ts";
 import { buildDeps, type Deps, type DepsOverrides } from "../../src/deps.ts";
 import { createLogger } from "../../src/infra/logger.ts";
 import type { Services } from "../../src/services.ts";

@@ -2,7 +2,7 @@
  * Real worker processes (`bun workers/main.ts`) for end-to-end tests: same databases, Redis and key prefix
  * (so the same queue namespace) as the test app that enqueues, short leases so crashes are noticed quickly.
  */
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import { groupmqNamespace } from "../../src/infra/groupmq-keys.ts";
 import type { Lane } from "../../src/infra/queues.ts";
 import type { WorkerDeps } from "../../workers/job-types.ts";

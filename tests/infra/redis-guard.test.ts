@@ -4,7 +4,7 @@
  * queued, no timeout spent) while it is known down or the circuit is open, and pass again after it returns.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import { createRedis } from "../../src/infra/redis.ts";
 import { guardRedis, RedisUnavailableError } from "../../src/infra/redis-guard.ts";
 import { waitFor } from "../helpers/app.ts";

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import type { BlobStore } from "../../src/infra/storage/blob-store.ts";
 import { createBlobStore, mediaBaseUrl } from "../../src/infra/storage/index.ts";
 import { createLocalBlobStore } from "../../src/infra/storage/local.ts";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createHash } from "node:crypto";
 import { dirname } from "node:path";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import { testEnv } from "../helpers/env.ts";
 import { parseXml, type XmlElement } from "../helpers/xml.ts";
 import { lifecycleSchemaErrors } from "./lifecycle-schema.ts";

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import { PROVIDER_ACCOUNTS, PROVIDER_NAMES, PROVIDER_REGISTRY } from "../../src/infra/providers/registry.ts";
 import { ProviderStatusListSchema } from "../../src/modules/providers/providers.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";

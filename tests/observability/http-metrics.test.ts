@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Hono } from "hono";
 import { createApp } from "../../src/app.ts";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import { buildDeps } from "../../src/deps.ts";
 import type { AppEnv } from "../../src/http/context.ts";
 import { httpMetrics } from "../../src/http/middleware/http-metrics.ts";

@@ -1,5 +1,5 @@
 import type { Registry } from "prom-client";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import { buildDeps } from "../../src/deps.ts";
 import { createLogger, type Logger } from "../../src/infra/logger.ts";
 import { testEnv } from "../helpers/env.ts";

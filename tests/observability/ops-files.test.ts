@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { START_WORKER_LANES, START_WORKER_PORT_BASE } from "../../scripts/start-ports.ts";
-import { parseConfig } from "../../src/config.ts";
+import { parseConfig } from "../../src/config/index.ts";
 import {
   ALERTS_FILE,
   alertQueries,

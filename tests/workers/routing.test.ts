@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { LANES } from "../../src/config-queues.ts";
+import { LANES } from "../../src/config/queues.ts";
 import {
   backoffDelay,
   enqueue,

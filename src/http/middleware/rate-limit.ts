@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { matchedRoutes } from "hono/route";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { createLocalPrecheck } from "../../infra/rate-limit-local.ts";

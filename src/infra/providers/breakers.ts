@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { FleetBreaker } from "../breaker-fleet.ts";
 import { breakerHooks } from "../breaker-metrics.ts";
 import type { Clock } from "../clock.ts";

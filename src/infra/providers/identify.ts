@@ -1,4 +1,4 @@
-import type { ProviderConfigKey } from "../../config-identification.ts";
+import type { ProviderConfigKey } from "../../config/identification.ts";
 import type { Cache } from "../cache.ts";
 import type { Logger } from "../logger.ts";
 import { withSpan } from "../tracing/spans.ts";

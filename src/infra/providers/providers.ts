@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import type { Cache } from "../cache.ts";
 import type { Clock } from "../clock.ts";
 import type { Logger } from "../logger.ts";

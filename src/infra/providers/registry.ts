@@ -1,4 +1,4 @@
-import type { BreakerSettings } from "../../config-breakers.ts";
+import type { BreakerSettings } from "../../config/breakers.ts";
 
 /**
  * The one table of identification providers. Everything that used to spell the provider names out is derived

@@ -1,4 +1,4 @@
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import type { Logger } from "../logger.ts";
 import type { BlobStore } from "./blob-store.ts";
 import { createLocalBlobStore } from "./local.ts";

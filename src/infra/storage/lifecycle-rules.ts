@@ -1,5 +1,5 @@
 import type { LifecycleRule } from "@aws-sdk/client-s3";
-import type { MediaOpsConfig } from "../../config-media-ops.ts";
+import type { MediaOpsConfig } from "../../config/media-ops.ts";
 
 /** Key prefixes the rules apply to (see identifications.create.ts and the direct-upload flow). */
 export const UPLOADS_PREFIX = "uploads/";

@@ -1,7 +1,7 @@
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { BatchSpanProcessor, TracerProvider } from "@opentelemetry/sdk-trace";
-import type { ObservabilityConfig } from "../../config-observability.ts";
+import type { ObservabilityConfig } from "../../config/observability.ts";
 import type { Logger } from "../logger.ts";
 import { ErrorTailProcessor } from "./error-tail.ts";
 import { RatioOrRecordSampler } from "./sampler.ts";

@@ -1,5 +1,5 @@
 import type { Tracer } from "@opentelemetry/api";
-import type { ObservabilityConfig } from "../../config-observability.ts";
+import type { ObservabilityConfig } from "../../config/observability.ts";
 import type { Logger } from "../logger.ts";
 
 export type Tracing = Readonly<{

@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { sha256Hex } from "./secrets.ts";
 
 /**

@@ -1,5 +1,5 @@
 import type { RouteHandler } from "@hono/zod-openapi";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
 import { authOf } from "../../http/security.ts";

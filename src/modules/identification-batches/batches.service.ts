@@ -1,4 +1,4 @@
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import { enqueue } from "../../infra/queues.ts";

@@ -1,4 +1,4 @@
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
 import type { IdentificationResult } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";

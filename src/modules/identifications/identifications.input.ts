@@ -1,4 +1,4 @@
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { AppError, type FieldError } from "../../core/app-error.ts";
 import { type ImageFormat, sniffImageFormat } from "../../infra/images/magic-bytes.ts";
 import { ORGANS, type Organ } from "./identifications.schemas.ts";

@@ -5,7 +5,7 @@ import {
   MultipartParseError,
   parseMultipartRequest,
 } from "@remix-run/multipart-parser";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { AppError, type FieldError } from "../../core/app-error.ts";
 import { sniffImageFormat } from "../../infra/images/magic-bytes.ts";
 import type { IdentificationInput, PhotoInput } from "./identifications.input.ts";

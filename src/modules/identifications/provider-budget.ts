@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import type { Config } from "../../config.ts";
+import type { Config } from "../../config/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import type { AppEnv } from "../../http/context.ts";

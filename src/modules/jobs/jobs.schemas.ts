@@ -1,5 +1,5 @@
 import { z } from "@hono/zod-openapi";
-import { LANES } from "../../config-queues.ts";
+import { LANES } from "../../config/queues.ts";
 import { ActionLinkSchema } from "../../http/links.ts";
 import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
 import { JOB_NAMES } from "../../infra/queues.ts";

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LANES } from "../../config-queues.ts";
+import { LANES } from "../../config/queues.ts";
 import { AppError } from "../../core/app-error.ts";
 import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import type { Unlinked } from "../../core/page.ts";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Content-Security-Policy reporting; merged into the one schema in config.ts. */
+/** Content-Security-Policy reporting; merged into the one schema in index.ts. */
 export const CspEnvShape = {
   // A stricter policy to try beside the enforced one: browsers report its violations but block nothing.
   // `{nonce}` stands for the page's nonce source; report-uri / report-to are appended.

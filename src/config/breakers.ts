@@ -1,7 +1,6 @@
 import { z } from "zod";
-import { PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderName } from "./infra/providers/registry.ts";
-
-const int = (min: number) => z.coerce.number().int().min(min);
+import { PROVIDER_NAMES, PROVIDER_REGISTRY, type ProviderName } from "../infra/providers/registry.ts";
+import { int } from "./env-types.ts";
 
 const BreakerOverride = z
   .object({

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import pkg from "../package.json" with { type: "json" };
+import pkg from "../../package.json" with { type: "json" };
 
-/** Traces (OpenTelemetry, OTLP/HTTP) and error tracking (Sentry); merged into the one schema in config.ts. */
+/** Traces (OpenTelemetry, OTLP/HTTP) and error tracking (Sentry); merged into the one schema in index.ts. */
 export const ObservabilityEnvShape = {
   // Base URL of an OTLP/HTTP receiver (a collector, Tempo, Honeycomb…); spans go to <endpoint>/v1/traces.
   // Unset: no spans are recorded at all (the request path pays one branch per instrumented call).

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Account erasure and export (issue #13); merged into the one schema in config.ts. */
+/** Account erasure and export (issue #13); merged into the one schema in index.ts. */
 export const AccountDataEnvShape = {
   // Days between DELETE /v1/me and the erasure of the account's data (0: at the next run of the erasure job).
   ACCOUNT_ERASURE_GRACE_DAYS: z.coerce.number().min(0).default(30),

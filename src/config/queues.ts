@@ -1,10 +1,10 @@
 import { z } from "zod";
+import { int } from "./env-types.ts";
 
 /** The four lanes of background work; each is consumed by its own worker processes (one Fly group each). */
 export const LANES = ["fast", "default", "slow", "priority"] as const;
 export type Lane = (typeof LANES)[number];
 
-const int = (min: number) => z.coerce.number().int().min(min);
 const lanes = z
   .string()
   .transform((v) =>
@@ -16,7 +16,7 @@ const lanes = z
   .pipe(z.array(z.enum(LANES)).min(1, "name at least one lane"))
   .transform((v) => [...new Set(v)]);
 
-/** Environment of the queues and workers; merged into the one schema in config.ts. */
+/** Environment of the queues and workers; merged into the one schema in index.ts. */
 export const BackgroundEnvShape = {
   WORKER_QUEUES: lanes.prefault(LANES.join(",")),
   WORKER_PORT: z.coerce.number().int().min(0).max(65535).default(9091),

@@ -6,24 +6,15 @@ import {
   PROVIDER_NAMES,
   PROVIDER_REGISTRY,
   type ProviderName,
-} from "./infra/providers/registry.ts";
-
-const int = (min: number) => z.coerce.number().int().min(min);
-const bool = z
-  .enum(["true", "false", "1", "0", "yes", "no"])
-  .transform((v) => v === "true" || v === "1" || v === "yes");
-const optionalText = z
-  .string()
-  .optional()
-  .transform((v) => v?.trim() || undefined);
-const optionalUrl = optionalText.pipe(z.string().url().optional());
+} from "../infra/providers/registry.ts";
+import { bool, int, optionalText, optionalUrl } from "./env-types.ts";
 
 export const PLANT_ID_PUBLIC_BASE_URL = PROVIDER_ACCOUNTS["plant-id"].publicBaseUrl;
 export const PLANTNET_PUBLIC_BASE_URL = PROVIDER_ACCOUNTS.plantnet.publicBaseUrl;
 /** Keys the provider simulator accepts by default; never valid against the real providers. */
 const SIMULATOR_KEY = /^sim-/;
 
-/** Environment of uploads, storage and the identification providers; merged into the one schema in config.ts. */
+/** Environment of uploads, storage and the identification providers; merged into the one schema in index.ts. */
 export const IdentificationEnvShape = {
   STORAGE_DRIVER: z.enum(["local", "s3"]).default("local"),
   MEDIA_DIR: z.string().default(".data/media"),

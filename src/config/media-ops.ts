@@ -14,7 +14,7 @@ export const COLD_STORAGE_CLASSES = [
 ] as const;
 export type ColdStorageClass = (typeof COLD_STORAGE_CLASSES)[number];
 
-/** Lifecycle rules of the bucket and per-user provider budgets; merged into the one schema in config.ts. */
+/** Lifecycle rules of the bucket and per-user provider budgets; merged into the one schema in index.ts. */
 export const MediaOpsEnvShape = {
   // `bun run media lifecycle`: unclaimed direct uploads (uploads/) expire after this many days.
   MEDIA_UPLOADS_EXPIRE_DAYS: days.default(1),

@@ -1,7 +1,9 @@
 import { z } from "zod";
 
-/** The hot read path (issue #17) and catalogue cache tags (issue #19); merged into the one schema in config.ts. */
+/** The hot read path (issue #17) and catalogue cache tags (issue #19); merged into the one schema in index.ts. */
 export const ReadsEnvShape = {
+  // 0 turns the species cache off (every read goes to the database).
+  SPECIES_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
   // Species list and search pages: short, because a page mixes many species; any species write drops them all.
   SPECIES_LIST_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(30),
   // Local pre-check of the shared rate limiter: a caller whose last shared count left more than half its limit
@@ -14,6 +16,7 @@ export const ReadsEnvShape = {
 };
 
 type ReadsEnv = {
+  SPECIES_CACHE_TTL_SECONDS: number;
   SPECIES_LIST_CACHE_TTL_SECONDS: number;
   RATE_LIMIT_LOCAL_SHARE: number;
   LOG_BUFFER_BYTES: number;
@@ -21,6 +24,7 @@ type ReadsEnv = {
 };
 
 export type ReadsConfig = Readonly<{
+  cache: Readonly<{ speciesTtlSeconds: number }>;
   reads: Readonly<{
     speciesListTtlSeconds: number;
     rateLimitLocalShare: number;
@@ -31,6 +35,7 @@ export type ReadsConfig = Readonly<{
 
 export function readsConfig(e: ReadsEnv): ReadsConfig {
   return {
+    cache: { speciesTtlSeconds: e.SPECIES_CACHE_TTL_SECONDS },
     reads: {
       speciesListTtlSeconds: e.SPECIES_LIST_CACHE_TTL_SECONDS,
       rateLimitLocalShare: e.RATE_LIMIT_LOCAL_SHARE,
