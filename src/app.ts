@@ -41,6 +41,7 @@ import { notificationsRouter } from "./modules/notifications/index.ts";
 import { providersRouter } from "./modules/providers/index.ts";
 import { speciesRouter } from "./modules/species/index.ts";
 import { systemRouter } from "./modules/system/index.ts";
+import { uploadBodyPolicy, uploadsRouter } from "./modules/uploads/index.ts";
 import { usersRouter } from "./modules/users/index.ts";
 import { buildServices, type Services } from "./services.ts";
 
@@ -75,7 +76,8 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
       policyFor: (path) =>
         identificationBodyPolicy(deps)(path) ??
         batchBodyPolicy(deps)(path) ??
-        cspReportBodyPolicy(deps)(path),
+        cspReportBodyPolicy(deps)(path) ??
+        uploadBodyPolicy(deps)(path),
     }),
   );
   app.use("/v1/*", async (c, next) => {
@@ -103,6 +105,7 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
   app.route("/v1", apiKeysRouter(services));
   app.route("/v1", auditRouter(services));
   app.route("/v1", identificationsRouter(deps, services));
+  app.route("/v1", uploadsRouter(services));
   app.route("/v1", providersRouter(services));
   app.route("/v1", modelsRouter(services));
   app.route("/v1", identificationBatchesRouter(deps, services));

@@ -78,7 +78,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       { name: serviceName, version: pkg.version, environment: config.env },
       logger,
     ),
-    errors: await createErrorTracker(config.errorTracking, application, logger),
+    errors: createErrorTracker(config.errorTracking, application, logger),
   };
   const traced = telemetry.tracing.tracer !== undefined;
   // Registered at start, so /metrics names the family before the first identification (alerts query it).

@@ -15,6 +15,7 @@ import { createNotificationsService } from "./modules/notifications/notification
 import { createProvidersService } from "./modules/providers/providers.service.ts";
 import { createSpeciesAdminService } from "./modules/species/species.admin.service.ts";
 import { createSpeciesService } from "./modules/species/species.service.ts";
+import { createUploadsService } from "./modules/uploads/uploads.service.ts";
 import { createAdminUsersService } from "./modules/users/admin-users.service.ts";
 import { createUsersService } from "./modules/users/users.service.ts";
 
@@ -36,6 +37,7 @@ export function buildServices(deps: Deps) {
     audit: createAuditService(deps),
     identifications: createIdentificationsService(deps),
     identificationBatches: createBatchesService(deps),
+    uploads: createUploadsService(deps),
     providers: createProvidersService(deps),
     models: createModelsService(deps),
     modelFeedback: createFeedbackService(deps),

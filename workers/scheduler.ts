@@ -3,7 +3,10 @@ import { requeueStranded } from "../src/modules/identifications/stranded.ts";
 import type { WorkerDeps } from "./job-types.ts";
 
 type Schedule = {
-  name: Extract<JobName, "media.purge" | "cache.warm" | "csp.daily-report" | "account.erase">;
+  name: Extract<
+    JobName,
+    "media.purge" | "uploads.sweep" | "cache.warm" | "csp.daily-report" | "account.erase"
+  >;
   everyMs: number;
 };
 
@@ -15,6 +18,7 @@ export function startScheduler(deps: WorkerDeps): { stop(): void } {
   const { jobs } = deps.config;
   const schedules: Schedule[] = [
     { name: "media.purge", everyMs: jobs.mediaPurgeEveryMs },
+    { name: "uploads.sweep", everyMs: deps.config.mediaFlows.sweepEveryMs },
     { name: "cache.warm", everyMs: jobs.cacheWarmEveryMs },
     // Periods of a day start at UTC midnight: each run reports the day that just ended.
     { name: "csp.daily-report", everyMs: 86_400_000 },

@@ -12,6 +12,12 @@ import {
   IdentificationEnvShape,
   identificationConfig,
 } from "./identification.ts";
+import {
+  checkMediaFlowsEnv,
+  type MediaFlowsConfig,
+  MediaFlowsEnvShape,
+  mediaFlowsConfig,
+} from "./media-flows.ts";
 import { checkMediaOpsEnv, type MediaOpsConfig, MediaOpsEnvShape, mediaOpsConfig } from "./media-ops.ts";
 import { type ObservabilityConfig, ObservabilityEnvShape, observabilityConfig } from "./observability.ts";
 import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./queues.ts";
@@ -46,10 +52,12 @@ const EnvSchema = z
     ...ReadsEnvShape,
     ...MediaOpsEnvShape,
     ...AccountDataEnvShape,
+    ...MediaFlowsEnvShape,
   })
   .superRefine((env, ctx) => {
     checkIdentificationEnv(env, ctx);
     checkMediaOpsEnv(env, ctx);
+    checkMediaFlowsEnv(env, ctx);
     checkAuthEnv(env, ctx);
     if (env.NODE_ENV === "production" && !env.PUBLIC_BASE_URL) {
       ctx.addIssue({ code: "custom", path: ["PUBLIC_BASE_URL"], message: "required in production" });
@@ -79,7 +87,8 @@ export type Config = Readonly<{
   ObservabilityConfig &
   ReadsConfig &
   MediaOpsConfig &
-  AccountDataConfig;
+  AccountDataConfig &
+  MediaFlowsConfig;
 
 export function parseConfig(source: Record<string, string | undefined>): Config {
   const parsed = EnvSchema.safeParse(source);
@@ -110,6 +119,7 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
     ...readsConfig(e),
     ...mediaOpsConfig(e),
     ...accountDataConfig(e),
+    ...mediaFlowsConfig(e),
   });
 }
 

@@ -17,7 +17,11 @@ export const ObservabilityEnvShape = {
   // Overrides the service name (default: plant-community-api, or plant-community-worker:<lanes>).
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
   // Sentry (or a compatible server) for unexpected errors; unset sends nothing.
-  SENTRY_DSN: z.string().url().optional(),
+  SENTRY_DSN: z
+    .string()
+    .url()
+    .refine(isSentryDsn, { message: "must look like https://<public key>@<host>/<project id>" })
+    .optional(),
   // Defaults to NODE_ENV.
   SENTRY_ENVIRONMENT: z.string().min(1).max(64).optional(),
   // The release errors are counted against; defaults to plant-community-api@<package.json version>.
@@ -72,4 +76,12 @@ function parseHeaders(raw: string | undefined): Record<string, string> {
       headers[decodeURIComponent(pair.slice(0, at).trim())] = decodeURIComponent(pair.slice(at + 1).trim());
   }
   return headers;
+}
+
+/** A DSN names the public key as the URL's user and the project as its last path segment. */
+function isSentryDsn(dsn: string): boolean {
+  // zod runs this refinement even when .url() failed: a string that is no URL at all is that check's error.
+  if (!URL.canParse(dsn)) return true;
+  const url = new URL(dsn);
+  return url.username.length > 0 && /\/[^/]+\/?$/.test(url.pathname);
 }

@@ -45,6 +45,11 @@ export const ERROR_TITLES = {
   // Signed download links (account exports, issue #13).
   invalid_link_signature: "The link's signature is not valid",
   link_expired: "The link has expired",
+  // Direct uploads (issue #13): the checks of the photos themselves answer with the image codes above.
+  upload_unavailable: "The upload does not exist, has expired or was already used",
+  upload_incomplete: "The upload has not been received",
+  upload_checksum_mismatch: "The upload does not match its declared SHA-256",
+  upload_limit_reached: "Too many unclaimed uploads",
 } as const satisfies Record<string, string>;
 
 export type ErrorCode = keyof typeof ERROR_TITLES;

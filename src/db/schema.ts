@@ -4,6 +4,7 @@ import type { BackgroundTables } from "./schema-background.ts";
 import type { CspTables } from "./schema-csp.ts";
 import type { ModelTables } from "./schema-models.ts";
 import type { PhotoTables } from "./schema-photos.ts";
+import type { UploadTables } from "./schema-uploads.ts";
 
 type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
 
@@ -155,7 +156,13 @@ export interface IdempotencyKeysTable {
   expires_at: Date;
 }
 
-export interface Database extends BackgroundTables, CspTables, PhotoTables, ModelTables, AccountDataTables {
+export interface Database
+  extends BackgroundTables,
+    CspTables,
+    PhotoTables,
+    ModelTables,
+    AccountDataTables,
+    UploadTables {
   email_tokens: EmailTokensTable;
   idempotency_keys: IdempotencyKeysTable;
   refresh_tokens: RefreshTokensTable;

@@ -45,6 +45,10 @@ const HTTP_STATUS = {
   unknown_species: 422,
   invalid_link_signature: 403,
   link_expired: 410,
+  upload_unavailable: 422,
+  upload_incomplete: 409,
+  upload_checksum_mismatch: 422,
+  upload_limit_reached: 429,
 } as const satisfies Record<ErrorCode, ContentfulStatusCode>;
 
 /** Code -> HTTP status and title, in the vocabulary's order (the OpenAPI `code` enum is built from it). */

@@ -1,5 +1,7 @@
 import type { ObservabilityConfig } from "../config/observability.ts";
 import type { Logger } from "./logger.ts";
+import { buildEvent } from "./sentry/event.ts";
+import { createEventTransport, parseDsn } from "./sentry/transport.ts";
 
 /** What we know about where an unexpected error happened. Never personal data beyond the user's id. */
 export type ErrorContext = {
@@ -25,59 +27,36 @@ export type ErrorTracker = Readonly<{
 const OFF: ErrorTracker = { enabled: false, capture() {}, flush: async () => true };
 
 /**
- * Sentry's client for Bun, built per process and used through an explicit scope: no `Sentry.init`, so nothing
- * global is patched (no auto-instrumentation beside our own OpenTelemetry setup) and tests can build several.
+ * Unexpected errors to Sentry (or a compatible server), sent as envelopes by our own small sender
+ * (src/infra/sentry/): the events carry the exception with its stack, our tags, the user's id, the trace and
+ * job context, release and environment, and nothing else (no request bodies, headers, cookies or IPs).
  * Only errors we did not expect come here: problems we answer on purpose (4xx, outages answered 503) do not.
  */
-export async function createErrorTracker(
+export function createErrorTracker(
   config: ObservabilityConfig["errorTracking"],
   serverName: string,
   logger: Logger,
-): Promise<ErrorTracker> {
+): ErrorTracker {
   if (!config.dsn) return OFF;
-  // Loaded only when a DSN is set: the SDK takes ~0.5-2.5 s to import (measured on this machine).
-  const { defaultStackParser, makeFetchTransport, NodeClient, Scope } = await import("@sentry/bun");
-  const client = new NodeClient({
-    dsn: config.dsn,
-    release: config.release,
-    environment: config.environment,
-    serverName,
-    transport: makeFetchTransport,
-    stackParser: defaultStackParser,
-    integrations: [],
-    // No integrations, so no request bodies, headers, cookies or IPs: only what capture() sets below.
-    maxBreadcrumbs: 0,
-  });
-  client.init();
+  let warned = 0;
+  const warn = (reason: string) => {
+    // One line per minute at most: a Sentry that is down or limiting us must not flood the log.
+    if (Date.now() - warned < 60_000) return;
+    warned = Date.now();
+    logger.warn({ err: reason }, "error tracking failed");
+  };
+  const transport = createEventTransport(parseDsn(config.dsn), warn);
+  const source = { release: config.release, environment: config.environment, serverName };
   return {
     enabled: true,
     capture(err, context) {
       try {
-        const scope = new Scope();
-        scope.setClient(client);
-        const tags: Record<string, string> = {};
-        if (context.requestId) tags.request_id = context.requestId;
-        if (context.route) tags.route = context.route;
-        if (context.method) tags.method = context.method;
-        if (context.job) {
-          tags.job = context.job.name;
-          tags.lane = context.job.lane;
-        }
-        scope.setTags(tags);
-        if (context.job) scope.setContext("job", { ...context.job });
-        if (context.userId) scope.setUser({ id: context.userId });
-        if (context.traceId) {
-          scope.setPropagationContext({
-            traceId: context.traceId,
-            ...(context.spanId ? { parentSpanId: context.spanId } : {}),
-            sampleRand: Math.random(),
-          });
-        }
-        client.captureException(err, { originalException: err }, scope);
+        if (!transport.send(buildEvent(err, context, source)))
+          warn("event dropped (rate limited or backlog)");
       } catch (failure) {
-        logger.warn({ err: String(failure) }, "error tracking failed");
+        warn(String(failure));
       }
     },
-    flush: async (timeoutMs = 2_000) => await client.flush(timeoutMs),
+    flush: async (timeoutMs = 2_000) => await transport.flush(timeoutMs),
   };
 }

@@ -36,6 +36,12 @@ export const MediaPurgePayload = z.strictObject({
   limit: z.number().int().min(1).max(10_000).default(500),
 });
 
+export const UploadsSweepPayload = z.strictObject({
+  /** Override of UPLOADS_UNCLAIMED_MAX_AGE_HOURS for one run, in seconds (operators, tests). */
+  maxAgeSeconds: z.number().int().min(0).optional(),
+  limit: z.number().int().min(1).max(10_000).default(500),
+});
+
 export const CacheWarmPayload = z.strictObject({
   topN: z.number().int().min(1).max(1_000).optional(),
 });

@@ -17,6 +17,7 @@ import {
   IdentificationRunPayload,
   MediaPurgePayload,
   NotificationSendPayload,
+  UploadsSweepPayload,
 } from "./queue-payloads.ts";
 import { closeRedis, createRedis } from "./redis.ts";
 import { outgoingTraceparent } from "./trace-context.ts";
@@ -34,6 +35,7 @@ export const JOBS = {
   "notification.send": { lane: "fast", schema: NotificationSendPayload },
   "email.send": { lane: "fast", schema: EmailSendPayload },
   "media.purge": { lane: "slow", schema: MediaPurgePayload },
+  "uploads.sweep": { lane: "slow", schema: UploadsSweepPayload },
   "cache.warm": { lane: "slow", schema: CacheWarmPayload },
   "csp.daily-report": { lane: "slow", schema: CspDailyReportPayload },
   "account.erase": { lane: "slow", schema: AccountErasePayload },

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import postgres from "postgres";
 import { type BuiltImage, buildImage } from "../../scripts/image/build.ts";
 import { run } from "../../scripts/image/containers.ts";
+import { packageSizes } from "../../scripts/image/package-sizes.ts";
 import { groupmqNamespace } from "../../src/infra/groupmq-keys.ts";
 import { SessionSchema } from "../../src/modules/auth/auth.schemas.ts";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
@@ -62,6 +63,14 @@ beforeAll(async () => {
   built = await buildImage(tag);
   console.log(
     `[image] ${(built.sizeBytes / 1e6).toFixed(1)} MB (target <= 250 MB); app build ${built.buildSeconds.toFixed(1)} s; base image ${built.baseAction} in ${built.baseSeconds.toFixed(1)} s`,
+  );
+  const modules = await packageSizes(tag);
+  const mib = (bytes: number) => (bytes / 1048576).toFixed(1);
+  console.log(
+    `[image] node_modules ${mib(modules.totalBytes)} MiB; largest: ${modules.packages
+      .slice(0, 6)
+      .map((p) => `${p.name} ${mib(p.bytes)}`)
+      .join(", ")}`,
   );
   cert = await selfSignedCertificate();
   sim = startProviderSimulator({
@@ -166,6 +175,32 @@ describe("the production image", () => {
       "id -u; test ! -e node_modules/typescript && test ! -e node_modules/@scalar/api-reference && test ! -e node_modules/@biomejs && test -s dist/docs/scalar-api-reference.js && test ! -e tests && test ! -e .git && echo clean",
     ]);
     expect(check.stdout.trim().split("\n")).toEqual(["1000", "clean"]);
+
+    // No package the lockfile marks dev-only (or only reached through dev dependencies) is installed.
+    const listed = await run([
+      "podman",
+      "run",
+      "--rm",
+      "--network",
+      "none",
+      tag,
+      "sh",
+      "-c",
+      "cd node_modules && ls -d * @*/*",
+    ]);
+    const lock = (await Bun.file(`${import.meta.dir}/../../package-lock.json`).json()) as {
+      packages: Record<string, { dev?: boolean; devOptional?: boolean }>;
+    };
+    const installed = listed.stdout
+      .trim()
+      .split(/\s+/)
+      .filter((name) => !name.endsWith("*"));
+    expect(installed.length).toBeGreaterThan(20);
+    const devOnly = installed.filter((name) => {
+      const entry = lock.packages[`node_modules/${name}`];
+      return entry?.dev === true || entry?.devOptional === true;
+    });
+    expect(devOnly).toEqual([]);
   });
 
   test("the release command migrates a fresh database and loads the catalogue, and a second run changes nothing", async () => {

@@ -10,6 +10,7 @@ const production = {
   NODE_ENV: "production",
   PUBLIC_BASE_URL: "https://api.plant.community",
   JWT_SECRET: "x".repeat(40),
+  MEDIA_URL_SECRET: "m".repeat(40),
   DATABASE_URL: "postgres://app@db.internal:5432/plant_community",
   REDIS_URL: "redis://redis.internal:6379",
   PLANT_ID_API_KEY: "pk-live-123",

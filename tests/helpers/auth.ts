@@ -53,7 +53,7 @@ export async function registerUser(
     jsonRequest("POST", { email, password, displayName: "Test User" }, ipHeader(app, ip)),
   );
   expect(res.status).toBe(202);
-  await app.deps.db.primary
+  const updated = await app.deps.db.primary
     .updateTable("users")
     .set({
       ...(opts.role && opts.role !== "user" && { role: opts.role }),
@@ -61,7 +61,11 @@ export async function registerUser(
     })
     .where("email", "=", email.toLowerCase())
     .where("deleted_at", "is", null)
-    .execute();
+    .returning("id")
+    .executeTakeFirstOrThrow();
+  // As the verification link's handler does: the user's next reads wait for a replica that has this write
+  // (else GET /v1/me could read the unconfirmed row from a lagging replica).
+  await app.deps.db.markWrite(`user:${updated.id}`);
   const login = await app.request(
     "/v1/auth/login",
     jsonRequest("POST", { email, password }, ipHeader(app, ip)),

@@ -27,6 +27,7 @@ export function productionEnv(e: ProductionEndpoints): Record<string, string> {
     REDIS_URL: e.redisUrl,
     REDIS_KEY_PREFIX: e.redisKeyPrefix,
     JWT_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
+    MEDIA_URL_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url"),
     PLANT_ID_API_KEY: LIVE_PROVIDER_KEYS.plantId,
     PLANTNET_API_KEY: LIVE_PROVIDER_KEYS.plantnet,
     PLANT_ID_BASE_URL: e.providers.plantIdBaseUrl,

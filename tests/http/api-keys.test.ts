@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { ApiKeyPageSchema, CreatedApiKeySchema } from "../../src/modules/api-keys/api-keys.schemas.ts";
+import {
+  ApiKeyPageSchema,
+  ApiKeySchema,
+  CreatedApiKeySchema,
+} from "../../src/modules/api-keys/api-keys.schemas.ts";
 import { sha256Hex } from "../../src/modules/auth/secrets.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { createApiKey, jsonRequest, registerUser, type TestUser } from "../helpers/auth.ts";
@@ -122,6 +126,35 @@ describe("GET /v1/api-keys", () => {
   });
 });
 
+describe("GET /v1/api-keys/{id}", () => {
+  test("the Location of a created key answers with that key, without its secret", async () => {
+    const u = await registerUser(t);
+    const res = await t.request(
+      "/v1/api-keys",
+      jsonRequest("POST", { name: "kiosk", scopes: ["species:read"] }, u.headers),
+    );
+    expect(res.status).toBe(201);
+    const { key: secret, ...created } = CreatedApiKeySchema.parse(await res.json());
+    const location = res.headers.get("location") as string;
+    expect(created.links.self).toBe(location);
+
+    const got = await t.request(location, { headers: u.headers });
+    expect(got.status).toBe(200);
+    expect(got.headers.get("content-type")).toStartWith("application/json");
+    const body = await got.json();
+    expect(ApiKeySchema.parse(body)).toEqual(created);
+    expect(JSON.stringify(body)).not.toContain(secret);
+  });
+
+  test("a revoked key answers 404", async () => {
+    const u = await registerUser(t);
+    const key = await createApiKey(t, u.accessToken, ["account:read"]);
+    const del = await t.request(`/v1/api-keys/${key.id}`, { method: "DELETE", headers: u.headers });
+    expect(del.status).toBe(204);
+    await expectProblem(await t.request(`/v1/api-keys/${key.id}`, { headers: u.headers }), 404, "not_found");
+  });
+});
+
 describe("DELETE /v1/api-keys/{id}", () => {
   test("revokes the key at once and records it in the audit log", async () => {
     const u = await registerUser(t);
@@ -161,6 +194,14 @@ describeProtectedRoute(() => t, "GET /v1/api-keys", {
   method: "GET",
   path: () => "/v1/api-keys",
   scope: "account:read",
+});
+describeProtectedRoute(() => t, "GET /v1/api-keys/{id}", {
+  method: "GET",
+  path: async ({ app, caller }) =>
+    `/v1/api-keys/${(await createApiKey(app, caller.accessToken, ["species:read"])).id}`,
+  scope: "account:read",
+  foreignResource: async (app, owner) =>
+    `/v1/api-keys/${(await createApiKey(app, owner.accessToken, ["species:read"])).id}`,
 });
 describeProtectedRoute(() => t, "DELETE /v1/api-keys/{id}", {
   method: "DELETE",

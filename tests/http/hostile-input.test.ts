@@ -225,6 +225,9 @@ describe("413 for every oversized body, chunked or not (finding: chunked JSON an
   test("every /v1 operation with a body answers 413 payload_too_large to an oversized chunked body", async () => {
     let checked = 0;
     for (const { path, method, op } of operations()) {
+      // A signed URL (PUT /v1/uploads/{id}) refuses an unsigned request before reading it (403, as S3 does);
+      // its 413 on a signed one is tested in tests/http/uploads.test.ts.
+      if (op.parameters?.some((p) => p.name === "signature")) continue;
       for (const mediaType of Object.keys(op.requestBody?.content ?? {})) {
         const multipart = mediaType === "multipart/form-data";
         const contentType = multipart ? `${mediaType}; boundary=xyz` : mediaType;

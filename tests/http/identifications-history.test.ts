@@ -215,7 +215,7 @@ describe("DELETE /v1/identifications/{id}", () => {
     );
   });
 
-  test("with images served from a CDN, deleting also removes the stored objects", async () => {
+  test("with a CDN configured, photos stay private (signed API URLs) and deleting also removes the stored objects", async () => {
     const cdnDir = await mediaDir();
     const cdnApp = await createTestApp(
       identifyEnv(fx.sim, cdnDir, { MEDIA_PUBLIC_BASE_URL: "https://media.example.test" }),
@@ -228,7 +228,8 @@ describe("DELETE /v1/identifications/{id}", () => {
         uploadForm([await jpeg()], { includeHealth: "false" }),
       );
       const created = IdentificationSchema.parse(await res.json());
-      expect(created.images[0]!.url).toStartWith("https://media.example.test/photos/");
+      // The CDN is for public catalogue images; a user's photos are never served from it.
+      expect(created.images[0]!.url).toStartWith(`http://localhost/v1/media/identifications/${created.id}/`);
       expect(await filesUnder(cdnDir)).toHaveLength(2);
       expect(
         (

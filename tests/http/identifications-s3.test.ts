@@ -57,7 +57,7 @@ afterAll(async () => {
 });
 
 describe("identifications with images in an S3 bucket", () => {
-  test("the stored copy and thumbnail go to the bucket, are served through the media route, and stop after delete", async () => {
+  test("the stored copy and thumbnail go to the bucket, are served through the media route's presigned redirect, and stop after delete", async () => {
     const user = await registerUser(app);
     const res = await postIdentification(
       app,
@@ -74,7 +74,10 @@ describe("identifications with images in an S3 bucket", () => {
     expect(await objectExists(media.storage_key)).toBe(true);
     expect(await objectExists(media.thumbnail_key)).toBe(true);
 
-    const image = await app.request(body.images[0]!.url);
+    // Served from the bucket through a short presigned GET the media route redirects to.
+    const redirect = await app.request(body.images[0]!.url);
+    expect(redirect.status).toBe(302);
+    const image = await fetch(redirect.headers.get("location")!);
     expect(image.status).toBe(200);
     expect(image.headers.get("content-type")).toBe("image/jpeg");
     const meta = await sharp(new Uint8Array(await image.arrayBuffer())).metadata();

@@ -170,13 +170,20 @@ describe("uploads are refused before anything is stored or any provider is calle
     expect(body.errors).toEqual([{ path: "form.lat", message: "is not a field of this form" }]);
   });
 
-  test("a JSON body is a 415: the route takes multipart/form-data", async () => {
-    const res = await postIdentification(
+  test("photos in a JSON body are refused: JSON names upload ids (issue #13), other types are a 415", async () => {
+    const json = await postIdentification(
       fx.app,
       { ...user.headers, "content-type": "application/json" },
       JSON.stringify({ images: [] }),
     );
-    await expectProblem(res, 415, "unsupported_media_type");
+    const problem = await expectProblem(json, 400, "validation_failed");
+    expect(problem.errors?.map((e) => e.path)).toContain("json.uploadIds");
+    const text = await postIdentification(
+      fx.app,
+      { ...user.headers, "content-type": "text/plain" },
+      "images",
+    );
+    await expectProblem(text, 415, "unsupported_media_type");
     await expectNothingSpent();
   });
 

@@ -85,14 +85,22 @@ describe("POST /v1/identifications", () => {
     expect(await filesUnder(fx.dir)).toEqual(
       expect.arrayContaining([media[0]!.storage_key, media[0]!.thumbnail_key]),
     );
+    // Private photos (issue #13): signed, expiring URLs of the media route, by identification and media id.
+    const signed = /\?expires=\d+&signature=[\w-]+$/;
     expect(body.images).toEqual([
       {
-        url: `http://localhost/v1/media/identifications/${body.id}/${media[0]!.id}.jpg`,
-        thumbnailUrl: `http://localhost/v1/media/identifications/${body.id}/${media[0]!.id}.thumb.jpg`,
+        url: expect.stringMatching(signed),
+        thumbnailUrl: expect.stringMatching(signed),
         width: 640,
         height: 480,
       },
     ]);
+    expect(body.images[0]!.url).toStartWith(
+      `http://localhost/v1/media/identifications/${body.id}/${media[0]!.id}.jpg?`,
+    );
+    expect(body.images[0]!.thumbnailUrl).toStartWith(
+      `http://localhost/v1/media/identifications/${body.id}/${media[0]!.id}.thumb.jpg?`,
+    );
   });
 
   test("stored images are re-encoded JPEGs without metadata (no GPS) and come with a small thumbnail", async () => {
@@ -105,7 +113,8 @@ describe("POST /v1/identifications", () => {
     const stored = await fx.app.request(image.url);
     expect(stored.status).toBe(200);
     expect(stored.headers.get("content-type")).toBe("image/jpeg");
-    expect(stored.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
+    // A user's photo: private (no shared cache keeps it), for as long as its signed URL lives.
+    expect(stored.headers.get("cache-control")).toMatch(/^private, max-age=\d+$/);
     const storedMeta = await sharp(new Uint8Array(await stored.arrayBuffer())).metadata();
     expect(storedMeta.format).toBe("jpeg");
     expect(storedMeta.exif).toBeUndefined();
@@ -266,10 +275,11 @@ describe("POST /v1/identifications", () => {
   });
 
   test("the media route serves nothing outside stored identification images", async () => {
+    // Unsigned: refused before anything is looked up.
     const res = await fx.app.request(
       `/v1/media/identifications/${crypto.randomUUID()}/${crypto.randomUUID()}.jpg`,
     );
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(403);
     const traversal = await fx.app.request(
       `/v1/media/identifications/${crypto.randomUUID()}/..%2F..%2Fetc%2Fpasswd`,
     );

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { ApiKeyPageSchema } from "../../src/modules/api-keys/api-keys.schemas.ts";
+import { ApiKeyPageSchema, ApiKeySchema } from "../../src/modules/api-keys/api-keys.schemas.ts";
 import { BatchSchema } from "../../src/modules/identification-batches/batches.schemas.ts";
 import {
   IdentificationPageSchema,
@@ -147,6 +147,8 @@ describe("links between resources", () => {
     const page = await json(await follow(`${ORIGIN}/v1/api-keys`, user.headers), ApiKeyPageSchema);
     const listed = page.data.find((k) => k.id === key.id)!;
     expect(listed.links.collection).toBe(`${ORIGIN}/v1/api-keys`);
+    const self = await json(await follow(listed.links.self, user.headers), ApiKeySchema);
+    expect(self.id).toBe(key.id);
     expect(listed.links.revoke).toEqual({ href: `${ORIGIN}/v1/api-keys/${key.id}`, method: "DELETE" });
     const revoked = await follow(listed.links.revoke!.href, user.headers, { method: "DELETE" });
     expect(revoked.status).toBe(204);

@@ -147,6 +147,15 @@ describe("bun run media lifecycle", () => {
         storageClass: "STANDARD_IA",
         abortMultipartDays: undefined,
       },
+      // Content-addressed photos are shared by identifications: colder with age, never expired by age.
+      "photos/": {
+        id: "photos-cold",
+        status: "Enabled",
+        expireDays: undefined,
+        transitionDays: "90",
+        storageClass: "STANDARD_IA",
+        abortMultipartDays: undefined,
+      },
     });
   });
 
@@ -167,6 +176,11 @@ describe("bun run media lifecycle", () => {
       transitionDays: "30",
       storageClass: "GLACIER_IR",
     });
+    expect(rulesOf(xml)["photos/"]).toMatchObject({
+      expireDays: undefined,
+      transitionDays: "30",
+      storageClass: "GLACIER_IR",
+    });
   });
 
   test("--dry-run prints the exact request it would send and sends nothing", async () => {
@@ -181,7 +195,7 @@ describe("bun run media lifecycle", () => {
     expect(stdout).not.toContain("wJalrXUtnFEMI");
     const xml = parseXml(stdout.slice(stdout.indexOf("<?xml")).trim());
     expect(lifecycleSchemaErrors(xml)).toEqual([]);
-    expect(Object.keys(rulesOf(xml)).sort()).toEqual(["identifications/", "uploads/"]);
+    expect(Object.keys(rulesOf(xml)).sort()).toEqual(["identifications/", "photos/", "uploads/"]);
   });
 
   test("against the test S3 server, which does not implement lifecycle (501), it fails with a clear message", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createLogger } from "../../src/infra/logger.ts";
-import { createLocalBlobStore } from "../../src/infra/storage/local.ts";
+import { mediaFlowMetrics } from "../../src/infra/storage/media-flow-metrics.ts";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { registerUser } from "../helpers/auth.ts";
@@ -30,7 +30,6 @@ let app: TestApp;
 let worker: WorkerProcess | undefined;
 const logLines: Record<string, unknown>[] = [];
 /** Flipped by a test: from then on, building an image URL fails like a defect in our code would. */
-let storeBroken = false;
 
 function env(): Record<string, string> {
   return identifyEnv(sim, dir, {
@@ -48,16 +47,8 @@ beforeAll(async () => {
   otlp = startOtlpReceiver();
   sim = startSimulator();
   dir = await mediaDir();
-  const local = createLocalBlobStore({ rootDir: dir, mediaBaseUrl: "/v1/media" });
   app = await createTestApp(env(), {
     logger: createLogger("info", { write: (line: string) => void logLines.push(JSON.parse(line)) }),
-    storage: {
-      ...local,
-      publicUrl(key) {
-        if (storeBroken) throw new TypeError("simulated defect while building an image URL");
-        return local.publicUrl(key);
-      },
-    },
   });
 });
 afterAll(async () => {
@@ -80,12 +71,17 @@ describe("error tracking and the error tail of tracing in the API", () => {
     const { id } = IdentificationSchema.parse(await created.json());
     const createdTrace = created.headers.get("traceparent")?.slice(3, 35);
 
-    storeBroken = true;
+    // A defect while building the image URLs (signing one counts it: that step throws here).
+    const issued = mediaFlowMetrics(app.deps.metrics.registry).signedUrlsIssued;
+    const inc = issued.inc;
+    issued.inc = () => {
+      throw new TypeError("simulated defect while building an image URL");
+    };
     let res: Response;
     try {
       res = await app.request(`/v1/identifications/${id}`, { headers: user.headers });
     } finally {
-      storeBroken = false;
+      issued.inc = inc;
     }
     const problem = await expectProblem(res, 500, "internal_error");
     expect(problem.detail).not.toContain("simulated defect");

@@ -8,6 +8,7 @@ import { cacheWarm } from "./slow.cache-warm.ts";
 import { cspDailyReport } from "./slow.csp-daily-report.ts";
 import { identificationBatch } from "./slow.identification-batch.ts";
 import { mediaPurge } from "./slow.media-purge.ts";
+import { uploadsSweep } from "./slow.uploads-sweep.ts";
 
 /** Job name -> implementation. The lane each runs in comes from the routing table in src/infra/queues.ts. */
 export const jobs: JobRegistry = {
@@ -16,6 +17,7 @@ export const jobs: JobRegistry = {
   "notification.send": notificationSend,
   "email.send": emailSend,
   "media.purge": mediaPurge,
+  "uploads.sweep": uploadsSweep,
   "cache.warm": cacheWarm,
   "csp.daily-report": cspDailyReport,
   "account.erase": accountErase,

@@ -10,7 +10,22 @@ export interface BlobStore {
   size?(key: string): Promise<number | undefined>;
   /** The URL clients fetch the object from. */
   publicUrl(key: string): string;
+  /** S3 only: a presigned PUT that accepts exactly this type and size (and checksum) until it expires. */
+  presignPut?(key: string, opts: PresignPutOptions): Promise<PresignedRequest>;
+  /** S3 only: a presigned GET of the object, answered with this Cache-Control. */
+  presignGet?(key: string, opts: { expiresInSeconds: number; cacheControl: string }): Promise<string>;
 }
+
+export type PresignPutOptions = {
+  contentType: string;
+  contentLength: number;
+  /** Base64 SHA-256 the store checks the body against (S3's x-amz-checksum-sha256). */
+  sha256Base64?: string;
+  expiresInSeconds: number;
+};
+
+/** A request a client makes itself: the URL and the headers it must send with exactly these values. */
+export type PresignedRequest = { url: string; headers: Record<string, string> };
 
 export type StoredBlob = { body: ReadableStream<Uint8Array> | Uint8Array; contentType: string; size: number };
 

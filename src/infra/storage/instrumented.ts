@@ -1,5 +1,6 @@
 import type { Registry } from "prom-client";
 import type { BlobStore } from "./blob-store.ts";
+import { mediaFlowMetrics } from "./media-flow-metrics.ts";
 import { prefixOf, storageMetrics } from "./storage-metrics.ts";
 
 /**
@@ -9,6 +10,8 @@ import { prefixOf, storageMetrics } from "./storage-metrics.ts";
  */
 export function instrumentedBlobStore(store: BlobStore, registry: Registry): BlobStore {
   const m = storageMetrics(registry);
+  // Registered with the store so every process exports them from the start (counted where URLs are signed).
+  mediaFlowMetrics(registry);
   return {
     // Operations this decorator does not count pass through unchanged (get, size, publicUrl, later additions).
     ...store,

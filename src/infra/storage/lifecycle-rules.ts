@@ -3,13 +3,22 @@ import type { MediaOpsConfig } from "../../config/media-ops.ts";
 
 /** Key prefixes the rules apply to (see identifications.create.ts and the direct-upload flow). */
 export const UPLOADS_PREFIX = "uploads/";
+/** Originals stored before content addressing (one object per identification and media). */
 export const ORIGINALS_PREFIX = "identifications/";
+/** Content-addressed photos (src/modules/photos/): one object shared by every identification that shows it. */
+export const PHOTOS_PREFIX = "photos/";
 
 /**
  * The bucket's lifecycle rules. Thumbnails follow their original without a rule of their own: both are written
  * under `identifications/<id>/` (`<media>.jpg` and `<media>.thumb.jpg`) in the same request, so the one prefix
  * rule moves and expires them on the same day. Incomplete multipart uploads are aborted with the unclaimed
  * uploads, so their parts never cost storage either.
+ *
+ * Content-addressed photos (`photos/<sha>.jpg` and `.thumb.jpg`) move to the colder class with the same days but
+ * are never expired by the bucket: one object serves every identification that shows the same photo, and its
+ * age says when it was first stored, not when it was last used, so an age rule would delete the photo of a
+ * recent identification. Their lifetime is their references: deleting an identification or an account releases
+ * them, and media.purge deletes the objects nobody references (photos.release.ts).
  */
 export function lifecycleRules(config: MediaOpsConfig["lifecycle"]): LifecycleRule[] {
   return [
@@ -26,6 +35,12 @@ export function lifecycleRules(config: MediaOpsConfig["lifecycle"]): LifecycleRu
       Status: "Enabled",
       Transitions: [{ Days: config.originalsColdAfterDays, StorageClass: config.originalsColdStorageClass }],
       Expiration: { Days: config.originalsExpireDays },
+    },
+    {
+      ID: "photos-cold",
+      Filter: { Prefix: PHOTOS_PREFIX },
+      Status: "Enabled",
+      Transitions: [{ Days: config.originalsColdAfterDays, StorageClass: config.originalsColdStorageClass }],
     },
   ];
 }

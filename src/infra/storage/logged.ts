@@ -44,5 +44,11 @@ export function loggedBlobStore(store: BlobStore, logger: Logger): BlobStore {
     delete: logged("delete", store.delete.bind(store), (keys) => keys),
     ...(store.size ? { size: logged("size", store.size.bind(store), (key) => key) } : {}),
     publicUrl: (key) => store.publicUrl(key),
+    ...(store.presignPut
+      ? { presignPut: logged("presignPut", store.presignPut.bind(store), (key) => key) }
+      : {}),
+    ...(store.presignGet
+      ? { presignGet: logged("presignGet", store.presignGet.bind(store), (key) => key) }
+      : {}),
   };
 }

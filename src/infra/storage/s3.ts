@@ -16,6 +16,9 @@ export type S3BlobStoreOptions = {
 
 // The SDK loads on the first storage call, not at start: ~1 s of module load the first request does not need.
 const sdk = lazyModule(() => require("@aws-sdk/client-s3") as typeof import("@aws-sdk/client-s3"));
+const presigner = lazyModule(
+  () => require("@aws-sdk/s3-request-presigner") as typeof import("@aws-sdk/s3-request-presigner"),
+);
 
 /** Any S3-compatible store. Every request carries a deadline. The client is made on first use. */
 export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
@@ -92,6 +95,40 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
     publicUrl(key) {
       assertSafeKey(key);
       return `${opts.mediaBaseUrl}/${key}`;
+    },
+
+    async presignPut(key, put) {
+      assertSafeKey(key);
+      const { PutObjectCommand } = sdk();
+      const command = new PutObjectCommand({
+        Bucket: opts.bucket,
+        Key: key,
+        ContentType: put.contentType,
+        ContentLength: put.contentLength,
+        ...(put.sha256Base64 ? { ChecksumSHA256: put.sha256Base64 } : {}),
+      });
+      // Signed as headers (not hoisted into the query): S3 refuses a PUT whose type, length or checksum differ.
+      const headers: Record<string, string> = {
+        "content-type": put.contentType,
+        "content-length": String(put.contentLength),
+        ...(put.sha256Base64 ? { "x-amz-checksum-sha256": put.sha256Base64 } : {}),
+      };
+      const url = await presigner().getSignedUrl(lazyClient(), command, {
+        expiresIn: put.expiresInSeconds,
+        signableHeaders: new Set(Object.keys(headers)),
+        unhoistableHeaders: new Set(put.sha256Base64 ? ["x-amz-checksum-sha256"] : []),
+      });
+      return { url, headers };
+    },
+
+    async presignGet(key, get) {
+      assertSafeKey(key);
+      const { GetObjectCommand } = sdk();
+      return presigner().getSignedUrl(
+        lazyClient(),
+        new GetObjectCommand({ Bucket: opts.bucket, Key: key, ResponseCacheControl: get.cacheControl }),
+        { expiresIn: get.expiresInSeconds },
+      );
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Deps } from "../../deps.ts";
 import { recordAudit } from "../audit/audit.record.ts";
+import { eraseUploadsOf } from "../uploads/index.ts";
 import { eraseStoredPhotos } from "./erase-photos.ts";
 import {
   anonymiseAuditOf,
@@ -13,10 +14,16 @@ import {
 
 const PAGE = 500;
 
-export type ErasureReport = { photos: number; rows: number; auditRows: number; erased: boolean };
+export type ErasureReport = {
+  photos: number;
+  uploads: number;
+  rows: number;
+  auditRows: number;
+  erased: boolean;
+};
 
 /**
- * Erases one deleted account's data: stored photos and export archives, then its rows (identifications, batches,
+ * Erases one deleted account's data: stored photos, direct uploads and export archives, then its rows (identifications, batches,
  * notifications, API keys, tokens, exports) in bounded steps, its audit rows anonymised, and last the account row
  * scrubbed and stamped `erased_at`. Every step is idempotent and checks `signal` between pages: a job stopped at
  * its time limit, or a crashed worker's redelivery, resumes where the data says it stopped.
@@ -27,13 +34,20 @@ export async function eraseAccount(
   signal: AbortSignal,
 ): Promise<ErasureReport> {
   const db = deps.db.primary;
-  const report: ErasureReport = { photos: 0, rows: 0, auditRows: 0, erased: false };
+  const report: ErasureReport = { photos: 0, uploads: 0, rows: 0, auditRows: 0, erased: false };
   for (;;) {
     signal.throwIfAborted();
     const photos = await findUnpurgedPhotosOf(db, userId, PAGE);
     await eraseStoredPhotos(deps, photos);
     report.photos += photos.length;
     if (photos.length < PAGE) break;
+  }
+  // Direct uploads (claimed or not): objects, then rows.
+  for (;;) {
+    signal.throwIfAborted();
+    const n = await eraseUploadsOf(deps, userId, PAGE);
+    report.uploads += n;
+    if (n < PAGE) break;
   }
   for (;;) {
     signal.throwIfAborted();
@@ -71,7 +85,12 @@ export async function eraseAccount(
           action: "user.erase",
           entityType: "user",
           entityId: null,
-          after: { photos: report.photos, rows: report.rows, auditRows: report.auditRows },
+          after: {
+            photos: report.photos,
+            uploads: report.uploads,
+            rows: report.rows,
+            auditRows: report.auditRows,
+          },
         },
       );
     }

@@ -5,7 +5,12 @@ import { withPageLinks } from "../../http/pagination.ts";
 import { authOf } from "../../http/security.ts";
 import { auditActor } from "../audit/audit.record.ts";
 import { presentApiKey } from "./api-keys.links.ts";
-import type { createApiKeyRoute, deleteApiKeyRoute, listApiKeysRoute } from "./api-keys.routes.ts";
+import type {
+  createApiKeyRoute,
+  deleteApiKeyRoute,
+  getApiKeyRoute,
+  listApiKeysRoute,
+} from "./api-keys.routes.ts";
 import type { ApiKeysService } from "./api-keys.service.ts";
 
 export function apiKeysHandlers(service: ApiKeysService) {
@@ -26,10 +31,15 @@ export function apiKeysHandlers(service: ApiKeysService) {
     return c.json({ ...page, data: page.data.map((k) => presentApiKey(k, l)) }, 200);
   };
 
+  const get: RouteHandler<typeof getApiKeyRoute, AppEnv> = async (c) => {
+    const key = await service.get(authOf(c).userId, c.req.valid("param").id, c.var.clientKey);
+    return c.json(presentApiKey(key, linkerFor(c)), 200);
+  };
+
   const remove: RouteHandler<typeof deleteApiKeyRoute, AppEnv> = async (c) => {
     await service.revoke(authOf(c).userId, c.req.valid("param").id, auditActor(c), c.var.clientKey);
     return c.body(null, 204);
   };
 
-  return { create, list, remove };
+  return { create, list, get, remove };
 }

@@ -41,6 +41,17 @@ export async function listLiveApiKeys(
   return q.orderBy("id", "desc").limit(f.limit).execute();
 }
 
+/** One of the owner's live keys; another user's key, or a revoked one, is simply not found. */
+export async function findLiveApiKey(db: Db, userId: string, id: string): Promise<ApiKeyRow | undefined> {
+  return db
+    .selectFrom("api_keys")
+    .selectAll()
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .where("revoked_at", "is", null)
+    .executeTakeFirst();
+}
+
 export async function findApiKeyByHash(db: Db, keyHash: string): Promise<ApiKeyRow | undefined> {
   return db.selectFrom("api_keys").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
 }

@@ -4,6 +4,7 @@ import { protect } from "../../http/security.ts";
 import {
   ApiKeyListQuerySchema,
   ApiKeyPageSchema,
+  ApiKeySchema,
   CreateApiKeySchema,
   CreatedApiKeySchema,
 } from "./api-keys.schemas.ts";
@@ -41,6 +42,22 @@ export const listApiKeysRoute = createRoute({
   responses: {
     200: { description: "A page of keys.", content: { "application/json": { schema: ApiKeyPageSchema } } },
     ...errorResponses(400, 401, 403),
+  },
+});
+
+export const getApiKeyRoute = createRoute({
+  method: "get",
+  path: "/api-keys/{id}",
+  operationId: "getApiKey",
+  tags: ["API keys"],
+  summary: "One of your live API keys (never its secret)",
+  description:
+    "Where a created key's `Location` points. Another account's key, or a revoked one, answers 404.",
+  ...protect("account:read"),
+  request: { params: UuidParamSchema },
+  responses: {
+    200: { description: "The key.", content: { "application/json": { schema: ApiKeySchema } } },
+    ...errorResponses(400, 401, 403, 404),
   },
 });
 

@@ -40,6 +40,7 @@ export const ApiKeyCoreSchema = z.object({
 export const ApiKeySchema = ApiKeyCoreSchema.extend({
   links: z
     .object({
+      self: LinkSchema.openapi({ description: "This key." }),
       collection: LinkSchema.openapi({ description: "Your API keys." }),
       revoke: ActionLinkSchema.optional().openapi({ description: "Revoke it (`account:write`)." }),
     })

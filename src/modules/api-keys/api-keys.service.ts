@@ -10,6 +10,7 @@ import { newApiKey } from "../auth/secrets.ts";
 import {
   type ApiKeyRow,
   countLiveApiKeys,
+  findLiveApiKey,
   insertApiKey,
   listLiveApiKeys,
   revokeApiKey,
@@ -83,6 +84,12 @@ export function createApiKeysService(deps: Pick<Deps, "db" | "cache" | "clock">)
       const last = page.at(-1);
       const nextCursor = rows.length > query.limit && last ? encodeCursor({ i: last.id }) : null;
       return { data: page.map(toDto), nextCursor };
+    },
+
+    async get(userId: string, id: string, clientKey: string): Promise<ApiKey> {
+      const row = await deps.db.read(clientKey, (db) => findLiveApiKey(db, userId, id));
+      if (!row) throw new AppError("not_found", "No such API key.");
+      return toDto(row);
     },
 
     async revoke(userId: string, id: string, actor: AuditActor, clientKey: string): Promise<void> {

@@ -19,13 +19,18 @@ export const createBatchRoute = createRoute({
     "as `POST /v1/identifications`, the whole batch is refused if one fails them); the providers are asked in " +
     "the background. Poll the batch (`Location`) for progress; a notification says when it is done. Needs a " +
     "confirmed e-mail address (403 `email_unverified`). Every photo counts against the identification rate " +
-    "limit (429 `rate_limited`) and needs room in the daily provider budget (429 `provider_budget_exhausted`).",
+    "limit (429 `rate_limited`) and needs room in the daily provider budget (429 `provider_budget_exhausted`). " +
+    "Or send JSON `{uploadIds, organs, latitude, longitude, includeHealth}` (schema `IdentifyFromUploads`) " +
+    "naming up to 20 photos uploaded " +
+    "with `POST /v1/uploads`, checked the same way (422 `upload_unavailable`, 409 `upload_incomplete`).",
   ...writer,
   middleware: [
     ...writer.middleware,
     verifiedEmail({ perRequest: Number.POSITIVE_INFINITY }),
     providerBudget(),
   ] as const,
+  // The JSON form (upload ids, schema IdentifyFromUploads) is described, not listed as a media type: see
+  // createIdentificationRoute (generated clients would drop their multipart call).
   request: { body: { required: true, content: { "multipart/form-data": { schema: BatchUploadDoc } } } },
   responses: {
     202: {
@@ -33,7 +38,7 @@ export const createBatchRoute = createRoute({
       headers: { Location: { description: "The batch.", schema: { type: "string" } } },
       content: { "application/json": { schema: BatchSchema } },
     },
-    ...errorResponses(400, 401, 403, 413, 415, 503),
+    ...errorResponses(400, 401, 403, 409, 413, 415, 422, 503),
   },
 });
 

@@ -17,6 +17,7 @@ import {
   type QueueCaller,
 } from "../identifications/identifications.jobs.ts";
 import { discardWrittenPhotos } from "../photos/index.ts";
+import { claimUploads, type IdentifyFromUploads, uploadOfClaimed } from "../uploads/index.ts";
 import { batchFairUse } from "./batches.fair-use.ts";
 import {
   type BatchItemRow,
@@ -110,76 +111,108 @@ export function createBatchesService(deps: BatchDeps) {
     }
   }
 
+  async function createFrom(caller: QueueCaller, upload: IdentificationUpload): Promise<Batch> {
+    const prepared = await prepareAll(upload);
+    const batchId = Bun.randomUUIDv7();
+    const createdAt = new Date(deps.clock.now());
+    try {
+      await deps.db.primary.transaction().execute(async (trx) => {
+        for (const p of prepared) {
+          await insertQueuedIdentification(
+            trx,
+            { id: p.id, userId: caller.userId, createdAt, request: p.request },
+            p.media,
+          );
+        }
+        await insertBatch(trx, {
+          id: batchId,
+          userId: caller.userId,
+          createdAt,
+          identificationIds: prepared.map((p) => p.id),
+        });
+        await recordAudit(trx, caller.actor, {
+          action: "identification_batch.create",
+          entityType: "identification_batch",
+          entityId: batchId,
+          after: { images: prepared.length },
+        });
+      });
+    } catch (err) {
+      await discardWrittenPhotos(
+        deps,
+        prepared.flatMap((p) => p.photos),
+      );
+      throw photoGoneAsRetry(err);
+    }
+    await deps.db.markWrite(caller.clientKey);
+    try {
+      await enqueue(
+        deps,
+        "identification.batch",
+        { batchId, userId: caller.userId },
+        {
+          groupId: `batch:${batchId}`,
+          userRole: caller.role,
+          traceparent: caller.traceparent,
+          jobId: `identification.batch:${batchId}`,
+        },
+      );
+    } catch (err) {
+      deps.logger.error({ err: String(err), batchId }, "identification.batch not enqueued");
+      // Answered 503: nothing of it may stay in the user's view (identifications.discard.ts).
+      await discardUnqueued(deps, caller, prepared);
+      await softDeleteBatch(deps.db.primary, batchId).catch((e: unknown) =>
+        deps.logger.error({ err: String(e), batchId }, "unqueued batch not discarded"),
+      );
+      throw new AppError("service_unavailable", "Batches are not available right now.", {
+        retryAfterSeconds: 5,
+        cause: err,
+      });
+    }
+    const items = prepared.map((p, position) => ({
+      position,
+      identificationId: p.id,
+      status: "queued",
+      failure: null,
+      deleted: false,
+    }));
+    return toBatchDto({ id: batchId, status: "queued", created_at: createdAt, completed_at: null }, items);
+  }
+
   return {
-    /** Validates and stores every photo, writes the queued rows and the batch together, then enqueues it. */
-    async create(caller: QueueCaller, input: IdentificationInput): Promise<Batch> {
-      const upload = checkIdentificationInput(input, batchUploadLimits(deps.config));
-      await chargePhotos(caller, upload.images.length);
-      const prepared = await prepareAll(upload);
-      const batchId = Bun.randomUUIDv7();
-      const createdAt = new Date(deps.clock.now());
-      try {
-        await deps.db.primary.transaction().execute(async (trx) => {
-          for (const p of prepared) {
-            await insertQueuedIdentification(
-              trx,
-              { id: p.id, userId: caller.userId, createdAt, request: p.request },
-              p.media,
-            );
-          }
-          await insertBatch(trx, {
-            id: batchId,
-            userId: caller.userId,
-            createdAt,
-            identificationIds: prepared.map((p) => p.id),
-          });
-          await recordAudit(trx, caller.actor, {
-            action: "identification_batch.create",
-            entityType: "identification_batch",
-            entityId: batchId,
-            after: { images: prepared.length },
-          });
-        });
-      } catch (err) {
-        await discardWrittenPhotos(
-          deps,
-          prepared.flatMap((p) => p.photos),
-        );
-        throw photoGoneAsRetry(err);
+    /**
+     * Validates and stores every photo, writes the queued rows and the batch together, then enqueues it. The
+     * photos come as bytes, or as upload ids (POST /v1/uploads): each photo is charged against the limits first,
+     * then the uploads are claimed and verified (the same checks; a refused upload is deleted) and removed once
+     * their photos are stored.
+     */
+    async create(caller: QueueCaller, input: IdentificationInput | IdentifyFromUploads): Promise<Batch> {
+      if (!("uploadIds" in input)) {
+        const upload = checkIdentificationInput(input, batchUploadLimits(deps.config));
+        await chargePhotos(caller, upload.images.length);
+        return createFrom(caller, upload);
       }
-      await deps.db.markWrite(caller.clientKey);
-      try {
-        await enqueue(
-          deps,
-          "identification.batch",
-          { batchId, userId: caller.userId },
-          {
-            groupId: `batch:${batchId}`,
-            userRole: caller.role,
-            traceparent: caller.traceparent,
-            jobId: `identification.batch:${batchId}`,
-          },
-        );
-      } catch (err) {
-        deps.logger.error({ err: String(err), batchId }, "identification.batch not enqueued");
-        // Answered 503: nothing of it may stay in the user's view (identifications.discard.ts).
-        await discardUnqueued(deps, caller, prepared);
-        await softDeleteBatch(deps.db.primary, batchId).catch((e: unknown) =>
-          deps.logger.error({ err: String(e), batchId }, "unqueued batch not discarded"),
-        );
-        throw new AppError("service_unavailable", "Batches are not available right now.", {
-          retryAfterSeconds: 5,
-          cause: err,
+      const max = deps.config.batches.maxImages;
+      if (input.uploadIds.length > max) {
+        throw new AppError("validation_failed", "One or more fields are invalid.", {
+          errors: [{ path: "uploadIds", message: `at most ${max} uploads per batch` }],
         });
       }
-      const items = prepared.map((p, position) => ({
-        position,
-        identificationId: p.id,
-        status: "queued",
-        failure: null,
-        deleted: false,
-      }));
-      return toBatchDto({ id: batchId, status: "queued", created_at: createdAt, completed_at: null }, items);
+      await chargePhotos(caller, input.uploadIds.length);
+      const claimed = await claimUploads(
+        deps,
+        caller.userId,
+        input.uploadIds,
+        deps.config.batches.maxRequestBytes,
+      );
+      try {
+        const batch = await createFrom(caller, uploadOfClaimed(input, claimed));
+        await claimed.finish();
+        return batch;
+      } catch (err) {
+        await claimed.release();
+        throw err;
+      }
     },
 
     async get(caller: { userId: string; clientKey: string }, id: string): Promise<Batch> {

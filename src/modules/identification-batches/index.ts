@@ -13,6 +13,10 @@ export function identificationBatchesRouter(deps: Deps, services: Services) {
 export function batchBodyPolicy(deps: Pick<Deps, "config">) {
   return (path: string) =>
     path === "/v1/identification-batches"
-      ? { maxBytes: deps.config.batches.maxRequestBytes, mediaTypes: ["multipart/form-data"] }
+      ? {
+          maxBytes: deps.config.batches.maxRequestBytes,
+          // JSON: upload ids (POST /v1/uploads), read by a reader that refuses more than a few kilobytes.
+          mediaTypes: ["multipart/form-data", "application/json"],
+        }
       : undefined;
 }

@@ -1,5 +1,7 @@
+import type { Registry } from "prom-client";
 import type { Config } from "../../config/index.ts";
-import type { BlobStore } from "../../infra/storage/index.ts";
+import { mediaFlowMetrics } from "../../infra/storage/media-flow-metrics.ts";
+import { signMediaPath } from "../../infra/storage/media-signing.ts";
 import type { IdentificationResult } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
 
@@ -20,23 +22,58 @@ export function identificationPath(id: string): string {
 export type ImageUrls = { url: string; thumbnailUrl: string };
 export type MediaUrls = (identificationId: string, media: MediaView) => ImageUrls;
 
+/** The API path of an identification's image (the media route); `thumbnail` for its thumbnail. */
+export function mediaPath(identificationId: string, mediaId: string, thumbnail: boolean): string {
+  return `/v1/media/identifications/${identificationId}/${mediaId}${thumbnail ? ".thumb" : ""}.jpg`;
+}
+
+export type MediaUrlDeps = {
+  config: Pick<Config, "publicBaseUrl" | "mediaFlows">;
+  clock?: { now(): number };
+  metrics?: { registry: Registry };
+};
+
 /**
- * Where an identification's images are fetched. Stored objects are content-addressed and may be shared by other
- * identifications, so the API's media route names an image by its identification and media id (404 once that
- * identification is deleted); a CDN (MEDIA_PUBLIC_BASE_URL) serves the object keys themselves.
+ * Where an identification's images are fetched: private, expiring URLs (issue #13). Always the API's media
+ * route, addressed by identification and media id and signed (HMAC, MEDIA_URL_TTL_SECONDS): the route checks the
+ * identification is live on every fetch, so a deleted identification's (or account's) photos stop at once, then
+ * streams the file (local driver) or redirects to a short presigned GET of the bucket (S3). Never the CDN
+ * (MEDIA_PUBLIC_BASE_URL): that stays for public catalogue images.
  */
-export function mediaUrls(deps: { config: Pick<Config, "storage">; storage: BlobStore }): MediaUrls {
-  const store = deps.storage;
-  if (deps.config.storage.publicBaseUrl) {
-    return (_id, m) => ({
-      url: store.publicUrl(m.storageKey),
-      thumbnailUrl: store.publicUrl(m.thumbnailKey),
-    });
-  }
+export function mediaUrls(deps: MediaUrlDeps): MediaUrls {
+  const { mediaUrlSecret, mediaUrlTtlSeconds } = deps.config.mediaFlows;
+  const origin = deps.config.publicBaseUrl?.replace(/\/+$/, "") ?? "";
+  const issued = deps.metrics && mediaFlowMetrics(deps.metrics.registry).signedUrlsIssued;
+  const sign = (path: string) => {
+    issued?.inc({ kind: "media" });
+    return `${origin}${signMediaPath(mediaUrlSecret, path, mediaUrlTtlSeconds, deps.clock?.now() ?? Date.now())}`;
+  };
   return (id, m) => ({
-    url: store.publicUrl(`identifications/${id}/${m.id}.jpg`),
-    thumbnailUrl: store.publicUrl(`identifications/${id}/${m.id}.thumb.jpg`),
+    url: sign(mediaPath(id, m.id, false)),
+    thumbnailUrl: sign(mediaPath(id, m.id, true)),
   });
+}
+
+/** A stored answer (Idempotency-Key replay) gets fresh URLs: the stored ones may have expired. */
+export function resignImages(dto: Identification, deps: MediaUrlDeps): Identification {
+  const urls = mediaUrls(deps);
+  const FILE = /\/v1\/media\/identifications\/([0-9a-f-]{36})\/([0-9a-f-]{36})(?:\.thumb)?\.jpg/;
+  return {
+    ...dto,
+    images: dto.images.map((image) => {
+      const mediaId = FILE.exec(image.url)?.[2];
+      if (!mediaId) return image;
+      const fresh = urls(dto.id, {
+        id: mediaId,
+        position: 0,
+        storageKey: "",
+        thumbnailKey: "",
+        width: image.width,
+        height: image.height,
+      });
+      return { ...image, ...fresh };
+    }),
+  };
 }
 
 export function toIdentificationDto(

@@ -3,7 +3,6 @@ import type { Config } from "../../config/index.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { linkerFor } from "../../http/links.ts";
 import { withPageLinks } from "../../http/pagination.ts";
-import { IMMUTABLE_CACHE_CONTROL } from "../../infra/storage/index.ts";
 import { presentIdentification, presentIdentificationPage } from "./identifications.links.ts";
 import type { readMedia } from "./identifications.media.ts";
 import { callerOf, prefersRespondAsync, queueCallerOf } from "./identifications.request.ts";
@@ -16,17 +15,20 @@ import type {
 } from "./identifications.routes.ts";
 import type { IdentificationsService } from "./identifications.service.ts";
 import { readIdentificationForm } from "./identifications.upload.ts";
+import { readUploadIdsBody } from "./identifications.upload-ids.ts";
 
 export function identificationHandlers(
   service: IdentificationsService,
-  media: (id: string, file: string) => ReturnType<typeof readMedia>,
+  media: (req: Parameters<typeof readMedia>[1]) => ReturnType<typeof readMedia>,
   uploadLimits: Config["uploads"],
 ) {
   const create: RouteHandler<typeof createIdentificationRoute, AppEnv> = async (c) => {
     const headers = c.req.valid("header");
     const background = prefersRespondAsync(headers.prefer) ? queueCallerOf(c) : undefined;
     service.refuseWhenProvidersOpen({ background });
-    const input = await readIdentificationForm(c.req.raw, uploadLimits);
+    // JSON names photos uploaded before (POST /v1/uploads); anything else is the multipart form.
+    const input =
+      (await readUploadIdsBody(c.req.raw)) ?? (await readIdentificationForm(c.req.raw, uploadLimits));
     const { identification, replayed } = await service.create(callerOf(c), input, {
       idempotencyKey: headers["idempotency-key"],
       background,
@@ -55,12 +57,17 @@ export function identificationHandlers(
   };
 
   const image: RouteHandler<typeof getMediaRoute, AppEnv> = async (c) => {
-    const { identificationId, file } = c.req.valid("param");
-    const blob = await media(identificationId, file);
+    const answer = await media({ ...c.req.valid("param"), ...c.req.valid("query") });
+    // Private: the URL is a capability; shared caches must not keep (or hand out) a user's photo.
+    const cacheControl = `private, max-age=${answer.maxAgeSeconds}`;
+    if (answer.kind === "redirect") {
+      return c.body(null, 302, { location: answer.location, "cache-control": cacheControl }) as never;
+    }
+    const { blob } = answer;
     return c.body(blob.body as Uint8Array<ArrayBuffer>, 200, {
       "content-type": blob.contentType,
       "content-length": String(blob.size),
-      "cache-control": IMMUTABLE_CACHE_CONTROL,
+      "cache-control": cacheControl,
     }) as never;
   };
 

@@ -27,12 +27,19 @@ export const createIdentificationRoute = createRoute({
     "called: at most 5 files, 10 MB each, 30 MB per request (413), JPEG/PNG/WebP by content (415), decodable " +
     "(400 `invalid_image`), 100 px to 50 megapixels (400). Stored copies carry no metadata (no GPS). An account " +
     "whose e-mail address is not confirmed makes a few identifications only (403 `email_unverified`). Each " +
-    "user has a daily budget of provider calls by role (429 `provider_budget_exhausted` until midnight UTC).",
+    "user has a daily budget of provider calls by role (429 `provider_budget_exhausted` until midnight UTC). " +
+    "Or send JSON `{uploadIds, organs, latitude, longitude, includeHealth}` naming photos uploaded before with " +
+    "`POST /v1/uploads` (schema `IdentifyFromUploads`; `Content-Type: application/json`): each is checked the same way before any provider is asked (the same codes; 422 " +
+    "`upload_unavailable` when not yours, expired or used, 409 `upload_incomplete` when not received), a " +
+    "refused upload is deleted, and used uploads are removed once their photos are stored.",
   ...writer,
   middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 }), providerBudget()] as const,
   request: {
     headers: IdempotencyHeaderSchema,
-    // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body.
+    // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body. The
+    // JSON form (upload ids) is read by its own reader (identifications.upload-ids.ts) and documented in the
+    // description and components, not as a second media type here: client generators (hey-api) build the
+    // operation from the JSON body whenever one is listed, and regenerated SDKs would lose their multipart call.
     body: { required: true, content: { "multipart/form-data": { schema: IdentificationUploadDoc } } },
   },
   responses: {
@@ -133,22 +140,47 @@ const MediaParamsSchema = z.object({
     }),
 });
 
+const MediaQuerySchema = z.object({
+  expires: z.coerce
+    .number()
+    .int()
+    .optional()
+    .openapi({ description: "Expiry of the signed URL (Unix seconds)." }),
+  signature: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,128}$/, "a base64url signature")
+    .optional()
+    .openapi({ description: "HMAC-SHA256 of the URL (base64url)." }),
+});
+
 export const getMediaRoute = createRoute({
   method: "get",
   path: "/media/identifications/{identificationId}/{file}",
   operationId: "getIdentificationImage",
   tags,
-  summary: "A stored identification image or thumbnail",
+  summary: "A stored identification image or thumbnail (signed, expiring URL)",
   description:
-    "The URLs in `images[]` point here unless a CDN serves the images. Public (the URL is the capability) and " +
-    "immutable; 404 once the identification is deleted.",
+    "The URLs in `images[]` point here, signed and valid for `MEDIA_URL_TTL_SECONDS` (default 1 h, at least " +
+    "three quarters of it from when they are handed out): the URL is the capability, no credentials needed. " +
+    "A tampered URL answers 403 `invalid_link_signature`, an expired one 410 `link_expired`: read the " +
+    "identification again for fresh URLs. 404 at once after the identification (or the account) is deleted. " +
+    "With the local store the JPEG comes in the answer; with S3 a 302 to a short presigned GET of the bucket. " +
+    "`Cache-Control: private` until the URL expires.",
   security: [],
-  request: { params: MediaParamsSchema },
+  request: { params: MediaParamsSchema, query: MediaQuerySchema },
   responses: {
     200: {
       description: "The JPEG.",
+      headers: {
+        "Cache-Control": { description: "`private, max-age=<until expiry>`.", schema: { type: "string" } },
+      },
       content: { "image/jpeg": { schema: { type: "string", format: "binary" } } },
     },
-    ...errorResponses(400, 404),
+    302: {
+      description:
+        "S3 store: fetch the image from this presigned GET (expires with the signed URL at the latest).",
+      headers: { Location: { description: "A presigned GET of the bucket.", schema: { type: "string" } } },
+    },
+    ...errorResponses(400, 403, 404, 410),
   },
 });

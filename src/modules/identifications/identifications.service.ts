@@ -7,6 +7,7 @@ import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { releaseMedia, sweepUnreferencedPhotos } from "../photos/index.ts";
+import type { IdentifyFromUploads } from "../uploads/index.ts";
 import { findLiveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import {
   type CreateContext,
@@ -14,11 +15,13 @@ import {
   createIdentification,
   IdempotencyKeyTaken,
 } from "./identifications.create.ts";
-import { mediaUrls, toIdentificationDto } from "./identifications.dto.ts";
+import { mediaUrls, resignImages, toIdentificationDto } from "./identifications.dto.ts";
+import { createFromUploads } from "./identifications.from-uploads.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
 import {
   checkIdentificationInput,
   type IdentificationInput,
+  type IdentificationUpload,
   uploadFingerprint,
 } from "./identifications.input.ts";
 import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
@@ -88,7 +91,60 @@ export function createIdentificationsService(
         "This Idempotency-Key was used with a different request; use a new key.",
       );
     }
-    return { identification: stored.body as Identification, replayed: true };
+    return { identification: resignImages(stored.body as Identification, deps), replayed: true };
+  }
+
+  /** One identification from checked photos, whatever their source; idempotent with a key. */
+  async function createFrom(
+    caller: Caller,
+    upload: IdentificationUpload,
+    requestHash: string,
+    options: CreateOptions,
+  ): Promise<Created> {
+    const { idempotencyKey, background } = options;
+    // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
+    const run = async (ctx: CreateContext) => {
+      deps.metrics.identifications.inc();
+      if (background) return acceptIdentification(deps, upload, background, ctx.idempotency);
+      const started = performance.now();
+      const identification = await createIdentification(deps, upload, ctx);
+      deps.metrics.identificationsSuccess.inc();
+      identificationMetrics(deps.metrics.registry).duration.observe(
+        { mode: "sync" },
+        (performance.now() - started) / 1000,
+      );
+      return identification;
+    };
+    if (!idempotencyKey) {
+      const identification = await run(caller);
+      await deps.db.markWrite(caller.clientKey);
+      return { identification, replayed: false };
+    }
+    const earlier = await replay(caller, idempotencyKey, requestHash);
+    if (earlier) return earlier;
+    const lock = {
+      redis: deps.redis.cache,
+      keyPrefix: deps.config.redis.keyPrefix,
+      userId: caller.userId,
+      key: idempotencyKey,
+      ttlMs: IDEMPOTENCY_LOCK_MS,
+      logger: deps.logger,
+    };
+    return withIdempotencyLock(lock, async () => {
+      // A request holding the lock may have finished between our look-up and taking the lock.
+      const finished = await replay(caller, idempotencyKey, requestHash);
+      if (finished) return finished;
+      try {
+        const identification = await run({ ...caller, idempotency: { key: idempotencyKey, requestHash } });
+        await deps.db.markWrite(caller.clientKey);
+        return { identification, replayed: false };
+      } catch (err) {
+        if (!(err instanceof IdempotencyKeyTaken)) throw err;
+        const winner = await replay(caller, idempotencyKey, requestHash);
+        if (!winner) throw err;
+        return winner;
+      }
+    });
   }
 
   return {
@@ -100,55 +156,21 @@ export function createIdentificationsService(
       if (!options.background) refuseWhenProvidersOpen(deps);
     },
 
-    /** Checks, stores and identifies (or queues) the photos; see CreateOptions for idempotency and background. */
-    async create(caller: Caller, input: IdentificationInput, options: CreateOptions = {}): Promise<Created> {
-      const { idempotencyKey, background } = options;
-      if (!background) refuseWhenProvidersOpen(deps);
-      const upload = checkIdentificationInput(input, deps.config.uploads);
-      // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
-      const run = async (ctx: CreateContext) => {
-        deps.metrics.identifications.inc();
-        if (background) return acceptIdentification(deps, upload, background, ctx.idempotency);
-        const started = performance.now();
-        const identification = await createIdentification(deps, upload, ctx);
-        deps.metrics.identificationsSuccess.inc();
-        identificationMetrics(deps.metrics.registry).duration.observe(
-          { mode: "sync" },
-          (performance.now() - started) / 1000,
-        );
-        return identification;
-      };
-      if (!idempotencyKey) {
-        const identification = await run(caller);
-        await deps.db.markWrite(caller.clientKey);
-        return { identification, replayed: false };
+    /**
+     * Checks, stores and identifies (or queues) the photos; see CreateOptions for idempotency and background.
+     * The photos come as bytes (IdentificationInput) or as upload ids (POST /v1/uploads, fromUploads.ts).
+     */
+    async create(
+      caller: Caller,
+      input: IdentificationInput | IdentifyFromUploads,
+      options: CreateOptions = {},
+    ): Promise<Created> {
+      if (!options.background) refuseWhenProvidersOpen(deps);
+      if ("uploadIds" in input) {
+        return createFromUploads(deps, { caller, input, options, replay, createFrom });
       }
-      const requestHash = uploadFingerprint(upload);
-      const earlier = await replay(caller, idempotencyKey, requestHash);
-      if (earlier) return earlier;
-      const lock = {
-        redis: deps.redis.cache,
-        keyPrefix: deps.config.redis.keyPrefix,
-        userId: caller.userId,
-        key: idempotencyKey,
-        ttlMs: IDEMPOTENCY_LOCK_MS,
-        logger: deps.logger,
-      };
-      return withIdempotencyLock(lock, async () => {
-        // A request holding the lock may have finished between our look-up and taking the lock.
-        const finished = await replay(caller, idempotencyKey, requestHash);
-        if (finished) return finished;
-        try {
-          const identification = await run({ ...caller, idempotency: { key: idempotencyKey, requestHash } });
-          await deps.db.markWrite(caller.clientKey);
-          return { identification, replayed: false };
-        } catch (err) {
-          if (!(err instanceof IdempotencyKeyTaken)) throw err;
-          const winner = await replay(caller, idempotencyKey, requestHash);
-          if (!winner) throw err;
-          return winner;
-        }
-      });
+      const upload = checkIdentificationInput(input, deps.config.uploads);
+      return createFrom(caller, upload, uploadFingerprint(upload), options);
     },
 
     async get(caller: Caller, id: string): Promise<Identification> {

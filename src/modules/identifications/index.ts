@@ -14,7 +14,7 @@ import {
 export function identificationsRouter(deps: Deps, services: Services) {
   const h = identificationHandlers(
     services.identifications,
-    (id, file) => readMedia(deps, id, file),
+    (req) => readMedia(deps, req),
     deps.config.uploads,
   );
   return createRouter()
@@ -25,10 +25,16 @@ export function identificationsRouter(deps: Deps, services: Services) {
     .openapi(getMediaRoute, h.image);
 }
 
-/** Body limits of the upload route, for the body guards: multipart only, up to the per-request limit. */
+/**
+ * Body limits of the upload route, for the body guards: multipart up to the per-request limit, or JSON naming
+ * upload ids (its reader refuses more than a few kilobytes).
+ */
 export function identificationBodyPolicy(deps: Pick<Deps, "config">) {
   return (path: string) =>
     path === "/v1/identifications"
-      ? { maxBytes: deps.config.uploads.maxRequestBytes, mediaTypes: ["multipart/form-data"] }
+      ? {
+          maxBytes: deps.config.uploads.maxRequestBytes,
+          mediaTypes: ["multipart/form-data", "application/json"],
+        }
       : undefined;
 }
