@@ -15,6 +15,7 @@ import { parseConfig } from "../src/config/index.ts";
 import { migrateToLatest } from "../src/db/migrate.ts";
 import { seedSpecies } from "../src/db/seed.ts";
 import { buildDeps, type Deps } from "../src/deps.ts";
+import { groupmqNamespace } from "../src/infra/groupmq-keys.ts";
 import { createLogger } from "../src/infra/logger.ts";
 import { enqueue } from "../src/infra/queues.ts";
 import { createBatchesService } from "../src/modules/identification-batches/batches.service.ts";
@@ -81,11 +82,12 @@ export async function runQueueBench(): Promise<Record<string, number>> {
   await ensureDatabase(DB_URL);
   const mediaDir = await mkdtemp(join(tmpdir(), "plantc-bench-media-"));
   const sim = await startPinned("tests/simulators/main.ts", { core: 1, readyPath: "/__sim/calls" });
+  const keyPrefix = `bench:${crypto.randomUUID()}:`;
   const env: Record<string, string> = {
     NODE_ENV: "development",
     DATABASE_URL: DB_URL,
     REDIS_URL,
-    REDIS_KEY_PREFIX: `bench:${crypto.randomUUID()}:`,
+    REDIS_KEY_PREFIX: keyPrefix,
     // Workers say "worker ready" at info level; the fast worker below runs at debug for its per-job timings.
     LOG_LEVEL: "info",
     METRICS_PORT: "0",
@@ -222,9 +224,9 @@ export async function runQueueBench(): Promise<Record<string, number>> {
     return figures;
   } finally {
     await Promise.all(workers.map((w) => w.stop()));
-    const keys = await deps.queues.redis.keys(`groupmq:${env.REDIS_KEY_PREFIX}*`);
+    const keys = await deps.queues.redis.keys(`${groupmqNamespace(keyPrefix)}*`);
     if (keys.length) await deps.queues.redis.del(...keys);
-    const own = await deps.redis.cache.keys(`${env.REDIS_KEY_PREFIX}*`);
+    const own = await deps.redis.cache.keys(`${keyPrefix}*`);
     if (own.length) await deps.redis.cache.del(...own);
     await deps.close();
     await sim.stop();

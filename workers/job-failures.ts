@@ -4,6 +4,7 @@
  * jobs (a worker that crashed too often).
  */
 import type { ReservedJob } from "groupmq";
+import { JOB_STATUS, readJobHash } from "../src/infra/groupmq-keys.ts";
 import type { Logger } from "../src/infra/logger.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import { type JobEnvelope, type Lane, type LaneQueues, parseEnvelope } from "../src/infra/queues.ts";
@@ -95,8 +96,8 @@ export function jobFailures(opts: {
 
   /** groupmq fails a job after maxStalledCount crashes, keeps no copy and leaves the rest of its group waiting. */
   async function onStalled(jobId: string, groupId: string) {
-    const hash = await queue.redis.hgetall(`${queue.namespace}:job:${jobId}`);
-    if (hash.status !== "failed") {
+    const hash = await readJobHash(queue.redis, queue.namespace, jobId);
+    if (hash?.status !== JOB_STATUS.failed) {
       log.warn({ jobId, groupId }, "job of a crashed worker handed out again");
       return;
     }
@@ -116,7 +117,7 @@ export function jobFailures(opts: {
       jobName: nameOf(envelope),
       envelope,
       error,
-      attempts: Number(hash.attempts ?? 0) + 1,
+      attempts: hash.attempts + 1,
     });
     await queue.remove(jobId); // also puts the group's next job back in the ready set
     try {

@@ -1,6 +1,7 @@
 import { type ReservedJob, Worker } from "groupmq";
 import { DbTimeoutError, DbUnavailableError } from "../src/db/deadline.ts";
 import { isConnectionError } from "../src/db/errors.ts";
+import { countJobStart } from "../src/infra/groupmq-keys.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
 import {
   backoffDelay,
@@ -90,7 +91,7 @@ export function startLaneWorker(deps: WorkerDeps, lane: Lane, registry: JobRegis
     const definition = registry[envelope.name];
     // groupmq hands the job of a dead worker out again without counting anything (its reserve script recovers
     // it before the stall check can), so a job that kills its worker would run forever: count starts ourselves.
-    const crashes = (await queue.redis.hincrby(`${queue.namespace}:job:${job.id}`, "pcStarts", 1)) - attempt;
+    const crashes = (await countJobStart(queue.redis, queue.namespace, job.id)) - attempt;
     if (crashes > 0) {
       metrics.redeliveries.inc({ lane });
       log.warn({ jobId: job.id, job: envelope.name, crashes }, "job of a dead worker delivered again");

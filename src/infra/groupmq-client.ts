@@ -1,5 +1,6 @@
 /**
- * What we know about how groupmq 1.1.0 talks to Redis, in one place (re-check when upgrading groupmq):
+ * What we know about how groupmq talks to Redis, in one place (checked against GROUPMQ_CHECKED_VERSION in
+ * groupmq-keys.ts, which owns its key layout; re-check both when upgrading groupmq):
  *
  * - It loads each Lua script once per client with `SCRIPT LOAD`, caches the SHA in a WeakMap keyed by the
  *   client, and from then on only calls `EVALSHA`. After a Redis restart or a Sentinel failover the server's

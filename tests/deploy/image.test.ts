@@ -9,6 +9,7 @@ import postgres from "postgres";
 import { type BuiltImage, buildImage } from "../../scripts/image/build.ts";
 import { run } from "../../scripts/image/containers.ts";
 import { packageSizes } from "../../scripts/image/package-sizes.ts";
+import { groupmqNamespace } from "../../src/infra/groupmq-keys.ts";
 import { SessionSchema } from "../../src/modules/auth/auth.schemas.ts";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { NotificationPageSchema } from "../../src/modules/notifications/notifications.schemas.ts";
@@ -147,7 +148,7 @@ afterAll(async () => {
   await Promise.allSettled(containers.map((c) => c.remove()));
   await run(["podman", "rmi", tag], { allowFailure: true }); // the tag only: cached layers stay for the next run
   const redis = new (await import("ioredis")).Redis(testEnv.redisUrl);
-  for (const pattern of [`plantc-img-${run_id}:*`, `groupmq:plantc-img-${run_id}:*`]) {
+  for (const pattern of [`plantc-img-${run_id}:*`, `${groupmqNamespace(`plantc-img-${run_id}:`)}*`]) {
     const keys = await redis.keys(pattern);
     if (keys.length) await redis.del(...keys);
   }

@@ -5,70 +5,51 @@
  * answers 503 + Retry-After - the breaker in front of Redis opens so commands stop waiting, and everything
  * comes back by itself once Redis does. (Latency targets are measured by `bun run drill redis-down`.)
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { SessionSchema } from "../../src/modules/auth/auth.schemas.ts";
 import { SpeciesSchema } from "../../src/modules/species/species.schemas.ts";
 import { UserSchema } from "../../src/modules/users/users.schemas.ts";
-import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { waitFor } from "../helpers/app.ts";
 import { ipHeader, jsonRequest, registerUser, type TestUser, testIp } from "../helpers/auth.ts";
-import { identifyEnv, mediaDir, removeDir, startSimulator, uploadForm } from "../helpers/identify.ts";
+import { uploadForm } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
-import { type RedisProcess, startRedis } from "../helpers/servers/redis.ts";
+import { useRedisFaultApp } from "../helpers/redis-fault-app.ts";
 import { metricValue } from "../observability/metric-value.ts";
-import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
-let redis: RedisProcess;
-let sim: ProviderSimulator;
-let dir: string;
-let app: TestApp;
+const fx = useRedisFaultApp({ REDIS_COMMAND_TIMEOUT_MS: "300", REDIS_BREAKER_COOL_DOWN_MS: "1000" });
 let user: TestUser;
 let speciesId: string;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  sim = startSimulator();
-  dir = await mediaDir();
-  app = await createTestApp({
-    ...identifyEnv(sim, dir),
-    REDIS_URL: redis.url,
-    REDIS_COMMAND_TIMEOUT_MS: "300",
-    REDIS_BREAKER_COOL_DOWN_MS: "1000",
-  });
-  user = await registerUser(app);
-  const list = await app.request("/v1/species?limit=1", { headers: user.headers });
+  user = await registerUser(fx.app);
+  const list = await fx.app.request("/v1/species?limit=1", { headers: user.headers });
   speciesId = ((await list.json()) as { data: { id: string }[] }).data[0]!.id;
 });
 afterEach(async () => {
-  redis.resume();
-  if (!redis.running) await redis.restart();
-});
-afterAll(async () => {
-  await app?.deps.close();
-  await sim?.stop();
-  await redis?.stop();
-  if (dir) await removeDir(dir);
+  fx.redis.resume();
+  if (!fx.redis.running) await fx.redis.restart();
 });
 
-const species = () => app.request(`/v1/species/${speciesId}`, { headers: user.headers });
-const me = () => app.request("/v1/me", { headers: user.headers });
+const species = () => fx.app.request(`/v1/species/${speciesId}`, { headers: user.headers });
+const me = () => fx.app.request("/v1/me", { headers: user.headers });
 const login = () =>
-  app.request(
+  fx.app.request(
     "/v1/auth/login",
-    jsonRequest("POST", { email: user.email, password: user.password }, ipHeader(app, testIp())),
+    jsonRequest("POST", { email: user.email, password: user.password }, ipHeader(fx.app, testIp())),
   );
 const submitAsync = async () =>
-  app.request("/v1/identifications", {
+  fx.app.request("/v1/identifications", {
     method: "POST",
     headers: { ...user.headers, prefer: "respond-async" },
     body: uploadForm([await jpeg()]),
   });
 const calls = (result: string) =>
-  metricValue(app.deps.metrics.registry, "circuit_breaker_calls_total", { breaker: "redis", result });
+  metricValue(fx.app.deps.metrics.registry, "circuit_breaker_calls_total", { breaker: "redis", result });
 
 describe("Redis down (kill -9)", () => {
   test("each use keeps its rule while Redis is gone, and all recover by themselves when it returns", async () => {
-    await redis.kill();
+    await fx.redis.kill();
 
     // Reads are served degraded: the species cache falls through to the database, the session check opens.
     const read = await species();
@@ -84,15 +65,15 @@ describe("Redis down (kill -9)", () => {
     const queued = await submitAsync();
     await expectProblem(queued, 503, "service_unavailable");
     expect(Number(queued.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(app.deps.redisGuard.breaker.state).toBe("open");
+    expect(fx.app.deps.redisGuard.breaker.state).toBe("open");
 
-    await redis.restart();
+    await fx.redis.restart();
     await waitFor(async () => (await login()).status === 200, {
       timeoutMs: 10_000,
       what: "sign-in to work again",
     });
     expect(SessionSchema.parse(await (await login()).json()).user.id).toBe(user.user.id);
-    expect(app.deps.redisGuard.breaker.state).toBe("closed");
+    expect(fx.app.deps.redisGuard.breaker.state).toBe("closed");
     expect((await submitAsync()).status).toBe(202);
   });
 });
@@ -100,7 +81,7 @@ describe("Redis down (kill -9)", () => {
 describe("Redis hung (SIGSTOP: the socket stays open, nothing answers)", () => {
   test("costs at most one command timeout per probe interval, not one per command", async () => {
     const failuresBefore = await calls("failure");
-    redis.pause();
+    fx.redis.pause();
     const started = Date.now();
     for (let i = 0; i < 12; i++) {
       const res = await species();
@@ -108,18 +89,18 @@ describe("Redis hung (SIGSTOP: the socket stays open, nothing answers)", () => {
       expect((await me()).status).toBe(200);
     }
     const elapsedMs = Date.now() - started;
-    expect(app.deps.redisGuard.breaker.state).not.toBe("closed");
+    expect(fx.app.deps.redisGuard.breaker.state).not.toBe("closed");
     // Commands that actually waited for Redis: those before the breaker opened, then one probe per cool-down.
     const waited = (await calls("failure")) - failuresBefore;
-    const { consecutiveFailures, coolDownMs } = app.config.redis.breaker;
+    const { consecutiveFailures, coolDownMs } = fx.app.config.redis.breaker;
     expect(waited).toBeLessThanOrEqual(consecutiveFailures + Math.ceil(elapsedMs / coolDownMs) + 1);
     expect(await calls("rejected")).toBeGreaterThan(0);
 
-    redis.resume();
+    fx.redis.resume();
     await waitFor(async () => (await login()).status === 200, {
       timeoutMs: 10_000,
       what: "sign-in to work again",
     });
-    expect(app.deps.redisGuard.breaker.state).toBe("closed");
+    expect(fx.app.deps.redisGuard.breaker.state).toBe("closed");
   });
 });

@@ -119,8 +119,12 @@ export type IdentifyFixture = {
 /**
  * The usual setup of an identification test file: a simulator, a media directory and an app wired to both,
  * made before the file's tests and removed after them; the simulator is reset before each test.
+ * `beforeClose` runs after the file's tests while the app is still open (e.g. to remove its queue keys).
  */
-export function useIdentifyApp(env: Record<string, string> = {}): IdentifyFixture {
+export function useIdentifyApp(
+  env: Record<string, string> = {},
+  opts: { beforeClose?: (app: TestApp) => Promise<void> } = {},
+): IdentifyFixture {
   let sim: ProviderSimulator | undefined;
   let app: TestApp | undefined;
   let dir: string | undefined;
@@ -130,6 +134,7 @@ export function useIdentifyApp(env: Record<string, string> = {}): IdentifyFixtur
     app = await createTestApp(identifyEnv(sim, dir, env));
   });
   afterAll(async () => {
+    if (app) await opts.beforeClose?.(app);
     await app?.close();
     await sim?.stop();
     if (dir) await removeDir(dir);

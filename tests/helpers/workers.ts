@@ -3,6 +3,7 @@
  * (so the same queue namespace) as the test app that enqueues, short leases so crashes are noticed quickly.
  */
 import { parseConfig } from "../../src/config/index.ts";
+import { groupmqNamespace } from "../../src/infra/groupmq-keys.ts";
 import type { Lane } from "../../src/infra/queues.ts";
 import type { WorkerDeps } from "../../workers/job-types.ts";
 import { buildWorkerDeps } from "../../workers/worker-deps.ts";
@@ -73,6 +74,6 @@ export async function inProcessWorkerDeps(
 export async function removeQueueKeys(app: TestApp | undefined): Promise<void> {
   if (!app) return; // beforeAll failed: nothing was made
   const redis = app.deps.queues.redis;
-  const keys = await redis.keys(`groupmq:${app.config.redis.keyPrefix}*`);
+  const keys = await redis.keys(`${groupmqNamespace(app.config.redis.keyPrefix)}*`);
   if (keys.length) await redis.del(...keys);
 }

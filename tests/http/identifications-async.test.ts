@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { groupmqKeys } from "../../src/infra/groupmq-keys.ts";
 import {
   IdentificationPageSchema,
   IdentificationSchema,
@@ -108,7 +109,7 @@ describe("POST /v1/identifications with Prefer: respond-async", () => {
     );
     expect(
       await app.deps.queues.redis.exists(
-        `${app.deps.queues.queue("default").namespace}:job:identification.run:${id}`,
+        groupmqKeys(app.deps.queues.queue("default").namespace).job(`identification.run:${id}`),
       ),
     ).toBe(0);
   });

@@ -9,6 +9,7 @@ import { Queue } from "groupmq";
 import groupmqPackage from "groupmq/package.json" with { type: "json" };
 import { Redis } from "ioredis";
 import { laneCanary, reloadScriptsOnNoscript } from "../../src/infra/groupmq-client.ts";
+import { GROUPMQ_CHECKED_VERSION } from "../../src/infra/groupmq-keys.ts";
 import { type RedisProcess, startRedis } from "../helpers/servers/redis.ts";
 
 let redis: RedisProcess;
@@ -34,7 +35,9 @@ const add = (q: Queue<{ n: number }>, n: number) => q.add({ groupId: "g", data: 
 
 describe(`groupmq ${groupmqPackage.version} and the Redis script cache`, () => {
   test("is the version this knowledge was checked against", () => {
-    expect(groupmqPackage.version).toBe("1.1.0");
+    expect(groupmqPackage.version, "re-check src/infra/groupmq-client.ts and groupmq-keys.ts").toBe(
+      GROUPMQ_CHECKED_VERSION,
+    );
   });
 
   test("a plain client stays broken after the server's scripts are flushed (NOSCRIPT, never reloaded)", async () => {

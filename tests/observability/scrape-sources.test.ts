@@ -6,6 +6,7 @@ import {
   recordActiveUser,
   watchActiveUsers,
 } from "../../src/infra/active-users.ts";
+import { groupmqNamespace } from "../../src/infra/groupmq-keys.ts";
 import { createMetrics, type QueueDepths } from "../../src/infra/metrics.ts";
 import { laneDepthReader, registerQueueDepthCollector } from "../../src/infra/queue-depth.ts";
 import { enqueue, LANES } from "../../src/infra/queues.ts";
@@ -174,7 +175,7 @@ describe("queue_depth from the real lanes", () => {
       const { values } = await fresh.queueDepth.get();
       expect(values).toHaveLength(LANES.length * 4);
     } finally {
-      const keys = await t.deps.queues.redis.keys(`groupmq:${t.config.redis.keyPrefix}*`);
+      const keys = await t.deps.queues.redis.keys(`${groupmqNamespace(t.config.redis.keyPrefix)}*`);
       if (keys.length) await t.deps.queues.redis.del(...keys);
       await t.close();
     }

@@ -1,40 +1,15 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import type { Lane } from "../../src/infra/queues.ts";
 import { BatchSchema } from "../../src/modules/identification-batches/batches.schemas.ts";
-import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
+import { waitFor } from "../helpers/app.ts";
 import { registerUser } from "../helpers/auth.ts";
 import { failedJobsWhere, identificationRow, notificationsOf, submitAsync } from "../helpers/background.ts";
-import { identifyEnv, mediaDir, removeDir, startSimulator } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
-import { removeQueueKeys, startWorkerProcess, type WorkerProcess, workerEnv } from "../helpers/workers.ts";
-import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
+import { useWorkerE2e } from "../helpers/worker-e2e.ts";
+import { removeQueueKeys } from "../helpers/workers.ts";
 
-let sim: ProviderSimulator;
-let dir: string;
-let app: TestApp;
-const workers: WorkerProcess[] = [];
-
-beforeAll(async () => {
-  sim = startSimulator();
-  dir = await mediaDir();
-  app = await createTestApp(identifyEnv(sim, dir));
-});
-afterAll(async () => {
-  await removeQueueKeys(app);
-  await app.close();
-  await sim.stop();
-  await removeDir(dir);
-});
-beforeEach(() => sim.control.reset());
-afterEach(async () => {
-  await Promise.all(workers.splice(0).map((w) => w.stop()));
-});
-
-async function worker(lanes: Lane[], extra: Record<string, string> = {}) {
-  const w = await startWorkerProcess(workerEnv(app, lanes, { ...identifyEnv(sim, dir), ...extra }));
-  workers.push(w);
-  return w;
-}
+const fx = useWorkerE2e();
+const worker = (lanes: Lane[], extra: Record<string, string> = {}) => fx.startWorker(lanes, extra);
 
 /** A dead worker's job comes back one lease after its last heartbeat: crash tests use a short lease. */
 function crashTestWorker(lanes: Lane[], extra: Record<string, string> = {}) {
@@ -45,26 +20,26 @@ const completedKey = (id: string) => `identification.completed:${id}`;
 
 describe("async identification", () => {
   test("goes queued -> processing -> completed in a worker process and notifies its owner once", async () => {
-    sim.control.hang("plant-id");
-    const user = await registerUser(app);
+    fx.sim.control.hang("plant-id");
+    const user = await registerUser(fx.app);
     await worker(["default", "fast"]);
-    const id = await submitAsync(app, user, [await jpeg()]);
+    const id = await submitAsync(fx.app, user, [await jpeg()]);
 
-    await sim.control.whenCalled("plant-id");
-    expect((await identificationRow(app, id)).status).toBe("processing");
-    sim.control.reset();
+    await fx.sim.control.whenCalled("plant-id");
+    expect((await identificationRow(fx.app, id)).status).toBe("processing");
+    fx.sim.control.reset();
 
-    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+    await waitFor(async () => (await identificationRow(fx.app, id)).status === "completed", {
       timeoutMs: 15_000,
       what: "the identification to complete",
     });
-    const row = await identificationRow(app, id);
+    const row = await identificationRow(fx.app, id);
     expect(row.confidence).toBeGreaterThan(0);
     expect((row.result as { suggestions: unknown[] }).suggestions.length).toBeGreaterThan(0);
-    await waitFor(async () => (await notificationsOf(app, user.user.id, completedKey(id))).length > 0, {
+    await waitFor(async () => (await notificationsOf(fx.app, user.user.id, completedKey(id))).length > 0, {
       what: "the notification",
     });
-    const notifications = await notificationsOf(app, user.user.id, completedKey(id));
+    const notifications = await notificationsOf(fx.app, user.user.id, completedKey(id));
     expect(notifications).toHaveLength(1);
     expect(notifications[0]).toMatchObject({
       kind: "identification.completed",
@@ -73,16 +48,16 @@ describe("async identification", () => {
   });
 
   test("a premium user's identification is run by a priority-lane worker while the default lane has none", async () => {
-    const premium = await registerUser(app, { role: "premium" });
+    const premium = await registerUser(fx.app, { role: "premium" });
     await worker(["priority", "fast"]);
-    const id = await submitAsync(app, premium, [await jpeg()]);
-    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+    const id = await submitAsync(fx.app, premium, [await jpeg()]);
+    await waitFor(async () => (await identificationRow(fx.app, id)).status === "completed", {
       timeoutMs: 15_000,
       what: "completion",
     });
-    expect(await app.deps.queues.queue("default").getWaitingCount()).toBe(0);
+    expect(await fx.app.deps.queues.queue("default").getWaitingCount()).toBe(0);
     // Its notification too, or the job would be left in the fast lane for the next test's worker.
-    await waitFor(async () => (await notificationsOf(app, premium.user.id, completedKey(id))).length > 0, {
+    await waitFor(async () => (await notificationsOf(fx.app, premium.user.id, completedKey(id))).length > 0, {
       what: "the notification",
     });
   });
@@ -90,19 +65,19 @@ describe("async identification", () => {
 
 describe("a worker process", () => {
   test("serves /healthz and /metrics on its own port, with the lanes it consumes and their job metrics", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     // This test counts one job: drop what earlier tests left in the lanes (a notification a stopped worker did
     // not reach) and the confirmation e-mail the registration queued.
-    await removeQueueKeys(app);
+    await removeQueueKeys(fx.app);
     const w = await worker(["fast", "slow"]);
     const { enqueue } = await import("../../src/infra/queues.ts");
     await enqueue(
-      app.deps,
+      fx.app.deps,
       "notification.send",
       { userId: user.user.id, key: "metrics", kind: "test.metrics", title: "Hi" },
       { groupId: `user:${user.user.id}` },
     );
-    await waitFor(async () => (await notificationsOf(app, user.user.id, "metrics")).length === 1, {
+    await waitFor(async () => (await notificationsOf(fx.app, user.user.id, "metrics")).length === 1, {
       what: "the job",
     });
 
@@ -139,91 +114,91 @@ describe("a worker process", () => {
 
 describe("crashes and shutdowns", () => {
   test("a worker killed with SIGKILL mid-job: the job is delivered again and completes once", async () => {
-    sim.control.hang("plant-id");
-    sim.control.hang("plantnet");
-    const user = await registerUser(app);
+    fx.sim.control.hang("plant-id");
+    fx.sim.control.hang("plantnet");
+    const user = await registerUser(fx.app);
     const first = await crashTestWorker(["default"]);
-    const id = await submitAsync(app, user, [await jpeg()]);
-    await sim.control.whenCalled("plant-id");
+    const id = await submitAsync(fx.app, user, [await jpeg()]);
+    await fx.sim.control.whenCalled("plant-id");
     first.kill("SIGKILL");
     await first.exited;
-    sim.control.reset();
+    fx.sim.control.reset();
 
     await crashTestWorker(["default", "fast"]);
-    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+    await waitFor(async () => (await identificationRow(fx.app, id)).status === "completed", {
       timeoutMs: 20_000,
       what: "redelivery",
     });
-    await waitFor(() => notificationsOf(app, user.user.id, completedKey(id)).then((n) => n.length === 1), {
+    await waitFor(() => notificationsOf(fx.app, user.user.id, completedKey(id)).then((n) => n.length === 1), {
       what: "one notification",
     });
     // Redelivered once, not run in a loop, and never counted as a failure.
-    expect(sim.control.calls("plant-id")).toBe(1);
-    expect(await failedJobsWhere(app, "identificationId", id)).toEqual([]);
-    expect(await notificationsOf(app, user.user.id)).toHaveLength(1);
+    expect(fx.sim.control.calls("plant-id")).toBe(1);
+    expect(await failedJobsWhere(fx.app, "identificationId", id)).toEqual([]);
+    expect(await notificationsOf(fx.app, user.user.id)).toHaveLength(1);
   });
 
   test("a job whose worker keeps dying is dead-lettered after QUEUE_MAX_STALLED_COUNT crashes instead of looping", async () => {
-    sim.control.hang("plant-id");
-    sim.control.hang("plantnet");
-    const user = await registerUser(app);
-    const id = await submitAsync(app, user, [await jpeg()]);
+    fx.sim.control.hang("plant-id");
+    fx.sim.control.hang("plantnet");
+    const user = await registerUser(fx.app);
+    const id = await submitAsync(fx.app, user, [await jpeg()]);
     for (let crash = 1; crash <= 2; crash++) {
       const doomed = await crashTestWorker(["default"], { QUEUE_MAX_STALLED_COUNT: "2" });
-      await sim.control.whenCalled("plant-id", crash);
+      await fx.sim.control.whenCalled("plant-id", crash);
       doomed.kill("SIGKILL");
       await doomed.exited;
     }
     await crashTestWorker(["default", "fast"], { QUEUE_MAX_STALLED_COUNT: "2" });
-    await waitFor(async () => (await failedJobsWhere(app, "identificationId", id)).length === 1, {
+    await waitFor(async () => (await failedJobsWhere(fx.app, "identificationId", id)).length === 1, {
       timeoutMs: 15_000,
       what: "the dead letter",
     });
-    const [dead] = await failedJobsWhere(app, "identificationId", id);
+    const [dead] = await failedJobsWhere(fx.app, "identificationId", id);
     // Caught either by groupmq's stall check (2 lease expiries) or by our start count, whichever sees it first.
     expect(["JobStalledError", "JobCrashLoopError"]).toContain(dead!.error_name);
     expect(dead!.error).toMatch(/stalled 2 times|died 2 times/);
-    expect(sim.control.calls("plant-id")).toBe(2);
-    await waitFor(async () => (await identificationRow(app, id)).status === "failed", {
+    expect(fx.sim.control.calls("plant-id")).toBe(2);
+    await waitFor(async () => (await identificationRow(fx.app, id)).status === "failed", {
       what: "the failed status",
     });
     await waitFor(
-      async () => (await notificationsOf(app, user.user.id, `identification.failed:${id}`)).length === 1,
+      async () => (await notificationsOf(fx.app, user.user.id, `identification.failed:${id}`)).length === 1,
       { what: "the notification" },
     );
   });
 
   test("SIGTERM lets a running job finish, then the worker exits 0", async () => {
-    sim.control.setLatency("plant-id", 1_500);
-    const user = await registerUser(app);
+    fx.sim.control.setLatency("plant-id", 1_500);
+    const user = await registerUser(fx.app);
     const w = await worker(["default"]);
-    const id = await submitAsync(app, user, [await jpeg()]);
-    await sim.control.whenCalled("plant-id");
+    const id = await submitAsync(fx.app, user, [await jpeg()]);
+    await fx.sim.control.whenCalled("plant-id");
     w.kill("SIGTERM");
     expect(await w.exited).toBe(0);
-    expect((await identificationRow(app, id)).status).toBe("completed");
+    expect((await identificationRow(fx.app, id)).status).toBe("completed");
     const stopped = await w.waitForLine((l) => l.message === "worker stopped", "the stop line");
     expect(stopped.released).toBe(0);
   });
 
   test("SIGTERM hands a job that cannot finish in time back to its lane without spending an attempt", async () => {
-    sim.control.hang("plant-id");
-    sim.control.hang("plantnet");
-    const user = await registerUser(app);
+    fx.sim.control.hang("plant-id");
+    fx.sim.control.hang("plantnet");
+    const user = await registerUser(fx.app);
     const w = await worker(["default"], { WORKER_DRAIN_TIMEOUT_MS: "800" });
-    const id = await submitAsync(app, user, [await jpeg()]);
-    await sim.control.whenCalled("plant-id");
+    const id = await submitAsync(fx.app, user, [await jpeg()]);
+    await fx.sim.control.whenCalled("plant-id");
     w.kill("SIGTERM");
     // It exits although the job hangs: its drain budget ran out and the job went back (released: 1).
     expect(await w.exited).toBe(0);
     expect((await w.waitForLine((l) => l.message === "worker stopped", "the stop line")).released).toBe(1);
-    const job = await app.deps.queues.queue("default").getJob(`identification.run:${id}`);
+    const job = await fx.app.deps.queues.queue("default").getJob(`identification.run:${id}`);
     expect(job.status).toBe("waiting");
     expect(job.attemptsMade).toBe(0);
 
-    sim.control.reset();
+    fx.sim.control.reset();
     await worker(["default", "fast"]);
-    await waitFor(async () => (await identificationRow(app, id)).status === "completed", {
+    await waitFor(async () => (await identificationRow(fx.app, id)).status === "completed", {
       timeoutMs: 15_000,
       what: "the handed-back job",
     });
@@ -232,7 +207,7 @@ describe("crashes and shutdowns", () => {
 
 describe("batches", () => {
   test("a batch is identified by a slow-lane worker: every photo completes, progress reaches 100% and the user is told", async () => {
-    const user = await registerUser(app);
+    const user = await registerUser(fx.app);
     await worker(["slow", "fast"]);
     const form = new FormData();
     for (let i = 0; i < 3; i++)
@@ -241,7 +216,7 @@ describe("batches", () => {
         new Blob([(await jpeg()) as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }),
         `p${i}.jpg`,
       );
-    const res = await app.request("/v1/identification-batches", {
+    const res = await fx.app.request("/v1/identification-batches", {
       method: "POST",
       headers: user.headers,
       body: form,
@@ -250,7 +225,7 @@ describe("batches", () => {
     const { id } = BatchSchema.parse(await res.json());
     const read = async () =>
       BatchSchema.parse(
-        await (await app.request(`/v1/identification-batches/${id}`, { headers: user.headers })).json(),
+        await (await fx.app.request(`/v1/identification-batches/${id}`, { headers: user.headers })).json(),
       );
     await waitFor(async () => (await read()).status === "completed", {
       timeoutMs: 15_000,
@@ -261,10 +236,10 @@ describe("batches", () => {
     expect(batch.items.map((i) => i.status)).toEqual(["completed", "completed", "completed"]);
     expect(batch.completedAt).not.toBeNull();
     await waitFor(
-      async () => (await notificationsOf(app, user.user.id, `batch.completed:${id}`)).length === 1,
+      async () => (await notificationsOf(fx.app, user.user.id, `batch.completed:${id}`)).length === 1,
       { what: "the notification" },
     );
-    const [notification] = await notificationsOf(app, user.user.id, `batch.completed:${id}`);
+    const [notification] = await notificationsOf(fx.app, user.user.id, `batch.completed:${id}`);
     expect(notification).toMatchObject({
       kind: "batch.completed",
       body: "3 of 3 photos identified.",
@@ -275,9 +250,9 @@ describe("batches", () => {
 
 describe("head-of-line", () => {
   test("with the slow lane full of long batches, a fast job completes while they still run", async () => {
-    sim.control.setLatency("plant-id", 2_000);
-    sim.control.setLatency("plantnet", 2_000);
-    const user = await registerUser(app);
+    fx.sim.control.setLatency("plant-id", 2_000);
+    fx.sim.control.setLatency("plantnet", 2_000);
+    const user = await registerUser(fx.app);
     // One process for both lanes: even there, the lanes do not share slots.
     await worker(["slow", "fast"], { QUEUE_SLOW_CONCURRENCY: "2" });
     const batches: string[] = [];
@@ -285,7 +260,7 @@ describe("head-of-line", () => {
       const form = new FormData();
       for (const bytes of [await jpeg(), await jpeg()])
         form.append("images", new Blob([bytes as Uint8Array<ArrayBuffer>], { type: "image/jpeg" }), "p.jpg");
-      const res = await app.request("/v1/identification-batches", {
+      const res = await fx.app.request("/v1/identification-batches", {
         method: "POST",
         headers: user.headers,
         body: form,
@@ -293,7 +268,7 @@ describe("head-of-line", () => {
       expect(res.status).toBe(202);
       batches.push(((await res.json()) as { id: string }).id);
     }
-    await waitFor(async () => (await app.deps.queues.queue("slow").getActiveCount()) === 2, {
+    await waitFor(async () => (await fx.app.deps.queues.queue("slow").getActiveCount()) === 2, {
       timeoutMs: 10_000,
       what: "a full slow lane",
     });
@@ -301,24 +276,24 @@ describe("head-of-line", () => {
     const { enqueue } = await import("../../src/infra/queues.ts");
     const started = Date.now();
     await enqueue(
-      app.deps,
+      fx.app.deps,
       "notification.send",
       { userId: user.user.id, key: "hol", kind: "test.head_of_line", title: "Fast" },
       { groupId: `hol:${user.user.id}` },
     );
-    await waitFor(() => notificationsOf(app, user.user.id, "hol").then((n) => n.length === 1), {
+    await waitFor(() => notificationsOf(fx.app, user.user.id, "hol").then((n) => n.length === 1), {
       timeoutMs: 3_000,
       what: "the fast job",
     });
     const fastMs = Date.now() - started;
 
-    const statuses = await app.deps.db.primary
+    const statuses = await fx.app.deps.db.primary
       .selectFrom("identification_batches")
       .select("status")
       .where("id", "in", batches)
       .execute();
     expect(statuses.filter((s) => s.status === "completed")).toHaveLength(0);
-    expect(await app.deps.queues.queue("slow").getActiveCount()).toBe(2);
+    expect(await fx.app.deps.queues.queue("slow").getActiveCount()).toBe(2);
     expect(fastMs).toBeLessThan(2_000);
   });
 });
