@@ -186,6 +186,8 @@ describe("GraphQL queries over HTTP (urql)", () => {
         })
         .execute();
     }
+    // As a worker that writes for a user does: the user's next read waits for a replica that has these rows.
+    await g.app.deps.db.markWrite(`user:${user.user.id}`);
     const q = `query N($unread: Boolean, $after: String) {
       me { unreadNotificationCount }
       notifications(first: 2, unread: $unread, after: $after) {

@@ -167,6 +167,8 @@ describe("links between resources", () => {
       body: "",
       data: { identificationId: created.id, speciesId: null },
     });
+    // As a worker that writes for a user does (markOwnersWrite): the user's next read waits for a replica that has it.
+    await fx.app.deps.db.markWrite(`user:${user.user.id}`);
     const page = await json(await follow(`${ORIGIN}/v1/notifications`, user.headers), NotificationPageSchema);
     const n = page.data[0]!;
     const about = await json(await follow(n.links.identification!, user.headers), IdentificationSchema);
