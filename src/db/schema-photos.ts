@@ -19,6 +19,8 @@ export interface PhotosTable {
   created_at: Timestamp;
   /** Stored, last reused (refreshed at most once a minute) or last released: the grace period starts here. */
   updated_at: Timestamp;
+  /** The objects' last write (stored, or refreshed on reuse at most daily): lifecycle rules age them from here. */
+  objects_written_at: Timestamp;
 }
 
 /** Upload bytes (SHA-256) -> the photo made from them: a repeated upload is not decoded or re-encoded. */

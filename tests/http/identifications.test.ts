@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { stat } from "node:fs/promises";
+import { stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
+import { sql } from "kysely";
 import sharp from "sharp";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { photoReferenceCount } from "../../src/modules/photos/index.ts";
@@ -234,6 +235,45 @@ describe("POST /v1/identifications", () => {
     expect(new Uint8Array(await image.arrayBuffer())).toEqual(
       new Uint8Array(await Bun.file(join(fx.dir, stored.storage_key)).arrayBuffer()),
     );
+  });
+
+  test("a photo reused a day or more after its objects were written is written again, so the bucket ages it from its last use", async () => {
+    const user = await registerUser(fx.app);
+    const photo = await jpeg();
+    const first = await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
+    const media = await fx.app.deps.db.primary
+      .selectFrom("media")
+      .select(["storage_key", "thumbnail_key"])
+      .where("identification_id", "=", first.id)
+      .executeTakeFirstOrThrow();
+    const files = [media.storage_key, media.thumbnail_key].map((key) => join(fx.dir, key));
+    const longAgo = new Date("2025-01-01T00:00:00Z");
+    // As if stored two days ago: the row's write time and the files' (the local driver's object age).
+    const ageBy = async (interval: string) => {
+      await fx.app.deps.db.primary
+        .updateTable("photos")
+        .set({ objects_written_at: sql<Date>`now() - ${interval}::interval` })
+        .where("storage_key", "=", media.storage_key)
+        .execute();
+      for (const file of files) await utimes(file, longAgo, longAgo);
+    };
+    const mtimes = () => Promise.all(files.map(async (file) => (await stat(file)).mtimeMs));
+
+    await ageBy("2 days");
+    const startedAt = Date.now() - 1_000;
+    await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
+    for (const mtime of await mtimes()) expect(mtime).toBeGreaterThan(startedAt);
+    const row = await fx.app.deps.db.primary
+      .selectFrom("photos")
+      .select("objects_written_at")
+      .where("storage_key", "=", media.storage_key)
+      .executeTakeFirstOrThrow();
+    expect(row.objects_written_at.getTime()).toBeGreaterThan(startedAt);
+
+    // Written less than a day ago: a reuse does not write it again.
+    await ageBy("2 hours");
+    await created(await postIdentification(fx.app, user.headers, uploadForm([photo])));
+    expect(await mtimes()).toEqual([longAgo.getTime(), longAgo.getTime()]);
   });
 
   test("the same photo again is answered from the cache without calling any provider", async () => {

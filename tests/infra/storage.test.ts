@@ -97,6 +97,20 @@ describe("the s3 driver against a real S3-compatible server", () => {
     expect(store.publicUrl(key)).toBe(`https://cdn.example.test/media/${key}`);
   });
 
+  test("refreshing copies each object onto itself: same bytes, type and cache header, the bucket accepts it", async () => {
+    const store = drivers[1]![1]();
+    const bytes = await jpeg({ width: 300, height: 200 });
+    const key = `photos/${crypto.randomUUID()}.jpg`;
+    await store.put(key, bytes, "image/jpeg");
+    await store.refresh([key]);
+    const client = rawS3();
+    const head = await client.send(new HeadObjectCommand({ Bucket: s3().bucket, Key: key }));
+    expect(head.ContentType).toBe("image/jpeg");
+    expect(head.CacheControl).toBe("public, max-age=31536000, immutable");
+    const got = await client.send(new GetObjectCommand({ Bucket: s3().bucket, Key: key }));
+    expect(await got.Body!.transformToByteArray()).toEqual(bytes);
+  });
+
   test("a store that cannot be reached fails within its deadline instead of hanging", async () => {
     const store = createS3BlobStore({
       ...s3(),

@@ -147,11 +147,11 @@ describe("bun run media lifecycle", () => {
         storageClass: "STANDARD_IA",
         abortMultipartDays: undefined,
       },
-      // Content-addressed photos are shared by identifications: colder with age, never expired by age.
+      // Content-addressed photos: the same days, counted from their last use (a reuse writes them again).
       "photos/": {
-        id: "photos-cold",
+        id: "photos-cold-then-expire",
         status: "Enabled",
-        expireDays: undefined,
+        expireDays: "365",
         transitionDays: "90",
         storageClass: "STANDARD_IA",
         abortMultipartDays: undefined,
@@ -177,7 +177,7 @@ describe("bun run media lifecycle", () => {
       storageClass: "GLACIER_IR",
     });
     expect(rulesOf(xml)["photos/"]).toMatchObject({
-      expireDays: undefined,
+      expireDays: "730",
       transitionDays: "30",
       storageClass: "GLACIER_IR",
     });

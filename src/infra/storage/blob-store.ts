@@ -8,6 +8,11 @@ export interface BlobStore {
   delete(keys: readonly string[]): Promise<void>;
   /** The object's size in bytes, undefined when there is none (storage metrics count bytes deleted with it). */
   size?(key: string): Promise<number | undefined>;
+  /**
+   * Writes each object again unchanged, so that its age (what the bucket's lifecycle rules count) starts over:
+   * S3 copies it onto itself (server-side), the local driver touches its modification time.
+   */
+  refresh(keys: readonly string[]): Promise<void>;
   /** The URL clients fetch the object from. */
   publicUrl(key: string): string;
   /** S3 only: a presigned PUT that accepts exactly this type and size (and checksum) until it expires. */

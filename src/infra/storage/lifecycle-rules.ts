@@ -14,11 +14,9 @@ export const PHOTOS_PREFIX = "photos/";
  * rule moves and expires them on the same day. Incomplete multipart uploads are aborted with the unclaimed
  * uploads, so their parts never cost storage either.
  *
- * Content-addressed photos (`photos/<sha>.jpg` and `.thumb.jpg`) move to the colder class with the same days but
- * are never expired by the bucket: one object serves every identification that shows the same photo, and its
- * age says when it was first stored, not when it was last used, so an age rule would delete the photo of a
- * recent identification. Their lifetime is their references: deleting an identification or an account releases
- * them, and media.purge deletes the objects nobody references (photos.release.ts).
+ * Content-addressed photos (`photos/<sha>.jpg` and `.thumb.jpg`) are shared by every identification that shows
+ * the same photo, so their age must count from their last use, not their first store: a reuse writes the
+ * objects again (at most daily, photos.store.ts), and the same days then apply to them as to any original.
  */
 export function lifecycleRules(config: MediaOpsConfig["lifecycle"]): LifecycleRule[] {
   return [
@@ -37,10 +35,11 @@ export function lifecycleRules(config: MediaOpsConfig["lifecycle"]): LifecycleRu
       Expiration: { Days: config.originalsExpireDays },
     },
     {
-      ID: "photos-cold",
+      ID: "photos-cold-then-expire",
       Filter: { Prefix: PHOTOS_PREFIX },
       Status: "Enabled",
       Transitions: [{ Days: config.originalsColdAfterDays, StorageClass: config.originalsColdStorageClass }],
+      Expiration: { Days: config.originalsExpireDays },
     },
   ];
 }

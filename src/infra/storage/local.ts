@@ -1,4 +1,4 @@
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, rename, rm, stat, utimes } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { assertSafeKey, type BlobStore, contentTypeOf } from "./blob-store.ts";
 
@@ -41,6 +41,11 @@ export function createLocalBlobStore(opts: { rootDir: string; mediaBaseUrl: stri
 
     async delete(keys) {
       await Promise.all(keys.map((key) => rm(pathOf(key), { force: true })));
+    },
+
+    async refresh(keys) {
+      const now = new Date();
+      await Promise.all(keys.map((key) => utimes(pathOf(key), now, now)));
     },
 
     publicUrl(key) {

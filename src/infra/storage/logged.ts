@@ -42,6 +42,7 @@ export function loggedBlobStore(store: BlobStore, logger: Logger): BlobStore {
     put: logged("put", store.put.bind(store), (key) => key),
     get: logged("get", store.get.bind(store), (key) => key),
     delete: logged("delete", store.delete.bind(store), (keys) => keys),
+    refresh: logged("refresh", store.refresh.bind(store), (keys) => keys),
     ...(store.size ? { size: logged("size", store.size.bind(store), (key) => key) } : {}),
     publicUrl: (key) => store.publicUrl(key),
     ...(store.presignPut

@@ -92,6 +92,28 @@ export function createS3BlobStore(opts: S3BlobStoreOptions): BlobStore {
       );
     },
 
+    async refresh(keys) {
+      // A copy onto itself must replace the metadata (S3 refuses an unchanged copy), so it is restated.
+      const { CopyObjectCommand } = sdk();
+      await Promise.all(
+        keys.map((key) => {
+          assertSafeKey(key);
+          return lazyClient().send(
+            new CopyObjectCommand({
+              Bucket: opts.bucket,
+              Key: key,
+              // URL-encoded per path segment: some S3-compatible servers do not decode an encoded "/".
+              CopySource: `${opts.bucket}/${key.split("/").map(encodeURIComponent).join("/")}`,
+              MetadataDirective: "REPLACE",
+              ContentType: contentTypeOf(key),
+              CacheControl: IMMUTABLE_CACHE_CONTROL,
+            }),
+            deadline(),
+          );
+        }),
+      );
+    },
+
     publicUrl(key) {
       assertSafeKey(key);
       return `${opts.mediaBaseUrl}/${key}`;

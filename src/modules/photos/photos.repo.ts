@@ -7,23 +7,39 @@ export type PhotoRow = Selectable<PhotosTable>;
 
 /** A reuse refreshes a photo's `updated_at` at most this often (one write a minute for a popular photo). */
 const TOUCH_EVERY_SECONDS = 60;
+/** A reuse writes a photo's objects again at most this often, so the bucket ages them from their last use. */
+const REFRESH_OBJECTS_EVERY_SECONDS = 86_400;
+
+export type FoundPhoto = PhotoRow & {
+  /** This caller claimed the daily refresh of the objects (photos.store.ts writes them again). */
+  refresh_objects: boolean;
+};
 
 /**
  * The photo already made from these upload bytes. Its `updated_at` (where the purge's grace period starts) is
  * refreshed when older than a minute, so a photo about to be referenced is never swept under a request; a
- * popular photo is not written on every reuse. One round trip, no lock waited for.
+ * popular photo is not written on every reuse. When its objects were last written more than a day ago this caller
+ * also claims their refresh (`refresh_objects`; one caller a day). One round trip, no lock waited for.
  */
-export async function findPhotoOfUpload(db: Db, uploadSha256: string): Promise<PhotoRow | undefined> {
-  const result = await sql<PhotoRow>`
+export async function findPhotoOfUpload(db: Db, uploadSha256: string): Promise<FoundPhoto | undefined> {
+  const result = await sql<FoundPhoto>`
     with found as (
       select p.* from photo_sources s join photos p on p.storage_key = s.storage_key
       where s.upload_sha256 = ${uploadSha256}
     ), touched as (
-      update photos set updated_at = now() from found
+      update photos set
+        updated_at = now(),
+        objects_written_at = case
+          when photos.objects_written_at < now() - make_interval(secs => ${REFRESH_OBJECTS_EVERY_SECONDS})
+          then now() else photos.objects_written_at end
+      from found
       where photos.storage_key = found.storage_key
-        and found.updated_at < now() - make_interval(secs => ${TOUCH_EVERY_SECONDS})
+        and (found.updated_at < now() - make_interval(secs => ${TOUCH_EVERY_SECONDS})
+          or found.objects_written_at < now() - make_interval(secs => ${REFRESH_OBJECTS_EVERY_SECONDS}))
+      returning photos.storage_key, photos.objects_written_at <> found.objects_written_at as refreshed
     )
-    select * from found
+    select found.*, coalesce(touched.refreshed, false) as refresh_objects
+    from found left join touched on touched.storage_key = found.storage_key
   `.execute(db);
   return result.rows[0];
 }
@@ -39,7 +55,10 @@ export async function upsertPhoto(
   await db
     .insertInto("photos")
     .values(photo)
-    .onConflict((oc) => oc.column("storage_key").doUpdateSet({ updated_at: sql`now()` }))
+    // The objects are written right after (again, for a known photo): their age starts over.
+    .onConflict((oc) =>
+      oc.column("storage_key").doUpdateSet({ updated_at: sql`now()`, objects_written_at: sql`now()` }),
+    )
     .execute();
 }
 

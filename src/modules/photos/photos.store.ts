@@ -42,12 +42,19 @@ export async function storePhoto(deps: PhotoStoreDeps, upload: PhotoUpload): Pro
   return (await findStoredPhoto(deps, upload.sha256)) ?? (await storeNewPhoto(deps, upload));
 }
 
-/** The photo made from these upload bytes before, if it is still stored (touched: its grace period restarts). */
+/**
+ * The photo made from these upload bytes before, if it is still stored (touched: its grace period restarts).
+ * Once a day a reuse also writes its objects again, so the bucket's lifecycle rules age a shared photo from its
+ * last use: a failed refresh only waits for the next day's reuse (the objects are there; the store logs why).
+ */
 export async function findStoredPhoto(
-  deps: Pick<Deps, "db">,
+  deps: Pick<Deps, "db" | "storage">,
   uploadSha256: string,
 ): Promise<StoredPhoto | undefined> {
   const known = await findPhotoOfUpload(deps.db.primary, uploadSha256);
+  if (known?.refresh_objects) {
+    await deps.storage.refresh([known.storage_key, known.thumbnail_key]).catch(() => {});
+  }
   return known && storedPhotoOf(known);
 }
 
