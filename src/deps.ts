@@ -204,7 +204,7 @@ export async function buildDeps(config: Config, overrides: DepsOverrides = {}): 
       ),
       clock,
       logger,
-      onSyncWait: (provider, ms) => metrics.identificationSyncWait.set({ provider }, ms / 1000),
+      onSyncWait: (provider, ms) => metrics.providerStallThreshold.set({ provider }, ms / 1000),
       // Shadow calls (experiments) never probe a provider that is not healthy.
       shadowAllowed: (provider) => breakers[provider].snapshot().state === "closed",
     }),

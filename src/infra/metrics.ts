@@ -114,9 +114,9 @@ export function createMetrics() {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 3, 5, 8, 13, 20, 30],
       registers: [registry],
     }),
-    identificationSyncWait: new Gauge({
-      name: "identification_sync_wait_seconds",
-      help: "How long a synchronous identification currently waits for each provider: a margin over its recent latency, at most IDENTIFY_SYNC_WAIT_MS (a hanging provider gets only a short grace on top; see provider-pace.ts).",
+    providerStallThreshold: new Gauge({
+      name: "provider_stall_threshold_seconds",
+      help: "How long a provider may leave a call unanswered before synchronous identifications stop waiting for it (503 + Retry-After): 3x its recent p95 latency, at least 1 s, at most IDENTIFY_SYNC_WAIT_MS (provider-pace.ts).",
       labelNames: ["provider"] as const,
       registers: [registry],
     }),

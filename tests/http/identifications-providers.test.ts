@@ -122,9 +122,9 @@ describe("one provider down: the other one's answer is enough", () => {
   });
 });
 
-describe("the synchronous wait learns each provider's pace", () => {
-  // The configured ceiling (60 s) and the calls' deadlines (80 s) are far longer than this test's own timeout:
-  // it can only pass if the request waited for the providers' learnt pace, not for the ceiling or a deadline.
+describe("a synchronous identification stops waiting for providers that have gone silent", () => {
+  // The configured wait (60 s) and the calls' deadlines (80 s) are far longer than this test's own timeout: it
+  // can only pass if the request stopped waiting once the providers were silent past their learnt threshold.
   test("after healthy answers, hanging providers cost a synchronous request about a second: 503 with Retry-After while the calls still run", async () => {
     const ctx = await appWith({
       IDENTIFY_SYNC_WAIT_MS: "60000",
@@ -134,8 +134,8 @@ describe("the synchronous wait learns each provider's pace", () => {
     for (let i = 0; i < 10; i += 1) await identify(ctx, { includeHealth: "false" });
     const registry = ctx.app.deps.metrics.registry;
     for (const provider of ["plant-id", "plantnet"]) {
-      // The simulator answers at once, so the wait is the floor (1 s), not the 60 s ceiling.
-      expect(await metricValue(registry, "identification_sync_wait_seconds", { provider })).toBe(1);
+      // The simulator answers at once, so the stall threshold is the floor (1 s), not the 60 s wait.
+      expect(await metricValue(registry, "provider_stall_threshold_seconds", { provider })).toBe(1);
     }
 
     sim.control.hang("plant-id");

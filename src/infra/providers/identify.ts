@@ -222,7 +222,8 @@ export function createIdentifier(deps: IdentifyDeps) {
       return r.answer;
     });
     // A shadow is never waited for by the user, so the synchronous wait does not apply to it.
-    const paced = wait && deps.pace ? { ...wait, ms: deps.pace.waitFor(spec.provider, wait.ms) } : wait;
+    const pace = deps.pace;
+    const paced = wait && pace ? { ...wait, stalled: () => pace.isStalled(spec.provider) } : wait;
     const answer = await within(spec.shadow ? undefined : paced, plan.timeoutMs, running);
     return {
       provider: spec.provider,

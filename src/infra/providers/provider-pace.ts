@@ -1,19 +1,18 @@
 /**
- * How long a synchronous identification should wait for each provider, learnt from how the provider answers.
+ * Whether a provider has gone silent, learnt from how it answers (per provider, per process).
  *
- * The configured wait (IDENTIFY_SYNC_WAIT_MS, default 3 s) is a ceiling sized for real providers, which often
- * take 1-3 s. Waiting the whole ceiling for a provider that usually answers in 300 ms only makes an outage slow
- * to notice: when a provider hangs, every synchronous request would hold its client for the full ceiling until
- * the breaker opens (issue #10: p99 ≈ 3 s during a hanging-provider outage, target < 1.5 s). So, per provider
- * and per process:
- * - the wait is a margin over the provider's recent latency: clamp(LATENCY_MARGIN × p95 of its last answers,
- *   FLOOR_MS, ceiling); with fewer than MIN_SAMPLES answers it is the ceiling;
- * - once the provider has been silent longer than that wait (a call in flight, or timed out, and no answer
- *   since it started), new requests wait only STALLED_GRACE_MS: the provider is hanging, and the request is
- *   answered 503 + Retry-After at once instead of after the wait. The call is still made (it is the probe that
- *   notices the recovery and fills the cache) and the breaker still decides when to stop calling.
- * Any answer from the provider (success or an error it sent) ends the silence. Only a deadline passing
- * without an answer, or a call still running, counts as silence.
+ * A synchronous identification waits up to IDENTIFY_SYNC_WAIT_MS (default 3 s, sized for real providers, which
+ * often take 1-3 s). When a provider hangs, every synchronous request used to hold its client for that whole
+ * wait until the breaker opened (issue #10: p99 ≈ 3 s during a hanging-provider outage, target < 1.5 s). So a
+ * provider counts as silent once no answer has come for longer than its stall threshold while a call was
+ * waiting on it (a call running, or one that timed out, since its last answer); the threshold is a margin over
+ * its recent latency: clamp(LATENCY_MARGIN × p95 of its last answers, FLOOR_MS, the configured wait), the
+ * configured wait until MIN_SAMPLES answers are known. Requests waiting for a silent provider stop waiting
+ * (provider-wait.ts checks every 100 ms) and are answered 503 + Retry-After at once; the calls themselves go
+ * on (they notice the recovery and fill the cache) and the breakers still decide when to stop calling.
+ * Only the provider's own silence counts: a request that waits for another's call (single flight), or for our
+ * own encoding on a busy machine, still gets the whole configured wait while the provider keeps answering.
+ * Any answer from the provider (success or an error it sent) ends the silence.
  */
 import type { ProviderName } from "./registry.ts";
 
@@ -24,8 +23,6 @@ const MIN_SAMPLES = 10;
 const LATENCY_MARGIN = 3;
 /** Never cut a wait below this: short waits would turn ordinary jitter into 503s. */
 const FLOOR_MS = 1_000;
-/** A hanging provider still gets this long: an answer already on its way is taken. */
-const STALLED_GRACE_MS = 100;
 
 type Watch = {
   latencies: number[];
@@ -42,7 +39,7 @@ export function createProviderPace(opts: {
   /** The configured wait (IDENTIFY_SYNC_WAIT_MS): what the metric reports the learnt wait against. */
   ceilingMs: number;
   now?: () => number;
-  /** Told the learnt wait whenever an answer changes it (metrics). */
+  /** Told the learnt stall threshold whenever an answer changes it (metrics). */
   onWait?: (provider: ProviderName, waitMs: number) => void;
 }) {
   const now = opts.now ?? (() => performance.now());
@@ -56,7 +53,7 @@ export function createProviderPace(opts: {
     return w;
   };
 
-  function learntWait(w: Watch, ceilingMs: number): number {
+  function threshold(w: Watch, ceilingMs: number): number {
     if (w.latencies.length < MIN_SAMPLES) return ceilingMs;
     const sorted = [...w.latencies].sort((a, b) => a - b);
     const p95 = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? ceilingMs;
@@ -84,17 +81,21 @@ export function createProviderPace(opts: {
         w.next = (w.next + 1) % WINDOW;
         // An answer ends the silence; calls started before it that are still running no longer count.
         w.silentSince = undefined;
-        opts.onWait?.(provider, learntWait(w, opts.ceilingMs));
+        opts.onWait?.(provider, threshold(w, opts.ceilingMs));
       };
     },
 
-    /** How long a synchronous request should wait for this provider now (ms), at most `ceilingMs`. */
-    waitFor(provider: ProviderName, ceilingMs = opts.ceilingMs): number {
+    /** The provider's stall threshold now (ms), at most `ceilingMs`. */
+    thresholdMs(provider: ProviderName, ceilingMs = opts.ceilingMs): number {
       const w = watches.get(provider);
-      if (!w) return ceilingMs;
-      const wait = learntWait(w, ceilingMs);
-      const silentFor = w.silentSince === undefined ? 0 : now() - w.silentSince;
-      return silentFor > wait ? Math.min(wait, STALLED_GRACE_MS) : wait;
+      return w ? threshold(w, ceilingMs) : ceilingMs;
+    },
+
+    /** True while the provider has been silent for longer than its stall threshold. */
+    isStalled(provider: ProviderName): boolean {
+      const w = watches.get(provider);
+      if (w?.silentSince === undefined) return false;
+      return now() - w.silentSince > threshold(w, opts.ceilingMs);
     },
   };
 }

@@ -2,12 +2,18 @@
 import type { ProviderAnswer } from "./identify.ts";
 import type { ProviderGate } from "./provider-gate.ts";
 
-/** `encoding`: when the providers' copies were requested, resolves with the moment they were ready. */
-export type Wait = { ms: number; encoding: () => Promise<number> | undefined };
+/**
+ * `encoding`: when the providers' copies were requested, resolves with the moment they were ready.
+ * `stalled`: true once the provider has gone silent (provider-pace.ts); the wait then ends early.
+ */
+export type Wait = { ms: number; encoding: () => Promise<number> | undefined; stalled?: () => boolean };
+
+/** How often a waiting request looks whether its provider has gone silent. */
+const STALL_CHECK_MS = 100;
 
 /**
- * The answer if it comes within `wait.ms` (not counting the time the providers' copies took to encode), else
- * "failed: timeout" at once. The call is not abandoned: it keeps its single-flight lock and its own deadline,
+ * The answer if it comes within `wait.ms` (not counting the time the providers' copies took to encode) and
+ * before the provider is known to have gone silent, else "failed: timeout" at once. The call is not abandoned: it keeps its single-flight lock and its own deadline,
  * and its answer lands in the cache for the retry that the Retry-After (the time the call may still take)
  * invites.
  */
@@ -16,8 +22,9 @@ export function within<T>(
   callTimeoutMs: number,
   answer: Promise<ProviderAnswer<T>>,
 ): Promise<ProviderAnswer<T>> {
-  if (wait === undefined || wait.ms >= callTimeoutMs) return answer;
+  if (wait === undefined || (wait.ms >= callTimeoutMs && !wait.stalled)) return answer;
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let watch: ReturnType<typeof setInterval> | undefined;
   let settled = false;
   const expired = new Promise<ProviderAnswer<T>>((resolve) => {
     const expire = () =>
@@ -38,12 +45,19 @@ export function within<T>(
         else timer = setTimeout(expire, left);
       });
     };
-    timer = setTimeout(check, wait.ms);
+    if (wait.ms < callTimeoutMs) timer = setTimeout(check, wait.ms);
+    const stalled = wait.stalled;
+    if (stalled) {
+      watch = setInterval(() => {
+        if (stalled()) expire();
+      }, STALL_CHECK_MS);
+    }
   });
   answer.catch(() => {});
   return Promise.race([answer, expired]).finally(() => {
     settled = true;
     clearTimeout(timer);
+    clearInterval(watch);
   });
 }
 

@@ -37,7 +37,7 @@ export function createProviders(opts: {
   logger: Logger;
   /** Shadow calls are made only while this says the provider is healthy (default: always). */
   shadowAllowed?: (provider: ProviderName) => boolean;
-  /** Told each provider's learnt synchronous wait when it changes (identification_sync_wait_seconds). */
+  /** Told each provider's learnt stall threshold when it changes (provider_stall_threshold_seconds). */
   onSyncWait?: (provider: ProviderName, waitMs: number) => void;
 }): Providers {
   const accounts = Object.fromEntries(
