@@ -4,10 +4,14 @@ import type { Deps } from "../deps.ts";
 import type { AppEnv } from "../http/context.ts";
 import { createRouter } from "../http/router.ts";
 import { API_KEY_HEADER } from "../http/security.ts";
+import { lazyModule } from "../infra/lazy-module.ts";
 import type { Services } from "../services.ts";
 import type { Usage } from "./context.ts";
-import { printSdl } from "./schema/index.ts";
-import { createGraphqlServer, GRAPHQL_PATH } from "./server.ts";
+import { GRAPHQL_PATH } from "./path.ts";
+
+// graphql, yoga and the schema load on the first GraphQL request, not at start (issue #11: start-to-ready).
+const server = lazyModule(() => require("./server.ts") as typeof import("./server.ts"));
+const schema = lazyModule(() => require("./schema/index.ts") as typeof import("./schema/index.ts"));
 
 // GraphiQL's page loads its bundle from a CDN (yoga's default renderer) and runs one inline script.
 const GRAPHIQL_POLICY =
@@ -20,15 +24,23 @@ const GRAPHIQL_POLICY =
  * yoga. The SDL is served at /v1/graphql/schema.graphql.
  */
 export function graphqlRouter(deps: Deps, services: Services) {
-  const yoga = createGraphqlServer(deps, services);
-  const sdl = printSdl();
+  let built: ReturnType<ReturnType<typeof server>["createGraphqlServer"]> | undefined;
+  const yogaOf = () => {
+    built ??= server().createGraphqlServer(deps, services);
+    return built;
+  };
+  let sdlText: string | undefined;
+  const sdl = () => {
+    sdlText ??= schema().printSdl();
+    return sdlText;
+  };
   const { publicMaxAgeSeconds } = deps.config.graphql;
 
   const handle = async (c: Context<AppEnv>) => {
     const credentials =
       c.req.header("authorization") !== undefined || c.req.header(API_KEY_HEADER) !== undefined;
     const usage: Usage = { private: credentials, errored: false, cost: 0, operationName: "anonymous" };
-    const response = await yoga.fetch(c.req.raw, { hono: c, usage });
+    const response = await yogaOf().fetch(c.req.raw, { hono: c, usage });
     const type = response.headers.get("content-type") ?? "";
     if (type.startsWith("text/html")) {
       response.headers.set("Content-Security-Policy", GRAPHIQL_POLICY);
@@ -56,7 +68,7 @@ export function graphqlRouter(deps: Deps, services: Services) {
 
   return createRouter()
     .get(`${GRAPHQL_PATH}/schema.graphql`, (c) =>
-      c.body(sdl, 200, {
+      c.body(sdl(), 200, {
         "content-type": "text/plain; charset=utf-8",
         "cache-control": "public, max-age=300",
       }),

@@ -6,10 +6,9 @@ import { buildContext, type GraphQLContext, type ServerContext } from "./context
 import { appGraphQLError, maskError, reportUnexpected } from "./errors.ts";
 import { maxAliasesRule, maxDepthRule } from "./limits.ts";
 import { operationGuard } from "./operation-guard.ts";
+import { GRAPHQL_PATH } from "./path.ts";
 import { persistedQueries } from "./persisted-queries.ts";
 import { buildSchema } from "./schema/index.ts";
-
-export const GRAPHQL_PATH = "/v1/graphql";
 
 /** Lexer tokens of a document, counting stops past `max` (a huge document is not read to its end). */
 function tokensOver(query: string, max: number): boolean {
