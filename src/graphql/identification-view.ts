@@ -1,14 +1,13 @@
 import type { Db } from "../db/connect.ts";
 import type { Deps } from "../deps.ts";
-import { mediaUrls, toIdentificationDto } from "../modules/identifications/identifications.dto.ts";
-import { pendingDtoOf } from "../modules/identifications/identifications.jobs.ts";
+import { mediaUrls } from "../modules/identifications/identifications.dto.ts";
+import { identificationDtoOf } from "../modules/identifications/identifications.jobs.ts";
 import {
   findLiveIdentification,
   type IdentificationRow,
   listMediaOf,
   type MediaRow,
 } from "../modules/identifications/identifications.repo.ts";
-import type { IdentificationResult } from "../modules/identifications/identifications.result.ts";
 import type { Identification } from "../modules/identifications/identifications.schemas.ts";
 import { findLiveIdentificationsByIds } from "./graphql.repo.ts";
 
@@ -16,20 +15,7 @@ type ViewDeps = Pick<Deps, "config" | "storage">;
 
 /** The identification's DTO, as the REST service builds it (pending ones have no suggestions yet). */
 function toDto(deps: ViewDeps, row: IdentificationRow, media: readonly MediaRow[]): Identification {
-  const urls = mediaUrls(deps);
-  if (row.status !== "completed") return pendingDtoOf(row, media, urls);
-  return toIdentificationDto(
-    { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
-    media.map((m) => ({
-      id: m.id,
-      position: m.position,
-      storageKey: m.storage_key,
-      thumbnailKey: m.thumbnail_key,
-      width: m.width,
-      height: m.height,
-    })),
-    urls,
-  );
+  return identificationDtoOf(row, media, mediaUrls(deps));
 }
 
 /** Several of one owner's live identifications in two statements (rows, then their media). */

@@ -1,8 +1,7 @@
 import type { Deps } from "../../deps.ts";
-import { mediaUrls, toIdentificationDto } from "../identifications/identifications.dto.ts";
-import { pendingDtoOf } from "../identifications/identifications.jobs.ts";
+import { mediaUrls } from "../identifications/identifications.dto.ts";
+import { identificationDtoOf } from "../identifications/identifications.jobs.ts";
 import { listMediaOf } from "../identifications/identifications.repo.ts";
-import type { IdentificationResult } from "../identifications/identifications.result.ts";
 import { findLiveUserById } from "../users/users.repo.ts";
 import { listIdentificationsForExport } from "./export-archive.repo.ts";
 
@@ -50,21 +49,7 @@ export async function buildExportArchive(
     );
     for (const row of rows) {
       const own = media.filter((m) => m.identification_id === row.id && m.deleted_at === null);
-      const dto =
-        row.status === "completed"
-          ? toIdentificationDto(
-              { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
-              own.map((m) => ({
-                id: m.id,
-                position: m.position,
-                storageKey: m.storage_key,
-                thumbnailKey: m.thumbnail_key,
-                width: m.width,
-                height: m.height,
-              })),
-              mediaUrls(deps),
-            )
-          : pendingDtoOf(row, own, mediaUrls(deps));
+      const dto = identificationDtoOf(row, own, mediaUrls(deps));
       const { images: _urls, links: _links, ...rest } = dto;
       const photos: { file: string; width: number; height: number }[] = [];
       for (const m of own) {

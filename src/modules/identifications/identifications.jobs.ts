@@ -18,9 +18,16 @@ import { discardWrittenPhotos, type PhotoStoreDeps, type StoredPhoto, storePhoto
 import { deleteExpiredIdempotencyKeys, saveIdempotencyKey } from "./idempotency-keys.repo.ts";
 import { IdempotencyKeyTaken, photoGoneAsRetry } from "./identifications.create.ts";
 import { discardUnqueued } from "./identifications.discard.ts";
-import { identificationPath, type MediaUrls, type MediaView, mediaUrls } from "./identifications.dto.ts";
+import {
+  identificationPath,
+  type MediaUrls,
+  type MediaView,
+  mediaUrls,
+  toIdentificationDto,
+} from "./identifications.dto.ts";
 import type { IdentificationUpload, UploadedImage } from "./identifications.input.ts";
-import type { MediaRow, NewMedia } from "./identifications.repo.ts";
+import type { IdentificationRow, MediaRow, NewMedia } from "./identifications.repo.ts";
+import type { IdentificationResult } from "./identifications.result.ts";
 import type { Identification } from "./identifications.schemas.ts";
 
 export type QueueCaller = {
@@ -234,14 +241,33 @@ export function pendingIdentificationDto(
 export function pendingDtoOf(row: QueuedRow, media: readonly MediaRow[], urls: MediaUrls): Identification {
   return pendingIdentificationDto(
     { id: row.id, createdAt: row.created_at, status: row.status as PendingStatus, failure: row.failure },
-    media.map((m) => ({
-      id: m.id,
-      position: m.position,
-      storageKey: m.storage_key,
-      thumbnailKey: m.thumbnail_key,
-      width: m.width,
-      height: m.height,
-    })),
+    media.map(mediaViewOf),
     urls,
   );
+}
+
+/** A stored identification (its row and media) as every transport shows it: pending, failed or completed. */
+export function identificationDtoOf(
+  row: IdentificationRow,
+  media: readonly MediaRow[],
+  urls: MediaUrls,
+): Identification {
+  if (row.status !== "completed") return pendingDtoOf(row, media, urls);
+  return toIdentificationDto(
+    { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
+    media.map(mediaViewOf),
+    urls,
+  );
+}
+
+/** A media row as the DTOs address it (identification + media id; the keys stay server-side). */
+function mediaViewOf(m: MediaRow): MediaView {
+  return {
+    id: m.id,
+    position: m.position,
+    storageKey: m.storage_key,
+    thumbnailKey: m.thumbnail_key,
+    width: m.width,
+    height: m.height,
+  };
 }

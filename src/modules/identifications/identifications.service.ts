@@ -15,7 +15,7 @@ import {
   createIdentification,
   IdempotencyKeyTaken,
 } from "./identifications.create.ts";
-import { mediaUrls, resignImages, toIdentificationDto } from "./identifications.dto.ts";
+import { mediaUrls, resignImages } from "./identifications.dto.ts";
 import { createFromUploads } from "./identifications.from-uploads.ts";
 import { withIdempotencyLock } from "./identifications.idempotency.ts";
 import {
@@ -24,7 +24,7 @@ import {
   type IdentificationUpload,
   uploadFingerprint,
 } from "./identifications.input.ts";
-import { acceptIdentification, pendingDtoOf, type QueueCaller } from "./identifications.jobs.ts";
+import { acceptIdentification, identificationDtoOf, type QueueCaller } from "./identifications.jobs.ts";
 import {
   findLiveIdentification,
   type IdentificationRow,
@@ -33,7 +33,6 @@ import {
   type MediaRow,
   softDeleteIdentification,
 } from "./identifications.repo.ts";
-import type { IdentificationResult } from "./identifications.result.ts";
 import type {
   Identification,
   IdentificationListQuery,
@@ -66,21 +65,7 @@ export function createIdentificationsService(
   deps: CreateDeps & Pick<Deps, "redis" | "queues" | "metrics" | "breakers" | "providers">,
 ) {
   const urls = mediaUrls(deps);
-  const dto = (row: IdentificationRow, media: MediaRow[]) =>
-    row.status !== "completed"
-      ? pendingDtoOf(row, media, urls)
-      : toIdentificationDto(
-          { id: row.id, createdAt: row.created_at, result: row.result as IdentificationResult },
-          media.map((m) => ({
-            id: m.id,
-            position: m.position,
-            storageKey: m.storage_key,
-            thumbnailKey: m.thumbnail_key,
-            width: m.width,
-            height: m.height,
-          })),
-          urls,
-        );
+  const dto = (row: IdentificationRow, media: MediaRow[]) => identificationDtoOf(row, media, urls);
 
   async function replay(caller: Caller, key: string, requestHash: string): Promise<Created | undefined> {
     const stored = await findLiveIdempotencyKey(deps.db.primary, caller.userId, key);
