@@ -38,6 +38,12 @@ export const BENCH_FLEET_ENV: Record<string, string> = {
   // Load users identify far more than a person would: no per-user provider budget here.
   PROVIDER_BUDGET_USER_DAILY: "0",
   PROVIDER_BUDGET_PREMIUM_DAILY: "0",
+  // Nor the accounts' own budgets (Plant.id 200/h, PlantNet 100/h by default): the simulator is free, and those
+  // budgets, spent within the first minute, turned every new identification after that into a 503.
+  PLANT_ID_HOURLY_QUOTA: "10000000",
+  PLANT_ID_DAILY_QUOTA: "10000000",
+  PLANTNET_HOURLY_QUOTA: "10000000",
+  PLANTNET_DAILY_QUOTA: "10000000",
 };
 
 let ipSeq = 0;
