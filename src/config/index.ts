@@ -25,6 +25,7 @@ import { type BackgroundConfig, BackgroundEnvShape, backgroundConfig } from "./q
 import { type RateLimitsConfig, RateLimitsEnvShape, rateLimitsConfig } from "./rate-limits.ts";
 import { type ReadsConfig, ReadsEnvShape, readsConfig } from "./reads.ts";
 import { type RedisConfig, RedisEnvShape, redisConfig } from "./redis.ts";
+import { parseReleaseConfig, type ReleaseConfig } from "./release.ts";
 
 const EnvSchema = z
   .object({
@@ -128,9 +129,14 @@ export function parseConfig(source: Record<string, string | undefined>): Config 
   });
 }
 
-/** The only reader of process.env in src/. */
+/** With loadReleaseConfig, the only reader of process.env in src/. */
 export function loadConfig(): Config {
   return parseConfig(process.env);
+}
+
+/** The release command's configuration (migrations, then the species catalogue). */
+export function loadReleaseConfig(): ReleaseConfig {
+  return parseReleaseConfig(process.env);
 }
 
 function deepFreeze<T>(value: T): T {
@@ -159,4 +165,4 @@ function productionEndpointIssues(source: Record<string, string | undefined>) {
 }
 
 export type { RateLimitName, RatePolicy } from "./rate-limits.ts";
-export { loadReleaseConfig, parseReleaseConfig, type ReleaseConfig } from "./release.ts";
+export { parseReleaseConfig, type ReleaseConfig } from "./release.ts";

@@ -10,7 +10,3 @@ export function parseReleaseConfig(source: Record<string, string | undefined>): 
   if (!url) throw new Error("Invalid configuration:\n  DATABASE_URL: required in production");
   return Object.freeze({ databaseUrl: url });
 }
-
-export function loadReleaseConfig(): ReleaseConfig {
-  return parseReleaseConfig(process.env);
-}

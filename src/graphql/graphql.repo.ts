@@ -2,30 +2,9 @@ import type { Selectable } from "kysely";
 import type { Db } from "../db/connect.ts";
 import type { NotificationsTable } from "../db/schema-background.ts";
 import type { IdentificationRow } from "../modules/identifications/identifications.repo.ts";
-import type { SpeciesRow } from "../modules/species/species.repo.ts";
 import type { UserRow } from "../modules/users/users.repo.ts";
 
 // Batched reads for the GraphQL loaders (one statement per batch, whatever the page size).
-
-export async function findSpeciesByIds(db: Db, ids: readonly string[]): Promise<SpeciesRow[]> {
-  if (ids.length === 0) return [];
-  return db
-    .selectFrom("species")
-    .select([
-      "id",
-      "scientific_name",
-      "common_names",
-      "family",
-      "genus",
-      "category",
-      "care",
-      "search_text",
-      "created_at",
-      "updated_at",
-    ])
-    .where("id", "in", [...ids])
-    .execute() as Promise<SpeciesRow[]>;
-}
 
 export async function findLiveUsersByIds(db: Db, ids: readonly string[]): Promise<UserRow[]> {
   if (ids.length === 0) return [];

@@ -3,8 +3,9 @@ import type { Db } from "../db/connect.ts";
 import type { Deps } from "../deps.ts";
 import type { Identification } from "../modules/identifications/identifications.schemas.ts";
 import type { SpeciesRow } from "../modules/species/species.repo.ts";
+import { findSpeciesByIds } from "../modules/species/species.repo.ts";
 import type { UserRow } from "../modules/users/users.repo.ts";
-import { countUnreadNotifications, findLiveUsersByIds, findSpeciesByIds } from "./graphql.repo.ts";
+import { countUnreadNotifications, findLiveUsersByIds } from "./graphql.repo.ts";
 import { identificationsByIds } from "./identification-view.ts";
 
 /**

@@ -1,18 +1,10 @@
 import { Counter, Histogram, type Registry } from "prom-client";
+import { perRegistry } from "../infra/per-registry.ts";
 
 export type GraphqlMetrics = ReturnType<typeof build>;
 
-const byRegistry = new WeakMap<Registry, GraphqlMetrics>();
-
 /** Registered once per registry (tests build several apps on one process registry). */
-export function graphqlMetrics(registry: Registry): GraphqlMetrics {
-  let metrics = byRegistry.get(registry);
-  if (!metrics) {
-    metrics = build(registry);
-    byRegistry.set(registry, metrics);
-  }
-  return metrics;
-}
+export const graphqlMetrics: (registry: Registry) => GraphqlMetrics = perRegistry(build);
 
 function build(registry: Registry) {
   return {

@@ -1,22 +1,14 @@
 import { Histogram, type Registry } from "prom-client";
+import { perRegistry } from "./per-registry.ts";
 
 export type IdentificationMetrics = ReturnType<typeof build>;
-
-const byRegistry = new WeakMap<Registry, IdentificationMetrics>();
 
 /**
  * How long a user waits for an identification's result, registered once per process registry (the API
  * observes synchronous ones, the workers queued ones). The roadmap's target is p95 under 3 s (alert
  * SlowIdentifications), hence the buckets around 3 s.
  */
-export function identificationMetrics(registry: Registry): IdentificationMetrics {
-  let metrics = byRegistry.get(registry);
-  if (!metrics) {
-    metrics = build(registry);
-    byRegistry.set(registry, metrics);
-  }
-  return metrics;
-}
+export const identificationMetrics: (registry: Registry) => IdentificationMetrics = perRegistry(build);
 
 function build(registry: Registry) {
   return {

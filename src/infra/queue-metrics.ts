@@ -1,18 +1,10 @@
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { perRegistry } from "./per-registry.ts";
 
 export type QueueMetrics = ReturnType<typeof build>;
 
-const byRegistry = new WeakMap<Registry, QueueMetrics>();
-
 /** Job metrics, registered once on the process's registry (the API enqueues, the workers run). */
-export function queueMetrics(registry: Registry): QueueMetrics {
-  let metrics = byRegistry.get(registry);
-  if (!metrics) {
-    metrics = build(registry);
-    byRegistry.set(registry, metrics);
-  }
-  return metrics;
-}
+export const queueMetrics: (registry: Registry) => QueueMetrics = perRegistry(build);
 
 function build(registry: Registry) {
   const registers = [registry];

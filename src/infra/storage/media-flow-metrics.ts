@@ -1,4 +1,5 @@
 import { Counter, type Registry } from "prom-client";
+import { perRegistry } from "../per-registry.ts";
 
 /** Kinds of signed URL the API hands out (a bounded label set). */
 export const SIGNED_URL_KINDS = ["media", "media_s3_get", "upload_local", "upload_s3"] as const;
@@ -37,14 +38,5 @@ function create(registry: Registry) {
 }
 
 export type MediaFlowMetrics = ReturnType<typeof create>;
-const byRegistry = new WeakMap<Registry, MediaFlowMetrics>();
-
 /** One set per registry (API and workers build theirs once; tests may build several). */
-export function mediaFlowMetrics(registry: Registry): MediaFlowMetrics {
-  let m = byRegistry.get(registry);
-  if (!m) {
-    m = create(registry);
-    byRegistry.set(registry, m);
-  }
-  return m;
-}
+export const mediaFlowMetrics: (registry: Registry) => MediaFlowMetrics = perRegistry(create);

@@ -1,4 +1,5 @@
 import { Counter, type Registry } from "prom-client";
+import { perRegistry } from "../per-registry.ts";
 
 /**
  * The first segment of a key, from a fixed list, so the label set stays bounded whatever keys appear:
@@ -42,14 +43,5 @@ function createStorageMetrics(registry: Registry) {
   return metrics;
 }
 
-const byRegistry = new WeakMap<Registry, StorageMetrics>();
-
 /** One set per registry: the API and a worker build their stores once, tests may build several. */
-export function storageMetrics(registry: Registry): StorageMetrics {
-  let metrics = byRegistry.get(registry);
-  if (!metrics) {
-    metrics = createStorageMetrics(registry);
-    byRegistry.set(registry, metrics);
-  }
-  return metrics;
-}
+export const storageMetrics: (registry: Registry) => StorageMetrics = perRegistry(createStorageMetrics);

@@ -17,6 +17,16 @@ const COLUMNS = [
   "updated_at",
 ] as const;
 
+/** Several species by id in one statement (the GraphQL loaders' batches). */
+export async function findSpeciesByIds(db: Db, ids: readonly string[]): Promise<SpeciesRow[]> {
+  if (ids.length === 0) return [];
+  return db
+    .selectFrom("species")
+    .select(COLUMNS)
+    .where("id", "in", [...ids])
+    .execute();
+}
+
 // The by-id read is the hottest query we have: compile it once per database, bind the id per call.
 const byIdQueries = new WeakMap<Db, CompiledQuery>();
 
