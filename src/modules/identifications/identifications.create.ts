@@ -73,8 +73,10 @@ export async function createIdentification(
   const id = Bun.randomUUIDv7();
   // The owner's experiment variant decides which models answer (models module); none: the default providers.
   const assignment = await assignIdentification(deps.db.primary, ctx.userId);
-  // The providers' copies come first: on a cache miss the calls start while new photos are encoded; on a hit no
-  // provider copy is made at all. Either way an image that does not decode never reaches a provider.
+  // The provider calls come first: on a cache miss the photos are encoded for storage only once every call has
+  // been sent (before, the storage encode shared the core with the providers' copies and the call set-up, and
+  // the calls left tens of ms later); on a hit no provider copy is made at all. Either way an image that does not
+  // decode never reaches a provider.
   let startStorage = () => {};
   const storageMayStart = new Promise<void>((resolve) => {
     startStorage = resolve;
@@ -85,9 +87,9 @@ export async function createIdentification(
       imageHashes: upload.images.map((img) => img.sha256),
       providerImages: () => {
         providerImages ??= Promise.all(upload.images.map((img) => encodeForProviders(img.bytes, limits)));
-        providerImages.then(startStorage, () => {});
         return providerImages;
       },
+      onDispatched: startStorage,
       organs: upload.organs,
       latitude: upload.latitude,
       longitude: upload.longitude,
