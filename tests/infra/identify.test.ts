@@ -284,13 +284,15 @@ describe("the cache's single flight", () => {
   test("a caller that takes the lock just after another stored the value uses that value instead of loading again", async () => {
     const prefix = `test:${crypto.randomUUID()}:`;
     const valueKey = `${prefix}cache:race:k`;
-    // The previous holder finishes between this caller's read and its SET NX: its value lands first.
+    // The previous holder finishes between this caller's read and its attempt at the lock (the script that
+    // takes it with SET NX): its value lands first.
     const racing = new Proxy(redis, {
       get(target, prop, receiver) {
-        if (prop === "set") {
+        if (prop === "eval") {
           return async (...args: unknown[]) => {
-            if (args.includes("NX")) await target.set(valueKey, JSON.stringify("from the other holder"));
-            return (target.set as (...a: unknown[]) => Promise<unknown>)(...args);
+            if (String(args[0]).includes('"NX"'))
+              await target.set(valueKey, JSON.stringify("from the other holder"));
+            return (target.eval as (...a: unknown[]) => Promise<unknown>)(...args);
           };
         }
         const value = Reflect.get(target, prop, receiver);
