@@ -1,7 +1,9 @@
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import {
-  encodeForProviders,
+  type DecodedPhoto,
+  decodePhoto,
+  encodeDecodedForProviders,
   ImageRejectedError,
   readImageHeader,
 } from "../../infra/images/image-pipeline.ts";
@@ -81,12 +83,17 @@ export async function createIdentification(
   const storageMayStart = new Promise<void>((resolve) => {
     startStorage = resolve;
   });
+  // Each photo is decoded once: the providers' copy, the stored copy and the thumbnail are made from the same
+  // pixels (only when a provider is really called; otherwise storing decodes by itself).
+  let decoded: Promise<DecodedPhoto>[] | undefined;
   let providerImages: Promise<Uint8Array[]> | undefined;
   const outcomePromise = deps.providers.identifier.identify(
     {
       imageHashes: upload.images.map((img) => img.sha256),
       providerImages: () => {
-        providerImages ??= Promise.all(upload.images.map((img) => encodeForProviders(img.bytes, limits)));
+        decoded ??= upload.images.map((img) => decodePhoto(img.bytes, limits));
+        const pixels = decoded;
+        providerImages ??= Promise.all(pixels.map(async (d) => encodeDecodedForProviders(await d)));
         return providerImages;
       },
       onDispatched: startStorage,
@@ -101,9 +108,9 @@ export async function createIdentification(
   outcomePromise.then(startStorage, startStorage);
   const photoResults = Promise.allSettled(
     upload.images.map(
-      async (img) =>
+      async (img, i) =>
         (await findStoredPhoto(deps, img.sha256)) ??
-        (await storageMayStart.then(() => storeNewPhoto(deps, img))),
+        (await storageMayStart.then(() => storeNewPhoto(deps, { ...img, decoded: decoded?.[i] }))),
     ),
   );
   const photosPromise = photoResults.then((results) => {
