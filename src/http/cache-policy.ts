@@ -55,7 +55,7 @@ export function httpCache(policy: CachePolicy): MiddlewareHandler<AppEnv> {
  */
 export const conditionalGet = createMiddleware<AppEnv>(async (c, next) => {
   await next();
-  const policy = c.var.cachePolicy;
+  const policy = c.get("cachePolicy");
   const status = c.res.status;
   // Error answers carry their own `no-store` (http/errors.ts).
   if (!policy || status < 200 || status >= 300) return;

@@ -17,7 +17,7 @@ export function keepJsonBody(c: Context<AppEnv>, res: Response, text: string): R
  * clone unless the caller is about to replace `c.res` anyway: `consume`).
  */
 export function jsonBodyOf(c: Context<AppEnv>, consume = false): string | Promise<string> {
-  const kept = c.var.jsonBody;
+  const kept = c.get("jsonBody");
   if (kept && kept.res === c.res) return kept.text;
   return (consume ? c.res : c.res.clone()).text();
 }

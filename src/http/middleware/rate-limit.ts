@@ -50,7 +50,7 @@ export function choosePolicy(
   c: Context<AppEnv>,
   accountMail: RatePolicy = { name: "account-mail", limit: 3, windowSeconds: 3600 },
 ): Choice {
-  const ip = `ip:${groupIp(c.var.clientIp)}`;
+  const ip = `ip:${groupIp(c.get("clientIp"))}`;
   switch (endpoint) {
     case "POST /v1/auth/login":
       // Fail closed: without the limiter, passwords could be guessed at full speed.
@@ -69,12 +69,12 @@ export function choosePolicy(
       return { policy: accountMail, identity: ip, failClosed: false };
     case IDENTIFY_ENDPOINT:
       return {
-        policy: identifyPolicy(limits, c.var.auth?.role),
-        identity: c.var.clientKey,
+        policy: identifyPolicy(limits, c.get("auth")?.role),
+        identity: c.get("clientKey"),
         failClosed: false,
       };
     default:
-      return { policy: { name: "default", ...limits.default }, identity: c.var.clientKey, failClosed: false };
+      return { policy: { name: "default", ...limits.default }, identity: c.get("clientKey"), failClosed: false };
   }
 }
 
