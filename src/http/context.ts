@@ -31,7 +31,9 @@ export type AppVariables = {
   /** The route contract's cache policy (http/cache-policy.ts), applied by the global `conditionalGet`. */
   cachePolicy?: CachePolicy;
   /** The text of the JSON answer in `c.res`, kept beside it (http/json-body.ts): no reading the body back. */
-  jsonBody?: { res: Response; text: string };
+  jsonBody?: { res: Response; text: string; urlsAbsolute: boolean };
+  /** Makes a JSON text's URL fields absolute (set by middleware/absolute-urls.ts for `jsonText` answers). */
+  absoluteJson?: (text: string) => string;
 };
 
 export type AppEnv = { Variables: AppVariables };

@@ -74,7 +74,11 @@ export function choosePolicy(
         failClosed: false,
       };
     default:
-      return { policy: { name: "default", ...limits.default }, identity: c.get("clientKey"), failClosed: false };
+      return {
+        policy: { name: "default", ...limits.default },
+        identity: c.get("clientKey"),
+        failClosed: false,
+      };
   }
 }
 
