@@ -41,6 +41,22 @@ function originOf(url: string): string {
 // `collection`, `family` and `genus` are a species' links (modules/species/species.links.ts): its cached bytes.
 const RELATIVE_URL_FIELD = /"(url|thumbnailUrl|urlSmall|self|next|collection|family|genus)":"\//g;
 
+/*
+ * The replacement as a pattern string ("$1" is the field), not a callback: the engine then substitutes natively
+ * instead of calling back into JS per URL, which measured ~4 % of a cached read (issue #17). A "$" in the origin
+ * is escaped so it stays literal. One per origin, like `originOf`.
+ */
+const replacements = new Map<string, string>();
+function replacementFor(origin: string): string {
+  let replacement = replacements.get(origin);
+  if (replacement === undefined) {
+    replacement = `"$1":"${origin.replaceAll("$", "$$$$")}/`;
+    if (replacements.size >= 64) replacements.clear();
+    replacements.set(origin, replacement);
+  }
+  return replacement;
+}
+
 /**
  * Services know paths, the transport knows the origin: native image loaders and generated clients need
  * absolute URLs, so `Location` and the URL fields of JSON answers are made absolute here, in one place.
@@ -52,10 +68,7 @@ export function absoluteUrls(opts: OriginOptions) {
       origin ??= requestOrigin(c, opts);
       return origin;
     };
-    const rewrite = (text: string) => {
-      const o = originNow();
-      return text.replace(RELATIVE_URL_FIELD, (_, field) => `"${field}":"${o}/`);
-    };
+    const rewrite = (text: string) => text.replace(RELATIVE_URL_FIELD, replacementFor(originNow()));
     // Answers made with `jsonText` apply it themselves, before their Response exists (http/json-body.ts).
     c.set("absoluteJson", rewrite);
     await next();
