@@ -43,6 +43,17 @@ export function identifyRateLimit(
   return { policy: identifyPolicy(limits, role), key: `${IDENTIFY_ENDPOINT}|${clientKey}` };
 }
 
+/** The default policy object, made once per configuration rather than spread anew for every request. */
+const defaultPolicies = new WeakMap<Config["rateLimits"], RatePolicy>();
+function defaultPolicyOf(limits: Config["rateLimits"]): RatePolicy {
+  let policy = defaultPolicies.get(limits);
+  if (!policy) {
+    policy = { name: "default", ...limits.default };
+    defaultPolicies.set(limits, policy);
+  }
+  return policy;
+}
+
 /** Endpoints with their own policy; everything else gets `default` per endpoint and identity. */
 export function choosePolicy(
   limits: Config["rateLimits"],
@@ -50,23 +61,24 @@ export function choosePolicy(
   c: Context<AppEnv>,
   accountMail: RatePolicy = { name: "account-mail", limit: 3, windowSeconds: 3600 },
 ): Choice {
-  const ip = `ip:${groupIp(c.get("clientIp"))}`;
+  // Built only for the policies keyed by IP: most requests take the default policy, keyed by clientKey.
+  const ip = () => `ip:${groupIp(c.get("clientIp"))}`;
   switch (endpoint) {
     case "POST /v1/auth/login":
       // Fail closed: without the limiter, passwords could be guessed at full speed.
-      return { policy: { name: "login", ...limits.loginIp }, identity: ip, failClosed: true };
+      return { policy: { name: "login", ...limits.loginIp }, identity: ip(), failClosed: true };
     case "POST /v1/auth/register":
-      return { policy: { name: "register", ...limits.register }, identity: ip, failClosed: false };
+      return { policy: { name: "register", ...limits.register }, identity: ip(), failClosed: false };
     // Browsers send reports without credentials: per IP, on both the current and the old path.
     case "POST /v1/security/csp-reports":
     case "POST /api/security/csp-report/":
     case "POST /api/security/csp-report":
-      return { policy: { name: "csp-report", ...limits.cspReport }, identity: ip, failClosed: false };
+      return { policy: { name: "csp-report", ...limits.cspReport }, identity: ip(), failClosed: false };
     // Each can make us send an e-mail: per IP here, per account in the service.
     case "POST /v1/auth/password-reset":
     case "POST /v1/auth/login-code":
     case "POST /v1/auth/verify-email/resend":
-      return { policy: accountMail, identity: ip, failClosed: false };
+      return { policy: accountMail, identity: ip(), failClosed: false };
     case IDENTIFY_ENDPOINT:
       return {
         policy: identifyPolicy(limits, c.get("auth")?.role),
@@ -75,7 +87,7 @@ export function choosePolicy(
       };
     default:
       return {
-        policy: { name: "default", ...limits.default },
+        policy: defaultPolicyOf(limits),
         identity: c.get("clientKey"),
         failClosed: false,
       };
@@ -113,16 +125,14 @@ export function rateLimit(
     now: () => deps.clock.now(),
   });
   let lastOutageLog = 0;
+  const accountMail: RatePolicy = { name: "account-mail", ...deps.config.accountSecurity.accountMail };
 
   return createMiddleware<AppEnv>(async (c, next) => {
     // Refused credentials count against the client IP; protected routes answer 401 (http/security.ts).
     await resolveAuth(c);
     const named = alias(endpointOf(c));
     const endpoint = SAME_ALLOWANCE[named] ?? named;
-    const choice = choosePolicy(deps.config.rateLimits, endpoint, c, {
-      name: "account-mail",
-      ...deps.config.accountSecurity.accountMail,
-    });
+    const choice = choosePolicy(deps.config.rateLimits, endpoint, c, accountMail);
     const key = `${endpoint}|${choice.identity}`;
     let decision: RateDecision;
     try {
@@ -159,7 +169,7 @@ export function rateLimit(
     }
     await next();
     // Set after the handler, so error answers carry them too; a handler's own (stricter) policy is kept.
-    if (!c.res.headers.has("RateLimit"))
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+    const resHeaders = c.res.headers;
+    if (!resHeaders.has("RateLimit")) for (const k in headers) resHeaders.set(k, headers[k]!);
   });
 }
