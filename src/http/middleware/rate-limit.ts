@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { matchedRoutes } from "hono/route";
 import type { Config } from "../../config/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
@@ -16,6 +15,7 @@ import { rateLimitHeaders } from "../rate-limit-headers.ts";
 import type { Role } from "../scopes.ts";
 import { resolveAuth } from "../security.ts";
 import { groupIp } from "./client-identity.ts";
+import { requestRoutes } from "./logging.ts";
 
 type Choice = { policy: RatePolicy; identity: string; failClosed: boolean };
 
@@ -104,7 +104,7 @@ function locallyCheckable(choice: Choice): boolean {
 }
 
 function endpointOf(c: Context<AppEnv>): string {
-  const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+  const route = requestRoutes(c).findLast((r) => r.method !== "ALL");
   return route ? `${route.method} ${route.path}` : `${c.req.method} unmatched`;
 }
 
