@@ -1,3 +1,4 @@
+import type { RouterRoute } from "hono/types";
 import type { AppError } from "../core/app-error.ts";
 import type { Deps } from "../deps.ts";
 import type { Services } from "../services.ts";
@@ -32,8 +33,11 @@ export type AppVariables = {
   cachePolicy?: CachePolicy;
   /** The text of the JSON answer in `c.res`, kept beside it (http/json-body.ts): no reading the body back. */
   jsonBody?: { res: Response; text: string; urlsAbsolute: boolean };
+  /** The routes this request matched, listed once (middleware/logging.ts `requestRoutes`). */
+  matchedRoutes?: RouterRoute[];
   /** Makes a JSON text's URL fields absolute (set by middleware/absolute-urls.ts for `jsonText` answers). */
   absoluteJson?: (text: string) => string;
 };
 
 export type AppEnv = { Variables: AppVariables };
+export type { RouterRoute };
