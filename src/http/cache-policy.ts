@@ -45,9 +45,9 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
 
 /** Route middleware: declares the policy; `conditionalGet` (global, outermost) applies it to the final bytes. */
 export function httpCache(policy: CachePolicy): MiddlewareHandler<AppEnv> {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  return createMiddleware<AppEnv>((c, next) => {
     c.set("cachePolicy", policy);
-    await next();
+    return next();
   });
 }
 
