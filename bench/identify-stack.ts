@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ensureDatabase } from "../scripts/ensure-database.ts";
 import { DEFAULT_PLANT_ID_KEY, DEFAULT_PLANTNET_KEY } from "../tests/simulators/provider-simulator.ts";
-import { startPinned } from "./lib.ts";
+import { apiEntry, startPinned } from "./lib.ts";
 
 export const BENCH_DB_URL =
   process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
@@ -30,7 +30,7 @@ export async function startIdentifyStack(apiEnv: Record<string, string> = {}): P
       body: JSON.stringify(command),
     });
   try {
-    const api = await startPinned("src/main.ts", {
+    const api = await startPinned(await apiEntry(), {
       core: 0,
       readyPath: "/health",
       env: {

@@ -1,4 +1,6 @@
 /** Shared pieces of the benchmarks: processes pinned to cores, load generators, figure parsing. */
+import { relative } from "node:path";
+import { buildBundle } from "../scripts/build.ts";
 import { freePort } from "../tests/helpers/servers/free-port.ts";
 
 export const ROOT = new URL("..", import.meta.url).pathname;
@@ -16,6 +18,16 @@ export function ensureTool(tool: string, debPackage = tool) {
     const r = Bun.spawnSync(cmd, { env, stdout: "ignore", stderr: "inherit" });
     if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed`);
   }
+}
+
+let bundle: Promise<string> | undefined;
+/**
+ * What production runs (Dockerfile, fly.toml): the bundle built from the current sources, once per bench
+ * run, as a path relative to ROOT for startPinned. `bun run bench` measures the processes operators run.
+ */
+export async function apiEntry(): Promise<string> {
+  bundle ??= buildBundle(); // `bun dist/app/main.js` with no role is the API
+  return relative(ROOT, await bundle);
 }
 
 export type Started = { url: string; port: number; pid: number; stop(): Promise<void> };

@@ -1,5 +1,6 @@
 /** `bun run bench`: every scenario in turn, each printing its own figures. `bun run bench species` runs one. */
 import { existsSync } from "node:fs";
+import { printHotPathSummary } from "./summary.ts";
 
 const only = process.argv[2];
 const scenarios: [string, string, string][] = [
@@ -14,16 +15,19 @@ const scenarios: [string, string, string][] = [
   ["graphql", "./graphql.ts", "runGraphqlBench"],
 ];
 let failed = false;
+const figures: Record<string, Record<string, number> | undefined> = {};
 for (const [name, file, fn] of scenarios) {
   if (only && only !== name) continue;
   if (!existsSync(new URL(file, import.meta.url))) continue;
   console.log(`\n=== ${name} ===`);
   try {
     const mod = await import(file);
-    await mod[fn]();
+    const result = await mod[fn]();
+    if (result && typeof result === "object") figures[name] = result as Record<string, number>;
   } catch (err) {
     failed = true;
     console.error(`${name} failed: ${(err as Error).stack ?? err}`);
   }
 }
+printHotPathSummary(figures);
 process.exit(failed ? 1 : 0);

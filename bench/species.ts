@@ -6,7 +6,7 @@
 import { loadavg } from "node:os";
 import { ensureDatabase } from "../scripts/ensure-database.ts";
 import { coldStarts } from "./cold-start.ts";
-import { ensureTool, fmt, type LoadResult, paced, type Started, startPinned, wrk } from "./lib.ts";
+import { apiEntry, ensureTool, fmt, type LoadResult, paced, type Started, startPinned, wrk } from "./lib.ts";
 import { sampleUsage } from "./proc-stats.ts";
 
 const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
@@ -45,8 +45,9 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
     RATE_LIMIT_DEFAULT: "1000000000/1m",
   };
 
+  const api = await apiEntry(); // the production bundle (scripts/build.ts), built from the current sources
   // Start once to migrate + seed and to learn a species id and its exact bytes.
-  const probe = await startPinned("src/main.ts", { core: 0, env: apiEnv, readyPath: "/health" });
+  const probe = await startPinned(api, { core: 0, env: apiEnv, readyPath: "/health" });
   const list = (await (await fetch(`${probe.url}/v1/species?q=monstera%20deliciosa`)).json()) as {
     data: { id: string }[];
   };
@@ -62,12 +63,8 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
   const scenarios: [string, string, Record<string, string>][] = [
     ["reference: bare Bun.serve", "bench/reference-http.ts", { BENCH_BODY: body }],
     ["reference: Bun + postgres", "bench/reference-db.ts", { DATABASE_URL: DB_URL, BENCH_SPECIES_ID: id }],
-    ["api: cached (Redis)", "src/main.ts", { ...apiEnv, SEED_ON_START: "false" }],
-    [
-      "api: uncached (database)",
-      "src/main.ts",
-      { ...apiEnv, SEED_ON_START: "false", SPECIES_CACHE_TTL_SECONDS: "0" },
-    ],
+    ["api: cached (Redis)", api, { ...apiEnv, SEED_ON_START: "false" }],
+    ["api: uncached (database)", api, { ...apiEnv, SEED_ON_START: "false", SPECIES_CACHE_TTL_SECONDS: "0" }],
   ];
   for (const [name, script, env] of scenarios) {
     const server = await startPinned(script, { core: 0, env, readyPath: path });
@@ -81,10 +78,12 @@ export async function runSpeciesBench(): Promise<Record<string, number>> {
   // beside a bare Bun.serve spawned the same way, so a loaded machine shows in the reference too.
   const coldEnv = { ...apiEnv, SEED_ON_START: "false" };
   const coldRef = await coldStarts("bench/reference-http.ts", { core: 0, env: { BENCH_BODY: body }, path });
-  const coldApi = await coldStarts("src/main.ts", { core: 0, env: coldEnv, path });
+  const coldApi = await coldStarts(api, { core: 0, env: coldEnv, path });
+  const coldSources = await coldStarts("src/main.ts", { core: 0, env: coldEnv, path });
   console.log(
-    `cold start to first answer: api median ${fmt(coldApi.medianMs, 0)} ms (fastest ${fmt(coldApi.minMs, 0)} ms;` +
-      ` target < 200 ms), bare Bun.serve median ${fmt(coldRef.medianMs, 0)} ms  (load avg ${load()})`,
+    `cold start to first answer: api (production bundle) median ${fmt(coldApi.medianMs, 0)} ms (fastest ${fmt(coldApi.minMs, 0)} ms;` +
+      ` target < 200 ms), from its sources (npm start) ${fmt(coldSources.medianMs, 0)} ms,` +
+      ` bare Bun.serve median ${fmt(coldRef.medianMs, 0)} ms  (load avg ${load()})`,
   );
 
   const http = results["reference: bare Bun.serve"]!;

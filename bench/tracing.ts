@@ -9,7 +9,7 @@
 import { ensureDatabase } from "../scripts/ensure-database.ts";
 import { runWithTraceparent } from "../src/infra/trace-context.ts";
 import { withSpan } from "../src/infra/tracing/spans.ts";
-import { ensureTool, fmt, type LoadResult, type Started, startPinned, wrk } from "./lib.ts";
+import { apiEntry, ensureTool, fmt, type LoadResult, type Started, startPinned, wrk } from "./lib.ts";
 
 const DB_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/plant_community_bench";
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
@@ -53,7 +53,7 @@ export async function runTracingBench(): Promise<Record<string, number>> {
     METRICS_PORT: "0",
     RATE_LIMIT_DEFAULT: "1000000000/1m",
   };
-  const probe = await startPinned("src/main.ts", { core: 0, env: apiEnv, readyPath: "/health" });
+  const probe = await startPinned(await apiEntry(), { core: 0, env: apiEnv, readyPath: "/health" });
   const list = (await (await fetch(`${probe.url}/v1/species?q=monstera%20deliciosa`)).json()) as {
     data: { id: string }[];
   };
@@ -71,7 +71,7 @@ export async function runTracingBench(): Promise<Record<string, number>> {
   for (const [name, env] of scenarios) {
     let server: Started | undefined;
     try {
-      server = await startPinned("src/main.ts", {
+      server = await startPinned(await apiEntry(), {
         core: 0,
         env: { ...apiEnv, SEED_ON_START: "false", ...env },
         readyPath: path,

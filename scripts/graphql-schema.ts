@@ -1,7 +1,8 @@
 /**
  * `bun run graphql:schema` writes src/graphql/schema.graphql from the code; `bun run graphql:schema check` (CI)
- * fails when the committed SDL drifts from the code, or when it breaks clients compared with the SDL of the
- * base commit (GRAPHQL_SCHEMA_BASE, else the previous commit) and the break is not acknowledged in
+ * fails when the committed SDL drifts from the code, or when it breaks clients compared with any SDL committed
+ * before (every version in the file's git history; GRAPHQL_SCHEMA_BASE names one commit instead) and the break
+ * is not acknowledged in
  * src/graphql/schema-changes.json (`{ "acknowledged": [{ "change": "<inspector message>", "reason": "..." }] }`).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -45,10 +46,19 @@ function acknowledgedChanges(): string[] {
   return (parsed.acknowledged ?? []).map((a) => a.change);
 }
 
-/** What is wrong with the committed SDL: drift from the code, breaking changes since `before`. */
+/**
+ * The commits whose SDL the committed one must not break: every commit that changed the file. Comparing with the
+ * previous commit alone let a break through once another commit followed it (CI checks the tip only).
+ */
+function historyRefs(): string[] {
+  const res = Bun.spawnSync(["git", "log", "--format=%h", "--", SDL_PATH], { cwd: ROOT, stdout: "pipe" });
+  return res.exitCode === 0 ? res.stdout.toString().trim().split("\n").filter(Boolean) : [];
+}
+
+/** What is wrong with the committed SDL: drift from the code, breaking changes since each of `befores`. */
 export async function schemaProblems(
   committed: string,
-  before: { ref: string; sdl: string } | undefined,
+  befores: readonly { ref: string; sdl: string }[],
   acknowledged: readonly string[],
 ): Promise<string[]> {
   const problems: string[] = [];
@@ -57,8 +67,11 @@ export async function schemaProblems(
       `${SDL_PATH} differs from the schema the code builds: run \`bun run graphql:schema\` and commit it.`,
     );
   }
-  if (before) {
+  const seen = new Set<string>();
+  for (const before of befores) {
     for (const b of await breakingChanges(before.sdl, committed, acknowledged)) {
+      if (seen.has(b.message)) continue; // reported against the newest version that had it
+      seen.add(b.message);
       problems.push(
         `breaking change since ${before.ref}: ${b.message} (${b.path ?? "schema"}); acknowledge an intended one in ${ACKNOWLEDGED_PATH} with the reason`,
       );
@@ -69,17 +82,19 @@ export async function schemaProblems(
 
 async function check(): Promise<boolean> {
   const committed = readFileSync(join(ROOT, SDL_PATH), "utf8");
-  const ref = process.env.GRAPHQL_SCHEMA_BASE || "HEAD~1";
-  const sdl = sdlAt(ref);
-  if (sdl === undefined) console.log(`no ${SDL_PATH} at ${ref}: nothing to compare for breaking changes`);
-  const problems = await schemaProblems(
-    committed,
-    sdl === undefined ? undefined : { ref, sdl },
-    acknowledgedChanges(),
-  );
+  const base = process.env.GRAPHQL_SCHEMA_BASE;
+  const refs = base ? [base] : historyRefs();
+  const befores = refs.flatMap((ref) => {
+    const sdl = sdlAt(ref);
+    return sdl === undefined ? [] : [{ ref, sdl }];
+  });
+  if (befores.length === 0) console.log(`no earlier ${SDL_PATH}: nothing to compare for breaking changes`);
+  const problems = await schemaProblems(committed, befores, acknowledgedChanges());
   for (const p of problems) console.error(p);
   if (problems.length === 0)
-    console.log(`${SDL_PATH} matches the code; no unacknowledged breaking change since ${ref}`);
+    console.log(
+      `${SDL_PATH} matches the code; no unacknowledged breaking change against its ${befores.length} committed version(s)`,
+    );
   return problems.length === 0;
 }
 

@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { APP_ROOT } from "../../src/app-root.ts";
 import { LANES, type Lane } from "../../src/config/queues.ts";
 import { readFlyToml, splitProcessCommand } from "../../tests/helpers/fly-files.ts";
 import { seedCatalogue } from "../../tests/helpers/identify.ts";
@@ -18,6 +19,7 @@ import { type S3Server, startS3Server } from "../../tests/helpers/servers/s3.ts"
 import { startSmtpServer, type TestSmtpServer } from "../../tests/helpers/smtp.ts";
 import { selfSignedCertificate, type TestCertificate } from "../../tests/helpers/tls.ts";
 import { type ProviderSimulator, startProviderSimulator } from "../../tests/simulators/provider-simulator.ts";
+import { BUNDLE_FILE, buildBundle } from "../build.ts";
 import { type Haproxy, startHaproxy } from "./haproxy.ts";
 import { type FleetProcess, startProcess } from "./processes.ts";
 import { type RedisServer, startRedisServer } from "./redis.ts";
@@ -83,6 +85,16 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     log(`servers up in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
     const fly = readFlyToml();
+    // fly.toml's commands, run as Fly runs them, on a bundle built from the current sources for this fleet
+    // (its own directory: fleets started side by side never rebuild each other's).
+    const bundleDir = join(APP_ROOT, "dist", `fleet-${crypto.randomUUID().slice(0, 8)}`);
+    stops.push(() => rm(bundleDir, { recursive: true, force: true }));
+    const bundle = await buildBundle(bundleDir);
+    const argvOf = (command: string) =>
+      splitProcessCommand(command)
+        .argv.slice(1)
+        .map((a) => (a === BUNDLE_FILE ? bundle : a));
+    log(`bundle built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     const apiPorts = await Promise.all(Array.from({ length: opts.apiInstances ?? 2 }, () => freePort()));
     const base = {
       ...productionEnv({
@@ -104,8 +116,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
     };
 
     // The release command, as Fly runs it before a deploy: DATABASE_URL only.
-    const releaseArgv = splitProcessCommand(fly.deploy.release_command).argv.slice(1);
-    const release = Bun.spawnSync([process.execPath, ...releaseArgv], {
+    const release = Bun.spawnSync([process.execPath, ...argvOf(fly.deploy.release_command)], {
       env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", DATABASE_URL: pg.primaryUrl },
       stdout: "pipe",
       stderr: "pipe",
@@ -118,7 +129,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
       const name = `api${i + 1}`;
       const process = await startProcess({
         name,
-        entry: "src/main.ts",
+        argv: argvOf(fly.processes.app as string),
         env: { ...base, PORT: String(port), METRICS_PORT: String(await freePort()) },
         readyUrl: `http://127.0.0.1:${port}/ready`,
         logDir,
@@ -130,7 +141,7 @@ export async function startFleet(opts: FleetOptions = {}): Promise<Fleet> {
       const command = splitProcessCommand(fly.processes[`worker_${lane}`] as string);
       return startProcess({
         name: `worker-${lane}`,
-        entry: "workers/main.ts",
+        argv: argvOf(fly.processes[`worker_${lane}`] as string),
         env: { ...base, ...command.env, WORKER_PORT: String(port) },
         readyUrl: `http://127.0.0.1:${port}/healthz`,
         logDir,

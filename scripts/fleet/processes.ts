@@ -15,7 +15,8 @@ export type FleetProcess = {
 
 export async function startProcess(opts: {
   name: string;
-  entry: string;
+  /** What follows `bun`: the bundle and its role, as fly.toml gives them. */
+  argv: string[];
   env: Record<string, string>;
   readyUrl: string;
   logDir: string;
@@ -23,7 +24,7 @@ export async function startProcess(opts: {
 }): Promise<FleetProcess> {
   const logFile = join(opts.logDir, `${opts.name}.log`);
   const fd = openSync(logFile, "a");
-  const proc = Bun.spawn([process.execPath, opts.entry], {
+  const proc = Bun.spawn([process.execPath, ...opts.argv], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...opts.env },
     stdin: "ignore",

@@ -10,9 +10,14 @@
  *   only a bundler configured for them uses). zod, the zxcvbn dictionaries and sharp ship their sources beside
  *   the compiled files this way.
  *
- * Then every production dependency is imported once, so a prune that removed an entry point fails the build.
+ * - with packages named (the runtime image's: the bundle carries everything else, scripts/build.ts), every
+ *   installed package that none of them reaches through `dependencies` or installed `optionalDependencies`.
  *
- * CLI: `bun scripts/image/prune-modules.ts [node_modules dir] [package.json]` prints what each rule removed.
+ * Then every production dependency (or each named package) is imported once, so a prune that removed an entry
+ * point fails the build.
+ *
+ * CLI: `bun scripts/image/prune-modules.ts [node_modules dir] [package.json] [package to keep...]` prints what
+ * each rule removed.
  */
 import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -22,7 +27,11 @@ const DROPPED_DIRS = new Set(["test", "tests", "__tests__", "example", "examples
 const KEPT_MARKDOWN = /licen[cs]e|notice|copying|authors|patents/i;
 
 export type PruneReport = Record<
-  "declarations and maps" | "tests, examples, docs" | "markdown" | "src",
+  | "declarations and maps"
+  | "tests, examples, docs"
+  | "markdown"
+  | "src"
+  | "not reached from the kept packages",
   number
 >;
 
@@ -97,8 +106,51 @@ function packageDirs(modules: string): string[] {
   return dirs;
 }
 
-export function pruneModules(modules: string): PruneReport {
-  const report: PruneReport = { "declarations and maps": 0, "tests, examples, docs": 0, markdown: 0, src: 0 };
+/** The package directory `name` resolves to from `fromDir` (a package's own node_modules, then upwards). */
+function resolvePackageDir(name: string, fromDir: string, modules: string): string | undefined {
+  for (let dir = fromDir; dir.startsWith(modules); dir = join(dir, "..")) {
+    const candidate = join(dir, dir === modules ? "" : "node_modules", name);
+    if (existsSync(join(candidate, "package.json"))) return candidate;
+    if (dir === modules) break;
+  }
+  return undefined;
+}
+
+/** Removes every installed package that `keep` does not reach through its (installed) dependencies. */
+function keepOnly(modules: string, keep: string[], report: PruneReport): void {
+  const reached = new Set<string>();
+  const visit = (name: string, fromDir: string) => {
+    const dir = resolvePackageDir(name, fromDir, modules);
+    if (!dir || reached.has(dir)) return;
+    reached.add(dir);
+    const manifest = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as {
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.optionalDependencies }))
+      visit(dep, dir);
+  };
+  for (const name of keep) {
+    visit(name, modules);
+    if (!resolvePackageDir(name, modules, modules)) throw new Error(`${name} is not installed in ${modules}`);
+  }
+  for (const dir of packageDirs(modules)) {
+    const insideReached = [...reached].some((r) => dir === r || dir.startsWith(`${r}/node_modules/`));
+    if (!insideReached && existsSync(dir)) remove(dir, report, "not reached from the kept packages");
+  }
+  for (const scope of readdirSync(modules).filter((n) => n.startsWith("@")))
+    if (readdirSync(join(modules, scope)).length === 0) rmSync(join(modules, scope), { recursive: true });
+}
+
+export function pruneModules(modules: string, keep: string[] = []): PruneReport {
+  const report: PruneReport = {
+    "declarations and maps": 0,
+    "tests, examples, docs": 0,
+    markdown: 0,
+    src: 0,
+    "not reached from the kept packages": 0,
+  };
+  if (keep.length) keepOnly(modules, keep, report);
   for (const dir of packageDirs(modules)) prunePackage(dir, report);
   walkFiles(modules, report);
   return report;
@@ -109,11 +161,13 @@ if (import.meta.main) {
   const manifest = JSON.parse(readFileSync(resolve(process.argv[3] ?? "package.json"), "utf8")) as {
     dependencies?: Record<string, string>;
   };
-  const report = pruneModules(modules);
+  const keep = process.argv.slice(4);
+  const report = pruneModules(modules, keep);
   for (const [rule, bytes] of Object.entries(report))
     console.log(`pruned ${rule}: ${(bytes / 1e6).toFixed(1)} MB`);
   // Resolved from the directory that holds node_modules, the way the app resolves them.
   const from = join(modules, "..");
-  for (const dep of Object.keys(manifest.dependencies ?? {})) await import(Bun.resolveSync(dep, from));
-  console.log(`imported ${Object.keys(manifest.dependencies ?? {}).length} production dependencies`);
+  const entries = keep.length ? keep : Object.keys(manifest.dependencies ?? {});
+  for (const dep of entries) await import(Bun.resolveSync(dep, from));
+  console.log(`imported ${entries.length} ${keep.length ? "kept packages" : "production dependencies"}`);
 }

@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { upsertSpecies } from "../modules/species/species.repo.ts";
 import type { Db } from "./connect.ts";
-import speciesSeed from "./seed/species.json" with { type: "json" };
 
 const SeedSpecies = z.object({
   scientificName: z.string().min(3),
@@ -20,10 +19,23 @@ const SeedSpecies = z.object({
   }),
 });
 
-export const seedCatalogue = z.array(SeedSpecies).parse(speciesSeed);
+export type SeedSpecies = z.infer<typeof SeedSpecies>;
+
+let catalogue: Promise<SeedSpecies[]> | undefined;
+/**
+ * The catalogue (165 kB of JSON, checked) is read when a seed runs, not when this module loads: a start that
+ * does not seed (production, SEED_ON_START=false) no longer pays for it (issue #17, cold start).
+ */
+export function loadSeedCatalogue(): Promise<SeedSpecies[]> {
+  catalogue ??= import("./seed/species.json", { with: { type: "json" } }).then((m) =>
+    z.array(SeedSpecies).parse(m.default),
+  );
+  return catalogue;
+}
 
 /** Idempotent: run on every start; rows are matched by scientific name, unchanged rows are not touched. */
 export async function seedSpecies(db: Db): Promise<{ total: number; changed: number }> {
+  const seedCatalogue = await loadSeedCatalogue();
   const changed = await db.transaction().execute((trx) => upsertSpecies(trx, seedCatalogue));
   return { total: seedCatalogue.length, changed };
 }

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import type { OpenAPIHono } from "@hono/zod-openapi";
+import { APP_ROOT } from "../app-root.ts";
 import type { Config } from "../config/index.ts";
 import { decorateDocument } from "./openapi-decorate.ts";
 import { registerSecuritySchemes } from "./security.ts";
@@ -83,9 +84,7 @@ export const docsPagePolicy = {
  * @scalar/api-reference (a dev dependency that pulls Vue, an AI SDK and TypeScript), copied by the Dockerfile;
  * a development checkout reads it from node_modules.
  */
-export const DOCS_BUNDLE_FILE = fileURLToPath(
-  new URL("../../dist/docs/scalar-api-reference.js", import.meta.url),
-);
+export const DOCS_BUNDLE_FILE = path.join(APP_ROOT, "dist/docs/scalar-api-reference.js");
 
 let bundle: Uint8Array | undefined;
 export function scalarBundle(): Uint8Array {

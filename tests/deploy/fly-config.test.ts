@@ -56,9 +56,19 @@ describe("fly.toml with the README's secrets", () => {
     }
   });
 
-  test("the release command is `migrate-cli release` and needs DATABASE_URL only", () => {
+  test("every process runs the production bundle: the API, `worker` per lane, `migrate release` on deploy", () => {
+    expect(fly.processes.app).toBe("bun dist/app/main.js");
+    for (const group of groups.filter((g) => g.startsWith("worker_")))
+      expect(splitProcessCommand(fly.processes[group] as string).argv).toEqual([
+        "bun",
+        "dist/app/main.js",
+        "worker",
+      ]);
+  });
+
+  test("the release command is the bundle's `migrate release` and needs DATABASE_URL only", () => {
     const { argv } = splitProcessCommand(fly.deploy.release_command);
-    expect(argv).toEqual(["bun", "src/db/migrate-cli.ts", "release"]);
+    expect(argv).toEqual(["bun", "dist/app/main.js", "migrate", "release"]);
     expect(parseReleaseConfig({ ...fly.env, DATABASE_URL: dummySecret("DATABASE_URL") }).databaseUrl).toBe(
       dummySecret("DATABASE_URL"),
     );

@@ -85,3 +85,50 @@ describe("pruning the production modules", () => {
     expect(report["declarations and maps"]).toBeGreaterThan(0);
   });
 });
+
+describe("keeping only named packages (the runtime image keeps sharp)", () => {
+  let keepRoot: string;
+  let keepReport: PruneReport;
+  const kept = (path: string) => existsSync(join(keepRoot, "node_modules", path));
+  beforeAll(async () => {
+    keepRoot = await mkdtemp(join(tmpdir(), "plantc-keep-"));
+    const put = async (path: string, body: object) => {
+      await mkdir(dirname(join(keepRoot, "node_modules", path)), { recursive: true });
+      await writeFile(join(keepRoot, "node_modules", path), manifest(body));
+    };
+    await put("native/package.json", {
+      main: "index.js",
+      dependencies: { helper: "1" },
+      optionalDependencies: { "@native/linux-x64": "1", "@native/darwin-arm64": "1" },
+    });
+    await put("@native/linux-x64/package.json", { main: "index.js", dependencies: { libc: "1" } });
+    await put("helper/package.json", { main: "index.js", dependencies: { nested: "2" } });
+    await put("helper/node_modules/nested/package.json", { main: "index.js" });
+    await put("nested/package.json", { main: "index.js" }); // another version, reached by nothing kept
+    await put("libc/package.json", { main: "index.js" });
+    await put("bundled-away/package.json", { main: "index.js", dependencies: { libc: "1" } });
+    await put("@other/thing/package.json", { main: "index.js" });
+    keepReport = pruneModules(join(keepRoot, "node_modules"), ["native"]);
+  });
+  afterAll(async () => {
+    if (keepRoot) await rm(keepRoot, { recursive: true, force: true });
+  });
+
+  test("the named package and what it reaches through installed dependencies and optional ones stay", () => {
+    for (const path of ["native", "@native/linux-x64", "helper", "helper/node_modules/nested", "libc"])
+      expect([path, kept(`${path}/package.json`)]).toEqual([path, true]);
+  });
+
+  test("everything else goes, an emptied scope too, and the report counts it", () => {
+    for (const path of ["nested", "bundled-away", "@other/thing", "@other"])
+      expect([path, kept(path)]).toEqual([path, false]);
+    expect(keepReport["not reached from the kept packages"]).toBeGreaterThan(0);
+  });
+
+  test("a kept package that is not installed fails the prune", async () => {
+    const empty = await mkdtemp(join(tmpdir(), "plantc-keep-empty-"));
+    await mkdir(join(empty, "node_modules"));
+    expect(() => pruneModules(join(empty, "node_modules"), ["sharp"])).toThrow("sharp is not installed");
+    await rm(empty, { recursive: true, force: true });
+  });
+});

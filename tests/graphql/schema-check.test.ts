@@ -30,19 +30,32 @@ describe("the committed SDL and the breaking-change check (CI: bun run graphql:s
 
   test("the check reports drift and unacknowledged breaks, and passes on the committed file", async () => {
     const drifted = committed.replace("type PageInfo {", "type PageInfo {\n  totalCount: Int\n");
-    expect((await schemaProblems(drifted, undefined, []))[0]).toContain(
-      "differs from the schema the code builds",
-    );
+    expect((await schemaProblems(drifted, [], []))[0]).toContain("differs from the schema the code builds");
     const older = committed.replace("type PageInfo {", "type PageInfo {\n  totalCount: Int\n");
-    const problems = await schemaProblems(committed, { ref: "base", sdl: older }, []);
+    const problems = await schemaProblems(committed, [{ ref: "base", sdl: older }], []);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain("PageInfo.totalCount");
-    expect(await schemaProblems(committed, { ref: "base", sdl: committed }, [])).toEqual([]);
+    expect(await schemaProblems(committed, [{ ref: "base", sdl: committed }], [])).toEqual([]);
+
+    // A break made two versions ago is still reported when a later version did not undo it (the tip alone is
+    // checked in CI), once, against the newest version that had the field.
+    const history = [
+      { ref: "previous", sdl: committed },
+      { ref: "two-ago", sdl: older },
+      { ref: "three-ago", sdl: older },
+    ];
+    const fromHistory = await schemaProblems(committed, history, []);
+    expect(fromHistory).toHaveLength(1);
+    expect(fromHistory[0]).toContain("breaking change since two-ago");
 
     const cli = await Bun.$`./node_modules/.bin/bun run scripts/graphql-schema.ts check`
       .env({ ...process.env, GRAPHQL_SCHEMA_BASE: "HEAD" })
       .nothrow()
       .quiet();
     expect(cli.exitCode).toBe(0);
+    // Without a base: every committed version of the file in this repository's history.
+    const whole = await Bun.$`./node_modules/.bin/bun run scripts/graphql-schema.ts check`.nothrow().quiet();
+    expect(whole.exitCode).toBe(0);
+    expect(whole.stdout.toString()).toMatch(/against its [1-9]\d* committed version/);
   });
 });

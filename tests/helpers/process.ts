@@ -21,8 +21,8 @@ export interface ChildProcess {
   output(): string;
 }
 
-export function spawnBun(entry: string, env: Record<string, string>): ChildProcess {
-  const proc = Bun.spawn([process.execPath, entry], {
+export function spawnBun(entry: string, env: Record<string, string>, args: string[] = []): ChildProcess {
+  const proc = Bun.spawn([process.execPath, entry, ...args], {
     cwd: ROOT,
     // Only what the test gives: no DATABASE_URL or the like leaking in from the machine.
     env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? "/tmp", ...env },

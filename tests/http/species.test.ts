@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { seedCatalogue } from "../../src/db/seed.ts";
+import { loadSeedCatalogue } from "../../src/db/seed.ts";
 import { SpeciesPageSchema, SpeciesSchema } from "../../src/modules/species/species.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { expectProblem } from "../helpers/problem.ts";
@@ -37,7 +37,7 @@ describe("GET /v1/species", () => {
       next = body.links.next;
     }
     expect(new Set(seen).size).toBe(seen.length);
-    for (const s of seedCatalogue) expect(seen).toContain(s.scientificName);
+    for (const s of await loadSeedCatalogue()) expect(seen).toContain(s.scientificName);
   });
 
   test("q matches common names case-insensitively", async () => {

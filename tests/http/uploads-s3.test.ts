@@ -125,6 +125,28 @@ describe("direct uploads to an S3 bucket", () => {
     await expectProblem(await app.request(body.images[0]!.url), 404, "not_found");
   });
 
+  test("DELETE /v1/uploads/{id} removes the bucket's object and the row, sent or not", async () => {
+    const user = await registerUser(app);
+    const bytes = await jpeg();
+    const sent = await ticketFor(user, bytes);
+    expect((await fetch(sent.url, { method: "PUT", headers: sent.headers, body: bytes })).status).toBe(200);
+    const never = await ticketFor(user, bytes);
+    for (const ticket of [sent, never]) {
+      const res = await app.request(`/v1/uploads/${ticket.uploadId}`, {
+        method: "DELETE",
+        headers: user.headers,
+      });
+      expect(res.status).toBe(204);
+      expect(await objectExists(`uploads/${ticket.uploadId}`)).toBe(false);
+      const row = await app.deps.db.primary
+        .selectFrom("uploads")
+        .select("id")
+        .where("id", "=", ticket.uploadId)
+        .executeTakeFirst();
+      expect(row).toBeUndefined();
+    }
+  });
+
   test("an object larger than declared is refused at the claim and removed with its row", async () => {
     const user = await registerUser(app);
     const bytes = await jpeg();

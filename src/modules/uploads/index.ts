@@ -8,7 +8,7 @@ import type { Deps } from "../../deps.ts";
 import { createRouter } from "../../http/router.ts";
 import type { Services } from "../../services.ts";
 import { uploadHandlers } from "./uploads.handlers.ts";
-import { createUploadRoute, putLocalUploadRoute } from "./uploads.routes.ts";
+import { createUploadRoute, deleteUploadRoute, putLocalUploadRoute } from "./uploads.routes.ts";
 import { IdentifyFromUploadsSchema, UPLOAD_CONTENT_TYPES } from "./uploads.schemas.ts";
 
 export { type ClaimedUploads, claimUploads, uploadOfClaimed } from "./uploads.claim.ts";
@@ -22,7 +22,10 @@ export { eraseUploadsOf, sweepOldUploads } from "./uploads.sweep.ts";
 
 export function uploadsRouter(services: Pick<Services, "uploads">) {
   const h = uploadHandlers(services.uploads);
-  const router = createRouter().openapi(createUploadRoute, h.create).openapi(putLocalUploadRoute, h.put);
+  const router = createRouter()
+    .openapi(createUploadRoute, h.create)
+    .openapi(putLocalUploadRoute, h.put)
+    .openapi(deleteUploadRoute, h.remove);
   // The JSON body of POST /v1/identifications and batches, documented as a component (see their routes).
   router.openAPIRegistry.register("IdentifyFromUploads", IdentifyFromUploadsSchema);
   return router;

@@ -1,7 +1,7 @@
 import type { RouteHandler } from "@hono/zod-openapi";
 import type { AppEnv } from "../../http/context.ts";
 import { authOf } from "../../http/security.ts";
-import type { createUploadRoute, putLocalUploadRoute } from "./uploads.routes.ts";
+import type { createUploadRoute, deleteUploadRoute, putLocalUploadRoute } from "./uploads.routes.ts";
 import type { UploadsService } from "./uploads.service.ts";
 
 export function uploadHandlers(service: UploadsService) {
@@ -20,5 +20,10 @@ export function uploadHandlers(service: UploadsService) {
     return c.body(null, 204);
   };
 
-  return { create, put };
+  const remove: RouteHandler<typeof deleteUploadRoute, AppEnv> = async (c) => {
+    await service.delete(authOf(c).userId, c.req.valid("param").id);
+    return c.body(null, 204);
+  };
+
+  return { create, put, remove };
 }

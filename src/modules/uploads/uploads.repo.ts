@@ -24,6 +24,21 @@ export async function countUnclaimedUploads(db: Db, userId: string): Promise<num
   return Number(row.n);
 }
 
+/** The user's upload, locked until the caller's transaction ends (another user's: undefined, as a missing one). */
+export async function lockUploadOfUser(
+  db: Db,
+  userId: string,
+  id: string,
+): Promise<Pick<UploadRow, "id" | "storage_key" | "claimed_at"> | undefined> {
+  return db
+    .selectFrom("uploads")
+    .select(["id", "storage_key", "claimed_at"])
+    .where("id", "=", id)
+    .where("user_id", "=", userId)
+    .forUpdate()
+    .executeTakeFirst();
+}
+
 export async function findUpload(db: Db, id: string): Promise<UploadRow | undefined> {
   return db.selectFrom("uploads").selectAll().where("id", "=", id).executeTakeFirst();
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { errorResponses } from "../../http/openapi.ts";
+import { errorResponses, UuidParamSchema } from "../../http/openapi.ts";
 import { protect } from "../../http/security.ts";
 import { CreateUploadSchema, UPLOAD_CONTENT_TYPES, UploadTicketSchema } from "./uploads.schemas.ts";
 
@@ -28,6 +28,22 @@ export const createUploadRoute = createRoute({
     },
     ...errorResponses(400, 401, 403, 413, 503),
   },
+});
+
+export const deleteUploadRoute = createRoute({
+  method: "delete",
+  path: "/uploads/{id}",
+  operationId: "deleteUpload",
+  tags,
+  summary: "Remove an upload that will not be used",
+  description:
+    "For a photo the user dropped before identifying: the upload and its bytes (sent or not) are removed at " +
+    "once, and it no longer counts against `UPLOADS_MAX_OUTSTANDING`. One being used by an identification " +
+    "right now answers 409 (it goes once the identification has stored it); another account's, one already " +
+    "used or removed, 404.",
+  ...writer,
+  request: { params: UuidParamSchema },
+  responses: { 204: { description: "Removed." }, ...errorResponses(400, 401, 403, 404, 409, 503) },
 });
 
 const LocalUploadParams = z.object({

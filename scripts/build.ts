@@ -1,0 +1,132 @@
+/**
+ * `bun run build`: the production bundle the image runs (Dockerfile, fly.toml): dist/app/main.js for every
+ * process kind (src/entry.ts: the API, `worker`, `migrate <command>`), with its precompiled bytecode (`.jsc`
+ * beside it) and a linked source map, so stack traces and error reports name our source files.
+ *
+ * Why: from its sources the API spent most of its start resolving, transpiling and compiling ~1,800 modules
+ * (issue #17: cold start to the first answer < 200 ms; #11: container start-to-ready <= 1 s). One file with its
+ * bytecode skips all three; the figures are printed by `bun run bench species` ("cold start").
+ *
+ * CommonJS because Bun writes bytecode for ESM only into `--compile` executables (one ~130 MB binary per
+ * process kind, with the runtime inside); hence no top-level await in the entry points. Everything but
+ * RUNTIME_PACKAGES, including the modules loaded lazily on first use (GraphQL, the S3 SDK), is inside the
+ * bundle, migrations too (`bundledMigrations` below).
+ */
+import { readdirSync, readFileSync, rmSync } from "node:fs";
+import path from "node:path";
+import type { BunPlugin } from "bun";
+
+const ROOT = path.dirname(import.meta.dir);
+export const BUNDLE_DIR = path.join(ROOT, "dist/app");
+/** The bundle as fly.toml names it (relative to the app's root). */
+export const BUNDLE_FILE = "dist/app/main.js";
+/** The bundle's entry: one file for every process kind (`main.js [api|worker|migrate <command>]`). */
+const ENTRY = "src/entry.ts";
+/**
+ * What the bundle leaves to node_modules at run time, and so all the runtime image installs (the Dockerfile's
+ * deps stage keeps these and what they depend on): sharp, a native addon.
+ */
+export const RUNTIME_PACKAGES = ["sharp"] as const;
+
+/**
+ * pino() reads its callers' file names (pino/lib/caller.js, through a stack trace) to resolve transport targets
+ * relative to them. We use no transports (one JSON line per event to stdout, src/infra/logger.ts), and in the
+ * bundle that stack trace is what made Bun load the 12 MB source map at every start (~45 ms of CPU): the map is
+ * now read on the first error's stack trace instead.
+ */
+const pinoWithoutCallers: BunPlugin = {
+  name: "pino-without-callers",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]pino[\\/]lib[\\/]caller\.js$/ }, () => ({
+      contents: "module.exports = function getCallers() { return []; };",
+      loader: "js",
+    }));
+  },
+};
+
+/**
+ * src/db/migration-files.ts reads migrations/ at run time; in the bundle it is replaced by static imports of the
+ * same files, so the bundle carries its migrations and runs them with its own Kysely (nothing for the release
+ * command to resolve from node_modules, no migrations/ directory in the image).
+ */
+const bundledMigrations: BunPlugin = {
+  name: "bundled-migrations",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]src[\\/]db[\\/]migration-files\.ts$/ }, () => {
+      const dir = path.join(ROOT, "migrations");
+      const names = readdirSync(dir)
+        .filter((f) => f.endsWith(".ts"))
+        .sort()
+        .map((f) => f.replace(/\.ts$/, ""));
+      const imports = names.map(
+        (n, i) => `import * as m${i} from ${JSON.stringify(path.join(dir, `${n}.ts`))};`,
+      );
+      const entries = names.map((n, i) => `${JSON.stringify(n)}: m${i}`);
+      return {
+        loader: "ts",
+        contents: [
+          ...imports,
+          `const all = { ${entries.join(", ")} };`,
+          "export async function migrationNames() { return Object.keys(all); }",
+          "export async function loadMigrations() { return all; }",
+        ].join("\n"),
+      };
+    });
+  },
+};
+
+/**
+ * groupmq reads its Lua scripts from files beside its module at run time, and a bundle keeps that module's
+ * build-time path (Bun inlines `import.meta.url`): the image has no groupmq directory, so every queue call
+ * failed there. The scripts are embedded in the bundle instead (the file read stays as the fallback). A newer
+ * groupmq whose loader no longer has this line fails the build here rather than the queues in production.
+ */
+const groupmqScriptsInside: BunPlugin = {
+  name: "groupmq-scripts-inside",
+  setup(build) {
+    build.onLoad({ filter: /[\\/]groupmq[\\/]dist[\\/]index\.js$/ }, async (args) => {
+      const source = await Bun.file(args.path).text();
+      const loader = 'const lua = fs.readFileSync(file, "utf8");';
+      if (!source.includes(loader))
+        throw new Error(`groupmq's script loader changed (${args.path}): see scripts/build.ts`);
+      const dir = path.join(path.dirname(args.path), "lua");
+      const scripts = Object.fromEntries(
+        readdirSync(dir)
+          .filter((f) => f.endsWith(".lua"))
+          .map((f) => [f.replace(/\.lua$/, ""), readFileSync(path.join(dir, f), "utf8")]),
+      );
+      return {
+        loader: "js",
+        contents: source.replace(
+          loader,
+          `const lua = ${JSON.stringify(scripts)}[name] ?? fs.readFileSync(file, "utf8");`,
+        ),
+      };
+    });
+  },
+};
+
+/** Builds `<outdir>/main.js` (+ `.jsc` bytecode, `.map`) and returns its path. */
+export async function buildBundle(outdir = BUNDLE_DIR): Promise<string> {
+  rmSync(outdir, { recursive: true, force: true });
+  const result = await Bun.build({
+    entrypoints: [path.join(ROOT, ENTRY)],
+    outdir,
+    naming: "main.[ext]",
+    target: "bun",
+    format: "cjs",
+    bytecode: true,
+    sourcemap: "linked",
+    plugins: [pinoWithoutCallers, bundledMigrations, groupmqScriptsInside],
+    external: [...RUNTIME_PACKAGES],
+    minify: { whitespace: true, syntax: true, identifiers: false },
+  });
+  if (!result.success) throw new AggregateError(result.logs, `bundle of ${ENTRY} failed`);
+  return path.join(outdir, "main.js");
+}
+
+if (import.meta.main) {
+  const started = performance.now();
+  const file = await buildBundle(process.argv[2] ? path.resolve(process.argv[2]) : BUNDLE_DIR);
+  console.log(`${path.relative(ROOT, file)} built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}

@@ -1,0 +1,140 @@
+/**
+ * The production bundle (scripts/build.ts), as the image and fly.toml run it: built from the sources into a
+ * directory of its own, then started as real processes against the test run's PostgreSQL pair and Redis. What
+ * a bundle can break that the sources do not: paths found from the module's own location (migrations, the docs
+ * page's script), modules loaded on first use (GraphQL), the entry points' start without top-level await.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { z } from "zod";
+import { buildBundle } from "../../scripts/build.ts";
+import { APP_ROOT } from "../../src/app-root.ts";
+import { SpeciesPageSchema } from "../../src/modules/species/species.schemas.ts";
+import { LivenessSchema, ReadinessSchema } from "../../src/modules/system/system.schemas.ts";
+import { testEnv } from "../helpers/env.ts";
+import { type ChildProcess, spawnBun } from "../helpers/process.ts";
+
+// Inside the repository (dist/), as in the image (/app/dist/app): the bundle finds the app's root above it.
+const outdir = join(APP_ROOT, "dist", `test-bundle-${crypto.randomUUID().slice(0, 8)}`);
+const prefix = `test:${crypto.randomUUID()}:`;
+const common = {
+  NODE_ENV: "test",
+  HOST: "127.0.0.1",
+  DATABASE_URL: testEnv.databaseUrl,
+  DATABASE_REPLICA_URL: testEnv.replicaUrl,
+  REDIS_URL: testEnv.redisUrl,
+  REDIS_KEY_PREFIX: prefix,
+  LOG_LEVEL: "info",
+  METRICS_PORT: "0",
+  MEDIA_DIR: join(tmpdir(), `plantc-media-${crypto.randomUUID()}`),
+};
+let bundle: string;
+let api: ChildProcess;
+let worker: ChildProcess;
+let apiUrl: string;
+let healthz: string;
+
+beforeAll(async () => {
+  bundle = await buildBundle(outdir);
+  // As fly.toml runs them: `main.js` is the API, `main.js worker` a lane worker.
+  api = spawnBun(bundle, { ...common, PORT: "0", SEED_ON_START: "false" });
+  worker = spawnBun(bundle, { ...common, WORKER_PORT: "0", WORKER_QUEUES: "fast" }, ["worker"]);
+  const [listening, ready] = await Promise.all([
+    api.waitForLine((l) => l.message === "api listening", "the API bundle to listen", 45_000),
+    worker.waitForLine((l) => l.message === "worker ready", "the worker bundle to start", 45_000),
+  ]);
+  apiUrl = String(listening.url).replace("localhost", "127.0.0.1");
+  healthz = String(ready.healthz);
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.allSettled([api?.stop(), worker?.stop()]);
+  await rm(outdir, { recursive: true, force: true });
+  await rm(common.MEDIA_DIR, { recursive: true, force: true });
+  const { Redis } = await import("ioredis");
+  const redis = new Redis(testEnv.redisUrl);
+  const keys = await redis.keys(`${prefix}*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe("the production bundle", () => {
+  test("are one file for every process kind, with its precompiled bytecode", () => {
+    expect(existsSync(bundle)).toBe(true);
+    expect(existsSync(`${bundle}.jsc`)).toBe(true);
+  });
+
+  test("the bundle's migrate role runs the bundled migrations: status lists every file in migrations/, applied", async () => {
+    const status = spawnBun(bundle, { DATABASE_URL: testEnv.databaseUrl }, ["migrate", "status"]);
+    expect(await status.exited).toBe(0);
+    const files = (await readdir(join(APP_ROOT, "migrations"))).filter((f) => f.endsWith(".ts"));
+    const lines = status.output().trim().split("\n");
+    expect(lines).toHaveLength(files.length);
+    for (const [i, f] of files.sort().entries()) {
+      expect(lines[i]).toStartWith("applied ");
+      expect(lines[i]).toEndWith(f.replace(/\.ts$/, ""));
+    }
+  });
+
+  test("an unknown role is refused with its usage and exit code 2", async () => {
+    const proc = spawnBun(bundle, {}, ["serve"]);
+    expect(await proc.exited).toBe(2);
+    expect(proc.output()).toContain('unknown role "serve"');
+  });
+
+  test("the API bundle serves health, readiness (its queue scripts run), the catalogue, the OpenAPI document and the docs page's script", async () => {
+    const health = await fetch(`${apiUrl}/health`);
+    expect(health.status).toBe(200);
+    expect(LivenessSchema.parse(await health.json()).status).toBe("ok");
+
+    const ready = await fetch(`${apiUrl}/ready`);
+    expect(ready.status).toBe(200);
+    expect(ReadinessSchema.parse(await ready.json()).checks.queue.status).toBe("up");
+
+    const species = await fetch(`${apiUrl}/v1/species?q=monstera`);
+    expect(species.status).toBe(200);
+    const page = SpeciesPageSchema.parse(await species.json());
+    expect(page.data.some((s) => s.scientificName === "Monstera deliciosa")).toBe(true);
+
+    const openapi = await fetch(`${apiUrl}/v1/openapi.json`);
+    expect(openapi.status).toBe(200);
+    expect(z.object({ openapi: z.string() }).parse(await openapi.json()).openapi).toBe("3.1.0");
+
+    const script = await fetch(`${apiUrl}/v1/docs/scalar.js`);
+    expect(script.status).toBe(200);
+    expect((await script.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+  });
+
+  test("the API bundle answers GraphQL, whose modules load on first use from inside the bundle", async () => {
+    const res = await fetch(`${apiUrl}/v1/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        query: '{ speciesList(first: 2, q: "monstera") { edges { node { scientificName } } } }',
+      }),
+    });
+    expect(res.status).toBe(200);
+    const body = z
+      .object({
+        data: z.object({
+          speciesList: z.object({
+            edges: z.array(z.object({ node: z.object({ scientificName: z.string() }) })),
+          }),
+        }),
+      })
+      .parse(await res.json());
+    expect(body.data.speciesList.edges.map((e) => e.node.scientificName)).toContain("Monstera deliciosa");
+  });
+
+  test("the worker bundle consumes its lane and reports healthy", async () => {
+    const res = await fetch(healthz);
+    expect(res.status).toBe(200);
+    const body = z
+      .object({ status: z.string(), lanes: z.array(z.string()), queue: z.string() })
+      .parse(await res.json());
+    expect(body).toMatchObject({ status: "ok", lanes: ["fast"], queue: "up" });
+  });
+});
