@@ -26,7 +26,7 @@ const REDACT = [
  */
 let lastMs = -1;
 let lastTime = "";
-function isoTime(): string {
+export function isoTime(): string {
   const ms = Date.now();
   if (ms !== lastMs) {
     lastMs = ms;
