@@ -4,6 +4,14 @@ import type { Metrics } from "./metrics.ts";
 import { startChildSpan } from "./tracing/spans.ts";
 
 const RELEASE_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) else return 0 end`;
+/**
+ * After a miss: the value if it appeared meanwhile (a holder stored it and released its lock between our GET and
+ * now), else the fill lock if it is free. One atomic step, one round trip: {1, value} | {2} (locked) | {0}.
+ */
+const LOCK_OR_VALUE = `local v = redis.call("get", KEYS[1])
+if v then return {1, v} end
+if redis.call("set", KEYS[2], ARGV[1], "PX", ARGV[2], "NX") then return {2} end
+return {0}`;
 const MAX_WAIT_ERRORS = 3;
 const RENEW_LOCK = `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("pexpire", KEYS[1], ARGV[2]) else return 0 end`;
 
@@ -174,39 +182,43 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
           return codec.decode(raw);
         }
         const token = crypto.randomUUID();
-        let locked: string | null;
+        let locked: [number, string?];
         try {
-          locked = await redis.set(lockKey, token, "PX", lockTtlMs, "NX");
+          locked = (await redis.eval(LOCK_OR_VALUE, 2, valueKey, lockKey, token, lockTtlMs)) as [
+            number,
+            string?,
+          ];
         } catch {
           if (givesUp()) return loader();
           await Bun.sleep(backoffMs);
           continue;
         }
-        if (locked === "OK") {
+        if (locked[0] === 1) {
+          metrics.cacheHits.inc({ cache: name });
+          return codec.decode(locked[1] as string);
+        }
+        if (locked[0] === 2) {
           const renew = setInterval(
             () => {
               redis.eval(RENEW_LOCK, 1, lockKey, token, lockTtlMs).catch(() => {});
             },
             Math.max(50, Math.floor(lockTtlMs / 3)),
           );
+          // The store and the release go out together (one round trip): on one connection Redis runs them in
+          // order, so a waiter never sees the lock gone before the value is there.
+          let stored: Promise<unknown> | undefined;
           try {
-            // The previous holder may have stored the value and released the lock between our read and our SET:
-            // look again, or a stampede would reach the loader twice.
-            const filled = await redis.get(valueKey).catch(() => null);
-            if (filled !== null) {
-              metrics.cacheHits.inc({ cache: name });
-              return codec.decode(filled);
-            }
             metrics.cacheMisses.inc({ cache: name });
             // Read before loading: an invalidation between here and the store makes the store a no-op.
             const gens = await generationsOf(tags).catch(() => undefined);
             const value = await loader();
             if (value !== undefined && gens)
-              await store(name, key, codec.encode(value), ttlSeconds, tags, gens);
+              stored = store(name, key, codec.encode(value), ttlSeconds, tags, gens);
             return value;
           } finally {
             clearInterval(renew);
-            await redis.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => {});
+            const released = redis.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => {});
+            await Promise.all([stored, released]);
           }
         }
         if (!waited) {

@@ -111,6 +111,40 @@ describe("identify: both providers in parallel, through the cache and the gates"
     expect(encodings.count).toBe(3);
   });
 
+  test("says once when every call has been sent, before the providers answer, and once when all come from the cache", async () => {
+    // Gates that count the provider answers received so far.
+    let answers = 0;
+    const plain = deadlineOnlyGates();
+    const counting = Object.fromEntries(
+      Object.entries(plain).map(([name, gate]) => [
+        name,
+        {
+          call: async (fn, options) => {
+            const value = await gate.call(fn, options);
+            answers += 1;
+            return value;
+          },
+        } satisfies ProviderGate,
+      ]),
+    ) as unknown as ProviderGates;
+    const identifier = identifierWith({ gates: counting });
+    for (const provider of ["plant-id", "plant-id-health", "plantnet"] as const) {
+      sim.control.setLatency(provider, 300);
+    }
+    const dispatches: number[] = [];
+    const { value } = input({ onDispatched: () => dispatches.push(answers) });
+    const first = await identifier.identify(value);
+    expect(first.calls.map((c) => c.answer.status)).toEqual(["ok", "ok", "ok"]);
+    expect(answers).toBe(3);
+    // Called once, when no provider had answered yet: all three calls were out and waiting.
+    expect(dispatches).toEqual([0]);
+
+    const hits: number[] = [];
+    const again = await identifier.identify({ ...value, onDispatched: () => hits.push(1) });
+    expect(again.calls.every((c) => c.answer.cached)).toBe(true);
+    expect(hits).toEqual([1]);
+  });
+
   test("a hit never encodes the provider copy", async () => {
     const identifier = identifierWith();
     const hashes = [crypto.randomUUID()];
@@ -284,13 +318,15 @@ describe("the cache's single flight", () => {
   test("a caller that takes the lock just after another stored the value uses that value instead of loading again", async () => {
     const prefix = `test:${crypto.randomUUID()}:`;
     const valueKey = `${prefix}cache:race:k`;
-    // The previous holder finishes between this caller's read and its SET NX: its value lands first.
+    // The previous holder finishes between this caller's read and its attempt at the lock (the script that
+    // takes it with SET NX): its value lands first.
     const racing = new Proxy(redis, {
       get(target, prop, receiver) {
-        if (prop === "set") {
+        if (prop === "eval") {
           return async (...args: unknown[]) => {
-            if (args.includes("NX")) await target.set(valueKey, JSON.stringify("from the other holder"));
-            return (target.set as (...a: unknown[]) => Promise<unknown>)(...args);
+            if (String(args[0]).includes('"NX"'))
+              await target.set(valueKey, JSON.stringify("from the other holder"));
+            return (target.eval as (...a: unknown[]) => Promise<unknown>)(...args);
           };
         }
         const value = Reflect.get(target, prop, receiver);

@@ -97,19 +97,65 @@ async function encode(pipeline: Sharp, maxSide: number, quality: number): Promis
   }
 }
 
-/** The copy we store and its thumbnail: fully decoded, auto-rotated, re-encoded, metadata stripped. */
-export async function encodeForStorage(bytes: Uint8Array, limits: ImageLimits) {
+/**
+ * An upload decoded once for every copy made of it (providers', stored, thumbnail): auto-rotated, at most
+ * STORED_MAX_SIDE_PX, flattened on white, 8 bits per channel, no metadata. These are exactly the stored copy's
+ * pixels, so that copy encodes to the same bytes (and content address) as when it was made straight from the
+ * upload. At most 2048 x 2048 x 3 bytes (12 MB), held only while the copies are made.
+ */
+export type DecodedPhoto = { data: Uint8Array; width: number; height: number; channels: 1 | 2 | 3 | 4 };
+
+export async function decodePhoto(bytes: Uint8Array, limits: ImageLimits): Promise<DecodedPhoto> {
+  try {
+    const { data, info } = await withSpan("image decode", {}, () =>
+      withImageSlot(() =>
+        open(bytes, limits)
+          .resize(STORED_MAX_SIDE_PX, STORED_MAX_SIDE_PX, { fit: "inside", withoutEnlargement: true })
+          .flatten({ background: "#ffffff" })
+          .raw()
+          .toBuffer({ resolveWithObject: true }),
+      ),
+    );
+    return {
+      data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+      width: info.width,
+      height: info.height,
+      channels: info.channels,
+    };
+  } catch {
+    throw new ImageRejectedError(
+      "invalid_image",
+      "The image data is damaged or incomplete and could not be decoded.",
+    );
+  }
+}
+
+const fromPixels = (d: DecodedPhoto): Sharp =>
+  sharp(d.data, { raw: { width: d.width, height: d.height, channels: d.channels } });
+
+/**
+ * The copy we store and its thumbnail: decoded, auto-rotated, re-encoded, metadata stripped. From `decoded`
+ * when the upload was decoded already (for the providers' copy), else decoded here: one decode either way.
+ */
+export async function encodeForStorage(bytes: Uint8Array, limits: ImageLimits, decoded?: DecodedPhoto) {
+  const pixels = decoded ?? (await decodePhoto(bytes, limits));
   const [stored, thumbnail] = await Promise.all([
-    encode(open(bytes, limits), STORED_MAX_SIDE_PX, 85),
-    encode(open(bytes, limits), THUMBNAIL_MAX_SIDE_PX, 75),
+    encode(fromPixels(pixels), STORED_MAX_SIDE_PX, 85),
+    encode(fromPixels(pixels), THUMBNAIL_MAX_SIDE_PX, 75),
   ]);
   return { stored, thumbnail };
 }
 
+/** What the providers receive, from the decoded upload: a JPEG whose longest side is at most 1024 px. */
+export async function encodeDecodedForProviders(decoded: DecodedPhoto): Promise<Uint8Array> {
+  return (await encode(fromPixels(decoded), providerSide(Math.max(decoded.width, decoded.height)), 85)).bytes;
+}
+
 /**
  * The longest side for the providers' copy: at most 1024 px, and where that keeps at least 768 px, the source
- * divided by a whole number, so libvips shrinks JPEG/WebP while decoding (2000 px -> 1000 px decodes a quarter
- * of the pixels).
+ * divided by a whole number (a plain box shrink). Note that sharp 0.35 shrinks a JPEG while decoding only when
+ * the factor's whole part exceeds the load shrink (3000 px -> 1000 px loads at 1/2; 2000 px -> 1000 px decodes
+ * every pixel): measured here, a 2000 px photo costs the same either way.
  */
 export function providerSide(longest: number): number {
   if (longest <= PROVIDER_MAX_SIDE_PX) return longest;

@@ -35,6 +35,12 @@ export type IdentifyInput = {
   imageHashes: readonly string[];
   /** The JPEGs (≤1024 px) the providers receive; only produced when some provider must really be called. */
   providerImages: () => Promise<Uint8Array[]>;
+  /**
+   * Called once every call whose answer is shown has been sent to its provider or settled without a call
+   * (cache, open breaker, spent quota): from then on this request only waits, so other image work (storing the
+   * photos) may start without delaying any provider call. Shadow calls are not waited for.
+   */
+  onDispatched?: () => void;
   organs: readonly string[];
   latitude?: number;
   longitude?: number;
@@ -132,9 +138,9 @@ export function createIdentifier(deps: IdentifyDeps) {
   type RunResult<T> = { answer: ProviderAnswer<T>; latencyMs: number | null };
 
   /** One span per provider answer (tracing on): which provider, how it answered, and whether from the cache. */
-  const run = <T>(plan: CallPlan<T>, input: IdentifyInput): Promise<RunResult<T>> =>
+  const run = <T>(plan: CallPlan<T>, input: IdentifyInput, sent?: () => void): Promise<RunResult<T>> =>
     withSpan(`identify ${plan.provider}`, { "plant.provider": plan.provider }, async (span) => {
-      const result = await answerFor(plan, input);
+      const result = await answerFor(plan, input, sent);
       span?.setAttributes({
         "plant.provider.status": result.answer.status,
         "plant.cache.hit": result.answer.cached,
@@ -142,7 +148,11 @@ export function createIdentifier(deps: IdentifyDeps) {
       return result;
     });
 
-  async function answerFor<T>(plan: CallPlan<T>, input: IdentifyInput): Promise<RunResult<T>> {
+  async function answerFor<T>(
+    plan: CallPlan<T>,
+    input: IdentifyInput,
+    sent?: () => void,
+  ): Promise<RunResult<T>> {
     const call = plan.call;
     if (!call)
       return { answer: { status: "skipped", cached: false, reason: "not_configured" }, latencyMs: null };
@@ -173,9 +183,11 @@ export function createIdentifier(deps: IdentifyDeps) {
         }
         const started = performance.now();
         const settled = deps.pace?.callStarted(plan.provider);
-        const outcome = await callProvider(deps.gates[plan.provider], plan.timeoutMs, (signal) =>
-          call(images, signal),
-        );
+        const outcome = await callProvider(deps.gates[plan.provider], plan.timeoutMs, (signal) => {
+          const answer = call(images, signal);
+          sent?.();
+          return answer;
+        });
         settled?.(
           outcome.kind === "circuit_open"
             ? "not_sent"
@@ -213,14 +225,20 @@ export function createIdentifier(deps: IdentifyDeps) {
     };
   }
 
-  async function record(spec: CallSpec, input: IdentifyInput, wait?: Wait): Promise<CallRecord> {
+  async function record(
+    spec: CallSpec,
+    input: IdentifyInput,
+    wait?: Wait,
+    sent?: () => void,
+  ): Promise<CallRecord> {
     const def = PROVIDER_REGISTRY[spec.provider] as ProviderDefinition;
     const plan = planCall(deps, spec, input);
     let latencyMs: number | null = null;
-    const running = run(plan, input).then((r) => {
+    const running = run(plan, input, sent).then((r) => {
       latencyMs = r.latencyMs;
       return r.answer;
     });
+    if (sent) running.then(sent, sent);
     // A shadow is never waited for by the user, so the synchronous wait does not apply to it.
     const pace = deps.pace;
     const paced = wait && pace ? { ...wait, stalled: () => pace.isStalled(spec.provider) } : wait;
@@ -262,7 +280,21 @@ export function createIdentifier(deps: IdentifyDeps) {
       // Started now, with the same photos, but never awaited here: a slow shadow must not slow the user.
       const shadows = Promise.all(shadowSpecs.map((spec) => record(spec, input)));
       shadows.catch(() => {});
-      const calls = await Promise.all(specs.map((spec) => record(spec, input, wait)));
+      const onDispatched = given.onDispatched;
+      let unsent = specs.length;
+      if (onDispatched && unsent === 0) onDispatched();
+      const sentOnce = () => {
+        let done = false;
+        return () => {
+          if (done) return;
+          done = true;
+          unsent -= 1;
+          if (unsent === 0) onDispatched?.();
+        };
+      };
+      const calls = await Promise.all(
+        specs.map((spec) => record(spec, input, wait, onDispatched && sentOnce())),
+      );
       const first = (wire: WireFormat) =>
         calls.find((c) => c.wire === wire && answered(c.answer))?.answer ??
         calls.find((c) => c.wire === wire)?.answer;

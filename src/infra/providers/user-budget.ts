@@ -66,10 +66,17 @@ export function userBudgetGates<G extends Readonly<Record<string, ProviderGate>>
   const wrap = (gate: ProviderGate): ProviderGate => ({
     call(fn, options) {
       return gate.call(async (signal) => {
-        // Inside the gate: a call an open breaker refuses costs the user nothing.
+        // Inside the gate: a call an open breaker refuses costs the user nothing. Counted while the call goes
+        // out, not before it: the count never fails (a Redis outage only logs), so waiting for it only delays
+        // the provider call by a round trip.
         const who = spender.getStore();
-        if (who) await budget.count(who.userId);
-        return fn(signal);
+        if (!who) return fn(signal);
+        const counted = budget.count(who.userId);
+        try {
+          return await fn(signal);
+        } finally {
+          await counted;
+        }
       }, options);
     },
   });

@@ -1,7 +1,9 @@
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
 import {
-  encodeForProviders,
+  type DecodedPhoto,
+  decodePhoto,
+  encodeDecodedForProviders,
   ImageRejectedError,
   readImageHeader,
 } from "../../infra/images/image-pipeline.ts";
@@ -73,21 +75,28 @@ export async function createIdentification(
   const id = Bun.randomUUIDv7();
   // The owner's experiment variant decides which models answer (models module); none: the default providers.
   const assignment = await assignIdentification(deps.db.primary, ctx.userId);
-  // The providers' copies come first: on a cache miss the calls start while new photos are encoded; on a hit no
-  // provider copy is made at all. Either way an image that does not decode never reaches a provider.
+  // The provider calls come first: on a cache miss the photos are encoded for storage only once every call has
+  // been sent (before, the storage encode shared the core with the providers' copies and the call set-up, and
+  // the calls left tens of ms later); on a hit no provider copy is made at all. Either way an image that does not
+  // decode never reaches a provider.
   let startStorage = () => {};
   const storageMayStart = new Promise<void>((resolve) => {
     startStorage = resolve;
   });
+  // Each photo is decoded once: the providers' copy, the stored copy and the thumbnail are made from the same
+  // pixels (only when a provider is really called; otherwise storing decodes by itself).
+  let decoded: Promise<DecodedPhoto>[] | undefined;
   let providerImages: Promise<Uint8Array[]> | undefined;
   const outcomePromise = deps.providers.identifier.identify(
     {
       imageHashes: upload.images.map((img) => img.sha256),
       providerImages: () => {
-        providerImages ??= Promise.all(upload.images.map((img) => encodeForProviders(img.bytes, limits)));
-        providerImages.then(startStorage, () => {});
+        decoded ??= upload.images.map((img) => decodePhoto(img.bytes, limits));
+        const pixels = decoded;
+        providerImages ??= Promise.all(pixels.map(async (d) => encodeDecodedForProviders(await d)));
         return providerImages;
       },
+      onDispatched: startStorage,
       organs: upload.organs,
       latitude: upload.latitude,
       longitude: upload.longitude,
@@ -99,9 +108,9 @@ export async function createIdentification(
   outcomePromise.then(startStorage, startStorage);
   const photoResults = Promise.allSettled(
     upload.images.map(
-      async (img) =>
+      async (img, i) =>
         (await findStoredPhoto(deps, img.sha256)) ??
-        (await storageMayStart.then(() => storeNewPhoto(deps, img))),
+        (await storageMayStart.then(() => storeNewPhoto(deps, { ...img, decoded: decoded?.[i] }))),
     ),
   );
   const photosPromise = photoResults.then((results) => {

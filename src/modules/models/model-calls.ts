@@ -5,7 +5,7 @@ import type { Metrics } from "../../infra/metrics.ts";
 import type { CallRecord } from "../../infra/providers/identify.ts";
 import type { PlantIdHealth, PlantIdIdentification } from "../../infra/providers/plant-id.ts";
 import type { PlantNetResult } from "../../infra/providers/plantnet.ts";
-import { ensureModel } from "./models.repo.ts";
+import { ensureModel, findModelIds, type ModelKey } from "./models.repo.ts";
 import { variantLabel } from "./variant-metrics.ts";
 
 type Summary = {
@@ -63,14 +63,21 @@ export async function recordModelCalls(
   calls: readonly CallRecord[],
 ): Promise<void> {
   if (calls.length === 0) return;
+  const summaries = calls.map(summarise);
+  // Models seen before (nearly always) are found in one query; only a model seen for the first time costs the
+  // insert-or-find of ensureModel.
+  const keyOf = (call: CallRecord, s: Summary): ModelKey | undefined =>
+    call.modelId === undefined && s.version
+      ? { provider: call.provider, version: s.version, settings: call.settings }
+      : undefined;
+  const wanted = calls.flatMap((call, i) => keyOf(call, summaries[i]!) ?? []);
+  const found = await findModelIds(db, wanted);
   const rows = [];
-  for (const call of calls) {
-    const s = summarise(call);
-    const modelId =
-      call.modelId ??
-      (s.version
-        ? await ensureModel(db, { provider: call.provider, version: s.version, settings: call.settings })
-        : null);
+  let next = 0;
+  for (const [i, call] of calls.entries()) {
+    const s = summaries[i]!;
+    const key = keyOf(call, s);
+    const modelId = key ? (found[next++] ?? (await ensureModel(db, key))) : (call.modelId ?? null);
     rows.push({
       id: Bun.randomUUIDv7(),
       identification_id: identificationId,

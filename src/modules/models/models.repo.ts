@@ -37,6 +37,26 @@ export async function insertModel(
     .executeTakeFirst();
 }
 
+export type ModelKey = { provider: string; version: string; settings: ModelSettingsJson };
+
+/** The ids of the models already registered, in one query: index i holds wanted[i]'s id, or undefined. */
+export async function findModelIds(db: Db, wanted: readonly ModelKey[]): Promise<(string | undefined)[]> {
+  if (wanted.length === 0) return [];
+  const values = sql.join(
+    wanted.map(
+      (m, i) =>
+        sql`(${i}::int, ${m.provider}::text, ${m.version}::text, ${JSON.stringify(normaliseSettings(m.settings))}::text::jsonb)`,
+    ),
+  );
+  const { rows } = await sql<{ i: number; id: string }>`
+    select w.i, m.id from (values ${values}) as w (i, provider, version, settings)
+    join models m on m.provider = w.provider and m.version = w.version and m.settings = w.settings
+  `.execute(db);
+  const ids: (string | undefined)[] = wanted.map(() => undefined);
+  for (const row of rows) ids[row.i] = row.id;
+  return ids;
+}
+
 /** The model a call played, registered on first sight (as active) when no admin registered it before. */
 export async function ensureModel(
   db: Db,

@@ -1,6 +1,6 @@
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
-import { encodeForStorage } from "../../infra/images/image-pipeline.ts";
+import { type DecodedPhoto, encodeForStorage } from "../../infra/images/image-pipeline.ts";
 import { sweepUnreferencedPhotos } from "./photos.release.ts";
 import { findPhotoOfUpload, type PhotoRow, recordPhotoSource, upsertPhoto } from "./photos.repo.ts";
 
@@ -14,7 +14,12 @@ export type StoredPhoto = {
   written: boolean;
 };
 
-export type PhotoUpload = { bytes: Uint8Array; sha256: string };
+export type PhotoUpload = {
+  bytes: Uint8Array;
+  sha256: string;
+  /** The upload already decoded (for the providers' copy): the stored copy and thumbnail are made from it. */
+  decoded?: Promise<DecodedPhoto>;
+};
 export type PhotoStoreDeps = Pick<Deps, "config" | "db" | "storage">;
 
 const STORAGE_RETRY_AFTER_SECONDS = 5;
@@ -79,7 +84,8 @@ export function storeNewPhoto(deps: PhotoStoreDeps, upload: PhotoUpload): Promis
 }
 
 async function encodeAndStore(deps: PhotoStoreDeps, upload: PhotoUpload): Promise<StoredPhoto> {
-  const { stored, thumbnail } = await encodeForStorage(upload.bytes, deps.config.uploads);
+  const decoded = upload.decoded ? await upload.decoded : undefined;
+  const { stored, thumbnail } = await encodeForStorage(upload.bytes, deps.config.uploads, decoded);
   const contentSha256 = new Bun.CryptoHasher("sha256").update(stored.bytes).digest("hex");
   const photo = {
     storage_key: `photos/${contentSha256}.jpg`,
