@@ -82,10 +82,10 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
         graphqlBodyPolicy(deps)(path),
     }),
   );
-  app.use("/v1/*", async (c, next) => {
+  app.use("/v1/*", (c, next) => {
     c.set("deps", deps);
     c.set("services", services);
-    await next();
+    return next();
   });
   // Authenticates whatever credentials came (c.var.auth, clientKey = user:<id>), then the per-endpoint limit.
   app.use("/v1/*", rateLimit(deps));

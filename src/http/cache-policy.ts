@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import type { MiddlewareHandler } from "hono";
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "./context.ts";
@@ -27,9 +26,12 @@ export function publicRoute(policy: CachePolicy) {
   return { security: [], middleware: httpCache(policy), [CACHE_POLICY_EXTENSION]: policy };
 }
 
-/** A strong validator: the SHA-256 of the exact bytes sent (RFC 9110 §8.8.3). */
+/**
+ * A strong validator: the SHA-256 of the exact bytes sent (RFC 9110 §8.8.3). Bun's one-shot SHA-256 gives the
+ * same digest as node:crypto's createHash without its Hash object (~0.3 µs less per cached read).
+ */
 export function strongEtag(bytes: Uint8Array | string): string {
-  return `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 32)}"`;
+  return `"${Bun.SHA256.hash(bytes, "base64url").slice(0, 32)}"`;
 }
 
 /** RFC 9110 §13.1.2: If-None-Match compares weakly; `*` matches any current representation. */
@@ -43,9 +45,9 @@ export function noneMatch(header: string | undefined, etag: string): boolean {
 
 /** Route middleware: declares the policy; `conditionalGet` (global, outermost) applies it to the final bytes. */
 export function httpCache(policy: CachePolicy): MiddlewareHandler<AppEnv> {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  return createMiddleware<AppEnv>((c, next) => {
     c.set("cachePolicy", policy);
-    await next();
+    return next();
   });
 }
 
@@ -55,7 +57,7 @@ export function httpCache(policy: CachePolicy): MiddlewareHandler<AppEnv> {
  */
 export const conditionalGet = createMiddleware<AppEnv>(async (c, next) => {
   await next();
-  const policy = c.var.cachePolicy;
+  const policy = c.get("cachePolicy");
   const status = c.res.status;
   // Error answers carry their own `no-store` (http/errors.ts).
   if (!policy || status < 200 || status >= 300) return;

@@ -39,13 +39,13 @@ export type Linker = {
 };
 
 export function linkerFor(c: Context<AppEnv>): Linker {
-  const { config } = c.var.deps;
+  const { config } = c.get("deps");
   const origin = requestOrigin(c, {
     publicBaseUrl: config.publicBaseUrl,
     trustProxy: Boolean(config.http.trustProxyHeader) || config.http.trustProxyCount > 0,
   });
   const href = (path: string) => (path.startsWith("/") ? `${origin}${path}` : path);
-  const scopes = c.var.auth?.scopes ?? [];
+  const scopes = c.get("auth")?.scopes ?? [];
   return {
     origin,
     href,

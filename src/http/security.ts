@@ -48,16 +48,16 @@ function credentialOf(c: Context<AppEnv>): Credential | undefined {
  * ignores a stale token, so an app that attaches its token to every request can still refresh and log out.
  */
 export async function resolveAuth(c: Context<AppEnv>): Promise<AuthContext | undefined> {
-  if (c.var.authResolved) return c.var.auth;
+  if (c.get("authResolved")) return c.get("auth");
   c.set("authResolved", true);
   const credential = credentialOf(c);
   if (!credential) return undefined;
   try {
     let auth: AuthContext;
-    if (credential.kind === "apiKey") auth = await authenticateApiKey(c.var.deps, credential.key);
+    if (credential.kind === "apiKey") auth = await authenticateApiKey(c.get("deps"), credential.key);
     else if (!credential.token)
       throw invalidCredentials("Send the access token as `Authorization: Bearer <token>`.");
-    else auth = await authenticateBearer(c.var.deps, credential.token);
+    else auth = await authenticateBearer(c.get("deps"), credential.token);
     c.set("auth", auth);
     c.set("clientKey", `user:${auth.userId}`);
     return auth;
@@ -81,7 +81,8 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
 export function requireScopes(scopes: readonly Scope[]): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async (c, next) => {
     const auth = await resolveAuth(c);
-    if (c.var.authError) throw c.var.authError;
+    const refused = c.get("authError");
+    if (refused) throw refused;
     if (!auth) {
       throw new AppError(
         "unauthenticated",
@@ -142,13 +143,14 @@ export function optionalAuth() {
   };
 }
 
-/** `c.var.auth` for handlers typed with the plain AppEnv; throws if the route was not protected. */
-export function authOf(c: { var: { auth?: AuthContext } }): AuthContext {
-  if (!c.var.auth)
+/** `c.get("auth")` for handlers typed with the plain AppEnv; throws if the route was not protected. */
+export function authOf(c: { get(key: "auth"): AuthContext | undefined }): AuthContext {
+  const auth = c.get("auth");
+  if (!auth)
     throw new AppError("unauthenticated", "Authentication is required.", {
       authChallenge: {},
     });
-  return c.var.auth;
+  return auth;
 }
 
 export function registerSecuritySchemes(app: Pick<OpenAPIHono, "openAPIRegistry">) {

@@ -36,13 +36,17 @@ export function formatTraceparent(ctx: TraceContext): string {
   return `00-${ctx.traceId}-${ctx.parentId}-${flags}`;
 }
 
-/** A new trace; flagged sampled because every request's trace id is recorded in our logs. */
+/**
+ * A new trace; flagged sampled because every request's trace id is recorded in our logs. Both ids come from one
+ * draw of 24 random bytes, formatted directly (one per request, issue #17); all-zero ids are invalid: drawn again.
+ */
 export function newTraceparent(): string {
-  return formatTraceparent({
-    traceId: randomHex(16, ZERO_TRACE_ID),
-    parentId: randomHex(8, ZERO_PARENT_ID),
-    flags: "01",
-  });
+  for (;;) {
+    const hex = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("hex");
+    const traceId = hex.slice(0, 32);
+    const parentId = hex.slice(32);
+    if (traceId !== ZERO_TRACE_ID && parentId !== ZERO_PARENT_ID) return `00-${traceId}-${parentId}-01`;
+  }
 }
 
 /**

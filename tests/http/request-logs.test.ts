@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { Writable } from "node:stream";
+import { requestLine } from "../../src/http/middleware/logging.ts";
 import { createLogger } from "../../src/infra/logger.ts";
 import { SpeciesPageSchema } from "../../src/modules/species/species.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
@@ -40,5 +41,24 @@ describe("request logs", () => {
     const [line] = requestLines("log-test-0002");
     expect(line).toMatchObject({ route: "unmatched", status: 404 });
     expect(JSON.stringify(line)).not.toContain("secret-path-1234");
+  });
+
+  test("the request line written directly is the line pino writes for it, field for field and in order", () => {
+    const written: string[] = [];
+    const pinoLog = createLogger("info", { write: (chunk: string) => void written.push(chunk) });
+    const fields = {
+      requestId: "log-test-0003",
+      method: "GET",
+      route: "/v1/species/:id",
+      status: 200,
+      durationMs: 0.25,
+      userId: undefined,
+      traceId: 'a"b\\c',
+    };
+    pinoLog.info(fields, "request");
+    const withoutTime = (line: string) => line.replace(/,"time":"[^"]+"/, "");
+    expect(written).toHaveLength(1);
+    expect(withoutTime(requestLine(fields))).toBe(withoutTime(written[0]!));
+    expect(JSON.parse(requestLine(fields)).time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 });

@@ -1,3 +1,4 @@
+import type { Context, Next } from "hono";
 import { createMiddleware } from "hono/factory";
 import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../context.ts";
@@ -21,38 +22,47 @@ export function bodyGuards(opts: {
   defaultMaxBytes: number;
   policyFor?: (path: string) => { maxBytes: number; mediaTypes: string[] } | undefined;
 }) {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  // Requests without a body (every read) pass straight on, without an async frame of their own.
+  return createMiddleware<AppEnv>((c, next) => {
     if (!BODY_METHODS.has(c.req.method) || !hasBody(c.req.raw)) return next();
-    const policy = opts.policyFor?.(c.req.path) ?? {
-      maxBytes: opts.defaultMaxBytes,
-      mediaTypes: ["application/json"],
-    };
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
-    if (!policy.mediaTypes.includes(mediaType)) {
-      throw new AppError(
-        "unsupported_media_type",
-        `Send the body as ${policy.mediaTypes.join(" or ")}${mediaType ? `, not ${mediaType}` : ""}.`,
-      );
-    }
-    const declared = Number(c.req.header("content-length") ?? Number.NaN);
-    if (declared > policy.maxBytes) {
-      throw new AppError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
-    }
-    if (!Number.isNaN(declared) || !c.req.raw.body) return next();
-    // Chunked: count while reading, and stop reading at the limit. Whoever reads the body (the JSON validator,
-    // the multipart parser) sees a stream error and answers in its own words (400 malformed_body); the limit
-    // is what happened, so the answer becomes the 413 whatever the reader made of it.
-    const tooLarge = new AppError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
-    let exceeded = false;
-    c.req.raw = new Request(c.req.raw, {
-      body: limitStream(c.req.raw.body, policy.maxBytes, tooLarge, () => {
-        exceeded = true;
-      }),
-      duplex: "half",
-    } as RequestInit);
-    await next();
-    if (exceeded && c.res.status !== 413) c.res = problem(c, tooLarge);
+    return guardBody(c, next, opts);
   });
+}
+
+async function guardBody(
+  c: Context<AppEnv>,
+  next: Next,
+  opts: Parameters<typeof bodyGuards>[0],
+): Promise<void> {
+  const policy = opts.policyFor?.(c.req.path) ?? {
+    maxBytes: opts.defaultMaxBytes,
+    mediaTypes: ["application/json"],
+  };
+  const mediaType = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
+  if (!policy.mediaTypes.includes(mediaType)) {
+    throw new AppError(
+      "unsupported_media_type",
+      `Send the body as ${policy.mediaTypes.join(" or ")}${mediaType ? `, not ${mediaType}` : ""}.`,
+    );
+  }
+  const declared = Number(c.req.header("content-length") ?? Number.NaN);
+  if (declared > policy.maxBytes) {
+    throw new AppError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
+  }
+  if (!Number.isNaN(declared) || !c.req.raw.body) return next();
+  // Chunked: count while reading, and stop reading at the limit. Whoever reads the body (the JSON validator,
+  // the multipart parser) sees a stream error and answers in its own words (400 malformed_body); the limit
+  // is what happened, so the answer becomes the 413 whatever the reader made of it.
+  const tooLarge = new AppError("payload_too_large", `The body may be at most ${policy.maxBytes} bytes.`);
+  let exceeded = false;
+  c.req.raw = new Request(c.req.raw, {
+    body: limitStream(c.req.raw.body, policy.maxBytes, tooLarge, () => {
+      exceeded = true;
+    }),
+    duplex: "half",
+  } as RequestInit);
+  await next();
+  if (exceeded && c.res.status !== 413) c.res = problem(c, tooLarge);
 }
 
 function limitStream(

@@ -6,14 +6,15 @@ import type { AppEnv } from "../context.ts";
  * or, behind a known number of proxies, from X-Forwarded-For; otherwise from the socket. IPv6 clients are grouped by /64, since one subscriber usually owns a whole /64.
  */
 export function clientIdentity(trustProxyHeader: string | undefined, trustProxyCount = 0) {
-  return createMiddleware<AppEnv>(async (c, next) => {
+  // Before the handler only: returns next()'s promise instead of awaiting it (see request-id.ts).
+  return createMiddleware<AppEnv>((c, next) => {
     const fromHeader = trustProxyHeader
       ? c.req.header(trustProxyHeader)?.split(",")[0]?.trim()
       : forwardedFor(c.req.header("x-forwarded-for"), trustProxyCount);
     const ip = fromHeader || socketAddress(c.env) || "unknown";
     c.set("clientIp", ip);
     c.set("clientKey", `ip:${groupIp(ip)}`);
-    await next();
+    return next();
   });
 }
 

@@ -1,6 +1,5 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
-import { matchedRoutes } from "hono/route";
 import type { Config } from "../../config/index.ts";
 import { AppError } from "../../core/app-error.ts";
 import type { Deps } from "../../deps.ts";
@@ -16,6 +15,7 @@ import { rateLimitHeaders } from "../rate-limit-headers.ts";
 import type { Role } from "../scopes.ts";
 import { resolveAuth } from "../security.ts";
 import { groupIp } from "./client-identity.ts";
+import { requestRoutes } from "./logging.ts";
 
 type Choice = { policy: RatePolicy; identity: string; failClosed: boolean };
 
@@ -43,6 +43,17 @@ export function identifyRateLimit(
   return { policy: identifyPolicy(limits, role), key: `${IDENTIFY_ENDPOINT}|${clientKey}` };
 }
 
+/** The default policy object, made once per configuration rather than spread anew for every request. */
+const defaultPolicies = new WeakMap<Config["rateLimits"], RatePolicy>();
+function defaultPolicyOf(limits: Config["rateLimits"]): RatePolicy {
+  let policy = defaultPolicies.get(limits);
+  if (!policy) {
+    policy = { name: "default", ...limits.default };
+    defaultPolicies.set(limits, policy);
+  }
+  return policy;
+}
+
 /** Endpoints with their own policy; everything else gets `default` per endpoint and identity. */
 export function choosePolicy(
   limits: Config["rateLimits"],
@@ -50,31 +61,36 @@ export function choosePolicy(
   c: Context<AppEnv>,
   accountMail: RatePolicy = { name: "account-mail", limit: 3, windowSeconds: 3600 },
 ): Choice {
-  const ip = `ip:${groupIp(c.var.clientIp)}`;
+  // Built only for the policies keyed by IP: most requests take the default policy, keyed by clientKey.
+  const ip = () => `ip:${groupIp(c.get("clientIp"))}`;
   switch (endpoint) {
     case "POST /v1/auth/login":
       // Fail closed: without the limiter, passwords could be guessed at full speed.
-      return { policy: { name: "login", ...limits.loginIp }, identity: ip, failClosed: true };
+      return { policy: { name: "login", ...limits.loginIp }, identity: ip(), failClosed: true };
     case "POST /v1/auth/register":
-      return { policy: { name: "register", ...limits.register }, identity: ip, failClosed: false };
+      return { policy: { name: "register", ...limits.register }, identity: ip(), failClosed: false };
     // Browsers send reports without credentials: per IP, on both the current and the old path.
     case "POST /v1/security/csp-reports":
     case "POST /api/security/csp-report/":
     case "POST /api/security/csp-report":
-      return { policy: { name: "csp-report", ...limits.cspReport }, identity: ip, failClosed: false };
+      return { policy: { name: "csp-report", ...limits.cspReport }, identity: ip(), failClosed: false };
     // Each can make us send an e-mail: per IP here, per account in the service.
     case "POST /v1/auth/password-reset":
     case "POST /v1/auth/login-code":
     case "POST /v1/auth/verify-email/resend":
-      return { policy: accountMail, identity: ip, failClosed: false };
+      return { policy: accountMail, identity: ip(), failClosed: false };
     case IDENTIFY_ENDPOINT:
       return {
-        policy: identifyPolicy(limits, c.var.auth?.role),
-        identity: c.var.clientKey,
+        policy: identifyPolicy(limits, c.get("auth")?.role),
+        identity: c.get("clientKey"),
         failClosed: false,
       };
     default:
-      return { policy: { name: "default", ...limits.default }, identity: c.var.clientKey, failClosed: false };
+      return {
+        policy: defaultPolicyOf(limits),
+        identity: c.get("clientKey"),
+        failClosed: false,
+      };
   }
 }
 
@@ -88,7 +104,7 @@ function locallyCheckable(choice: Choice): boolean {
 }
 
 function endpointOf(c: Context<AppEnv>): string {
-  const route = matchedRoutes(c).findLast((r) => r.method !== "ALL");
+  const route = requestRoutes(c).findLast((r) => r.method !== "ALL");
   return route ? `${route.method} ${route.path}` : `${c.req.method} unmatched`;
 }
 
@@ -109,16 +125,14 @@ export function rateLimit(
     now: () => deps.clock.now(),
   });
   let lastOutageLog = 0;
+  const accountMail: RatePolicy = { name: "account-mail", ...deps.config.accountSecurity.accountMail };
 
   return createMiddleware<AppEnv>(async (c, next) => {
     // Refused credentials count against the client IP; protected routes answer 401 (http/security.ts).
     await resolveAuth(c);
     const named = alias(endpointOf(c));
     const endpoint = SAME_ALLOWANCE[named] ?? named;
-    const choice = choosePolicy(deps.config.rateLimits, endpoint, c, {
-      name: "account-mail",
-      ...deps.config.accountSecurity.accountMail,
-    });
+    const choice = choosePolicy(deps.config.rateLimits, endpoint, c, accountMail);
     const key = `${endpoint}|${choice.identity}`;
     let decision: RateDecision;
     try {
@@ -155,7 +169,7 @@ export function rateLimit(
     }
     await next();
     // Set after the handler, so error answers carry them too; a handler's own (stricter) policy is kept.
-    if (!c.res.headers.has("RateLimit"))
-      for (const [k, v] of Object.entries(headers)) c.res.headers.set(k, v);
+    const resHeaders = c.res.headers;
+    if (!resHeaders.has("RateLimit")) for (const k in headers) resHeaders.set(k, headers[k]!);
   });
 }

@@ -22,7 +22,7 @@ export function legacySpeciesHandlers(
       const parsed = ListQuery.safeParse(c.req.query());
       if (!parsed.success) throw notFound("Invalid page.");
       const { page, search, family } = parsed.data;
-      const { count, results } = await service.page(parsed.data, c.var.clientKey);
+      const { count, results } = await service.page(parsed.data, c.get("clientKey"));
       if (page > 1 && results.length === 0) throw notFound("Invalid page.");
       const pageUrl = (n: number) => {
         const url = new URL(c.req.path, originOf(c));
@@ -41,7 +41,7 @@ export function legacySpeciesHandlers(
     async get(c: Context<AppEnv>) {
       const id = c.req.param("id") ?? "";
       if (!z.string().uuid().safeParse(id).success) throw notFound("Not found.");
-      const species = await service.get(id, c.var.clientKey);
+      const species = await service.get(id, c.get("clientKey"));
       if (!species) throw notFound("Not found.");
       return c.json(species);
     },
