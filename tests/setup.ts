@@ -14,7 +14,9 @@ if (process.env.TEST_DATABASE_URL) {
     await seedSpecies(db);
     // Tests read the catalogue through the replica: start only once it has replayed the seed. The insert
     // position (commits are asynchronous here: the write position can still be short of the seed's commit).
-    const [{ lsn }] = (await sql`select pg_current_wal_insert_lsn()::text as lsn`) as unknown as [{ lsn: string }];
+    const [{ lsn }] = (await sql`select pg_current_wal_insert_lsn()::text as lsn`) as unknown as [
+      { lsn: string },
+    ];
     const deadline = Date.now() + 10_000;
     while (replica) {
       const [row] = await replica`select pg_last_wal_replay_lsn() >= ${lsn}::pg_lsn as caught_up`;
