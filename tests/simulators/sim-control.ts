@@ -112,6 +112,12 @@ export class SimulatorControl {
     return this.behaviour[provider].latencyMs;
   }
 
+  /** No failure armed and not hanging: the call will be answered normally (unless a test changes that meanwhile). */
+  answersNormally(provider: SimProvider): boolean {
+    const b = this.behaviour[provider];
+    return b.failure === null && !b.hang;
+  }
+
   isNoMatch(provider: SimProvider): boolean {
     return this.behaviour[provider].noMatch;
   }
