@@ -125,7 +125,15 @@ beforeAll(async () => {
     throw new Error(`${(err as Error).message}\n${await api.logs()}`);
   });
   startToReadyMs = performance.now() - started;
-  const listening = (await api.logs()).split("\n").find((l) => l.includes('"api listening"'));
+  // Info lines are written in batches (LOG_FLUSH_INTERVAL_MS): wait for the line rather than read too early.
+  let listening: string | undefined;
+  await waitFor(
+    async () => {
+      listening = (await api.logs()).split("\n").find((l) => l.includes('"api listening"'));
+      return listening !== undefined;
+    },
+    { timeoutMs: 10_000, what: "the API container's listening line" },
+  );
   processStartupMs = Number((JSON.parse(listening ?? "{}") as { startupMs?: number }).startupMs);
 
   await Promise.all(
