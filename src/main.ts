@@ -4,8 +4,8 @@ import { migrateToLatest } from "./db/migrate.ts";
 import { seedSpecies } from "./db/seed.ts";
 import { buildDeps } from "./deps.ts";
 import { startMetricsServer } from "./http/metrics-server.ts";
+import { runMain } from "./run-main.ts";
 
-// No top-level await: the production bundle is CommonJS with precompiled bytecode (scripts/build.ts).
 async function start(): Promise<void> {
   const config = loadConfig();
   const deps = await buildDeps(config);
@@ -63,8 +63,4 @@ async function start(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-start().catch((err: unknown) => {
-  // Nothing to log with yet when the configuration or a dependency refuses to start.
-  console.error(err);
-  process.exit(1);
-});
+runMain(start);

@@ -6,13 +6,13 @@
 import { loadConfig } from "../src/config/index.ts";
 import { startMetricsServer } from "../src/http/metrics-server.ts";
 import { laneDepthReader, registerQueueDepthCollector } from "../src/infra/queue-depth.ts";
+import { runMain } from "../src/run-main.ts";
 import { jobs } from "./jobs/index.ts";
 import { type LaneWorker, startLaneWorker } from "./lane-worker.ts";
 import { startGroupRepair } from "./queue-repair.ts";
 import { startScheduler } from "./scheduler.ts";
 import { buildWorkerDeps } from "./worker-deps.ts";
 
-// No top-level await: the production bundle is CommonJS with precompiled bytecode (scripts/build.ts).
 async function start(): Promise<void> {
   const config = loadConfig();
   const deps = await buildWorkerDeps(config);
@@ -82,8 +82,4 @@ async function start(): Promise<void> {
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }
 
-start().catch((err: unknown) => {
-  // Nothing to log with yet when the configuration or a dependency refuses to start.
-  console.error(err);
-  process.exit(1);
-});
+runMain(start);

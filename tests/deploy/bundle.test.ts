@@ -14,23 +14,13 @@ import { buildBundle } from "../../scripts/build.ts";
 import { APP_ROOT } from "../../src/app-root.ts";
 import { SpeciesPageSchema } from "../../src/modules/species/species.schemas.ts";
 import { LivenessSchema, ReadinessSchema } from "../../src/modules/system/system.schemas.ts";
-import { testEnv } from "../helpers/env.ts";
+import { processEnv, testEnv } from "../helpers/env.ts";
 import { type ChildProcess, spawnBun } from "../helpers/process.ts";
 
 // Inside the repository (dist/), as in the image (/app/dist/app): the bundle finds the app's root above it.
 const outdir = join(APP_ROOT, "dist", `test-bundle-${crypto.randomUUID().slice(0, 8)}`);
 const prefix = `test:${crypto.randomUUID()}:`;
-const common = {
-  NODE_ENV: "test",
-  HOST: "127.0.0.1",
-  DATABASE_URL: testEnv.databaseUrl,
-  DATABASE_REPLICA_URL: testEnv.replicaUrl,
-  REDIS_URL: testEnv.redisUrl,
-  REDIS_KEY_PREFIX: prefix,
-  LOG_LEVEL: "info",
-  METRICS_PORT: "0",
-  MEDIA_DIR: join(tmpdir(), `plantc-media-${crypto.randomUUID()}`),
-};
+const common = { ...processEnv(prefix), MEDIA_DIR: join(tmpdir(), `plantc-media-${crypto.randomUUID()}`) };
 let bundle: string;
 let api: ChildProcess;
 let worker: ChildProcess;

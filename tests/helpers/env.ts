@@ -30,3 +30,20 @@ export const testEnv = {
     };
   },
 };
+
+/**
+ * What a real API or worker process of a test gets (spawnBun): this run's databases and Redis under the given key
+ * prefix, JSON logs at info (tests read its lines), metrics on a free port.
+ */
+export function processEnv(redisKeyPrefix: string): Record<string, string> {
+  return {
+    NODE_ENV: "test",
+    HOST: "127.0.0.1",
+    DATABASE_URL: testEnv.databaseUrl,
+    DATABASE_REPLICA_URL: testEnv.replicaUrl,
+    REDIS_URL: testEnv.redisUrl,
+    REDIS_KEY_PREFIX: redisKeyPrefix,
+    LOG_LEVEL: "info",
+    METRICS_PORT: "0",
+  };
+}

@@ -67,6 +67,9 @@ async function ticketFor(user: TestUser, bytes: Uint8Array, sha256?: string) {
   return UploadTicketSchema.parse(await res.json());
 }
 
+const uploadRow = (id: string) =>
+  app.deps.db.primary.selectFrom("uploads").select("id").where("id", "=", id).executeTakeFirst();
+
 describe("direct uploads to an S3 bucket", () => {
   test("an app PUTs straight to the bucket with the presigned request and identifies from the upload id", async () => {
     const user = await registerUser(app);
@@ -138,12 +141,7 @@ describe("direct uploads to an S3 bucket", () => {
       });
       expect(res.status).toBe(204);
       expect(await objectExists(`uploads/${ticket.uploadId}`)).toBe(false);
-      const row = await app.deps.db.primary
-        .selectFrom("uploads")
-        .select("id")
-        .where("id", "=", ticket.uploadId)
-        .executeTakeFirst();
-      expect(row).toBeUndefined();
+      expect(await uploadRow(ticket.uploadId)).toBeUndefined();
     }
   });
 
@@ -163,12 +161,7 @@ describe("direct uploads to an S3 bucket", () => {
     );
     await expectProblem(res, 413, "payload_too_large");
     expect(await objectExists(`uploads/${ticket.uploadId}`)).toBe(false);
-    const row = await app.deps.db.primary
-      .selectFrom("uploads")
-      .select("id")
-      .where("id", "=", ticket.uploadId)
-      .executeTakeFirst();
-    expect(row).toBeUndefined();
+    expect(await uploadRow(ticket.uploadId)).toBeUndefined();
     expect(await identificationRowsOf(app, user.user.id)).toEqual([]);
     expect(sim.control.allCalls()).toEqual({ "plant-id": 0, "plant-id-health": 0, plantnet: 0 });
   });

@@ -26,7 +26,7 @@ import {
   type Session,
 } from "../../sdk/client/index";
 import { waitFor } from "../helpers/app.ts";
-import { testEnv } from "../helpers/env.ts";
+import { processEnv } from "../helpers/env.ts";
 import { identifyEnv, startSimulator } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { type ChildProcess, spawnBun } from "../helpers/process.ts";
@@ -45,14 +45,7 @@ beforeAll(async () => {
   mediaDir = await mkdtemp(join(tmpdir(), "plantc-journey-"));
   const prefix = `test:${crypto.randomUUID()}:`;
   const shared = {
-    NODE_ENV: "test",
-    HOST: "127.0.0.1",
-    DATABASE_URL: testEnv.databaseUrl,
-    DATABASE_REPLICA_URL: testEnv.replicaUrl,
-    REDIS_URL: testEnv.redisUrl,
-    REDIS_KEY_PREFIX: prefix,
-    LOG_LEVEL: "info",
-    METRICS_PORT: "0",
+    ...processEnv(prefix),
     JWT_SECRET: `journey-${crypto.randomUUID()}-${crypto.randomUUID()}`,
     ...identifyEnv(sim, mediaDir),
   };
