@@ -64,13 +64,20 @@ export function progressLine(p: Progress): string {
   });
 }
 
-/** A terminal gets a redrawn bar (10 per second at most), anything else a JSON line per second. */
-export function progressReporter(out: { isTTY?: boolean; write(s: string): unknown }) {
+/**
+ * A terminal gets a redrawn bar (10 per second at most), anything else a JSON line per second; the first update
+ * is shown at once. (It used to wait until the process was a second old, measured from its start: a quick start
+ * then printed nothing before the first interval, and a run killed early left no progress at all.)
+ */
+export function progressReporter(
+  out: { isTTY?: boolean; write(s: string): unknown },
+  clock: () => number = () => performance.now(),
+) {
   const interval = out.isTTY ? 100 : 1_000;
-  let last = 0;
+  let last = Number.NEGATIVE_INFINITY;
   return {
     update(p: Progress, force = false) {
-      const now = performance.now();
+      const now = clock();
       if (!force && now - last < interval) return;
       last = now;
       if (out.isTTY) out.write(`\r\x1b[2K${progressBar(p)}`);

@@ -252,6 +252,32 @@ describe("bun run media migrate --from local --to s3", () => {
   }, 600_000);
 });
 
+describe("migration progress in a log (not a terminal)", () => {
+  test("the first update is written at once, then at most one JSON line a second", () => {
+    const written: string[] = [];
+    // A process that has just started: its clock is near 0.
+    let now = 5;
+    const reporter = progressReporter({ isTTY: false, write: (s: string) => written.push(s) }, () => now);
+    const p = {
+      objects: 1,
+      totalObjects: 10,
+      bytes: 100,
+      totalBytes: 1_000,
+      copied: 1,
+      skipped: 0,
+      failed: 0,
+      elapsedMs: 5,
+    };
+    reporter.update(p);
+    now = 900;
+    reporter.update({ ...p, objects: 2, copied: 2 }); // within the second: not written
+    now = 1_010;
+    reporter.update({ ...p, objects: 3, copied: 3 });
+    expect(written.map((l) => (JSON.parse(l) as { objects: number }).objects)).toEqual([1, 3]);
+    expect(JSON.parse(written[0]!)).toMatchObject({ type: "progress", totalObjects: 10 });
+  });
+});
+
 describe("migration progress on a terminal", () => {
   test("the bar shows objects, bytes, rate and ETA, redrawn in place", () => {
     const written: string[] = [];
