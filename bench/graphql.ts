@@ -115,23 +115,13 @@ export async function runGraphqlBench(): Promise<Record<string, number>> {
       gql.push(await graphqlScreen(stack.apiUrl, auth));
       rest.push(await restScreen(stack.apiUrl, auth));
     }
+    const gqlMs = gql.map((e) => e.ms);
+    const restMs = rest.map((e) => e.ms);
     const figures = {
-      graphqlP50Ms: percentile(
-        gql.map((e) => e.ms),
-        50,
-      ),
-      graphqlP95Ms: percentile(
-        gql.map((e) => e.ms),
-        95,
-      ),
-      restP50Ms: percentile(
-        rest.map((e) => e.ms),
-        50,
-      ),
-      restP95Ms: percentile(
-        rest.map((e) => e.ms),
-        95,
-      ),
+      graphqlP50Ms: percentile(gqlMs, 50),
+      graphqlP95Ms: percentile(gqlMs, 95),
+      restP50Ms: percentile(restMs, 50),
+      restP95Ms: percentile(restMs, 95),
       graphqlBytes: gql[0]!.bytes,
       restBytes: rest[0]!.bytes,
       graphqlRequests: 1,

@@ -15,11 +15,13 @@
 import { readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import type { BunPlugin } from "bun";
+import { MIGRATIONS_DIR, migrationNames } from "../src/db/migration-files.ts";
 
 const ROOT = path.dirname(import.meta.dir);
 export const BUNDLE_DIR = path.join(ROOT, "dist/app");
-/** The bundle as fly.toml names it (relative to the app's root). */
-export const BUNDLE_FILE = "dist/app/main.js";
+const BUNDLE_NAME = "main";
+/** The bundle as fly.toml names it (relative to the app's root): dist/app/main.js. */
+export const BUNDLE_FILE = path.relative(ROOT, path.join(BUNDLE_DIR, `${BUNDLE_NAME}.js`));
 /** The bundle's entry: one file for every process kind (`main.js [api|worker|migrate <command>]`). */
 const ENTRY = "src/entry.ts";
 /**
@@ -52,14 +54,11 @@ const pinoWithoutCallers: BunPlugin = {
 const bundledMigrations: BunPlugin = {
   name: "bundled-migrations",
   setup(build) {
-    build.onLoad({ filter: /[\\/]src[\\/]db[\\/]migration-files\.ts$/ }, () => {
-      const dir = path.join(ROOT, "migrations");
-      const names = readdirSync(dir)
-        .filter((f) => f.endsWith(".ts"))
-        .sort()
-        .map((f) => f.replace(/\.ts$/, ""));
+    build.onLoad({ filter: /[\\/]src[\\/]db[\\/]migration-files\.ts$/ }, async () => {
+      // The same list, in the same order, as the module it replaces reads at run time.
+      const names = await migrationNames();
       const imports = names.map(
-        (n, i) => `import * as m${i} from ${JSON.stringify(path.join(dir, `${n}.ts`))};`,
+        (n, i) => `import * as m${i} from ${JSON.stringify(path.join(MIGRATIONS_DIR, `${n}.ts`))};`,
       );
       const entries = names.map((n, i) => `${JSON.stringify(n)}: m${i}`);
       return {
@@ -112,7 +111,7 @@ export async function buildBundle(outdir = BUNDLE_DIR): Promise<string> {
   const result = await Bun.build({
     entrypoints: [path.join(ROOT, ENTRY)],
     outdir,
-    naming: "main.[ext]",
+    naming: `${BUNDLE_NAME}.[ext]`,
     target: "bun",
     format: "cjs",
     bytecode: true,
@@ -122,7 +121,7 @@ export async function buildBundle(outdir = BUNDLE_DIR): Promise<string> {
     minify: { whitespace: true, syntax: true, identifiers: false },
   });
   if (!result.success) throw new AggregateError(result.logs, `bundle of ${ENTRY} failed`);
-  return path.join(outdir, "main.js");
+  return path.join(outdir, `${BUNDLE_NAME}.js`);
 }
 
 if (import.meta.main) {

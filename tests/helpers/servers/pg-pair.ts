@@ -116,23 +116,7 @@ function makeControl(ctl: ControlData): PgPairControl {
       );
     },
 
-    async startReplica() {
-      // After a crash-like stop, pg_ctl start can fail for a short while: retry for ~5 s.
-      const deadline = Date.now() + 5_000;
-      for (;;) {
-        const res = await pgCtlStart(ctl, ctl.replica);
-        if (res.code === 0) break;
-        if (Date.now() > deadline) {
-          throw new Error(
-            `starting the replica failed (exit ${res.code}): ${res.stderr.trim()}\n${logTail(ctl.replica.logFile)}`,
-          );
-        }
-        await Bun.sleep(150);
-      }
-      await waitFor("the replica to accept connections", 15_000, async () =>
-        (await psql(ctl, ctl.replica.port, "select 1", 3_000)) === "1" ? true : undefined,
-      );
-    },
+    startReplica: () => startNode(ctl.replica, "replica"),
 
     async stopPrimary() {
       await stopNode(ctl, ctl.primary);
