@@ -1,4 +1,10 @@
-import { collectDefaultMetrics, Gauge, type Registry } from "prom-client";
+import { Gauge, type Registry } from "prom-client";
+import eventLoopLag from "prom-client/lib/metrics/eventLoopLag.js";
+import osMemoryHeap from "prom-client/lib/metrics/osMemoryHeap.js";
+import processCpuTotal from "prom-client/lib/metrics/processCpuTotal.js";
+import processMaxFileDescriptors from "prom-client/lib/metrics/processMaxFileDescriptors.js";
+import processOpenFileDescriptors from "prom-client/lib/metrics/processOpenFileDescriptors.js";
+import processStartTime from "prom-client/lib/metrics/processStartTime.js";
 
 /*
  * prom-client's default metrics, checked one by one under Bun 1.4 (each value compared with /proc, bun:jsc
@@ -42,9 +48,30 @@ export const DROPPED_DEFAULT_METRICS = [
   "nodejs_version_info",
 ] as const;
 
+/*
+ * The collectors behind the kept metrics, each registered on its own, in collectDefaultMetrics's order (so the
+ * exposition is unchanged), instead of collectDefaultMetrics() and then removing the dropped families: its
+ * nodejs_heap_space_* collector calls v8.getHeapSpaceStatistics() once at registration, which Bun answers with
+ * a walk of the whole heap (~15 ms of the API's ~300 ms start, issue #17), for three families we then drop;
+ * the gc one starts a PerformanceObserver that never sees an entry. osMemoryHeap also registers
+ * process_heap_bytes and process_virtual_memory_bytes on Linux, dropped below as before.
+ * tests/observability/process-metrics.test.ts checks the result against collectDefaultMetrics() minus the
+ * dropped list, so a prom-client upgrade that adds or moves a default metric fails there.
+ */
+const KEPT_DEFAULT_COLLECTORS = [
+  processCpuTotal,
+  processStartTime,
+  osMemoryHeap,
+  processOpenFileDescriptors,
+  processMaxFileDescriptors,
+  eventLoopLag,
+];
+/** collectDefaultMetrics's own default (prom-client/lib/defaultMetrics.js). */
+const DEFAULT_METRICS_CONFIG = { eventLoopMonitoringPrecision: 10 };
+
 /** Registers the default process metrics that report real values under Bun (see above). */
 export function registerProcessMetrics(registry: Registry): void {
-  collectDefaultMetrics({ register: registry });
+  for (const register of KEPT_DEFAULT_COLLECTORS) register(registry, DEFAULT_METRICS_CONFIG);
   for (const name of DROPPED_DEFAULT_METRICS) registry.removeSingleMetric(name);
   new Gauge({
     name: "nodejs_heap_size_used_bytes",

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
+import { collectDefaultMetrics, Registry } from "prom-client";
 import { createMetrics } from "../../src/infra/metrics.ts";
-import { DROPPED_DEFAULT_METRICS } from "../../src/infra/metrics-process.ts";
+import { DROPPED_DEFAULT_METRICS, registerProcessMetrics } from "../../src/infra/metrics-process.ts";
 import { waitFor } from "../helpers/app.ts";
 import { metricFamilies } from "./ops-queries.ts";
 
@@ -74,5 +75,21 @@ describe("process metrics under Bun", () => {
     expect(dropped.filter((name) => families.has(name))).toEqual([]);
     // The two replaced ones are exported by our own gauges.
     expect(replaced.filter((name) => families.get(name) !== "gauge")).toEqual([]);
+  });
+
+  test("the families exported are prom-client's defaults minus the dropped ones, in its order, then ours", () => {
+    const listed = (registry: Registry) =>
+      registry.getMetricsAsArray().map((m) => ({ name: m.name, type: m.type, help: m.help }));
+    const reference = new Registry();
+    collectDefaultMetrics({ register: reference });
+    for (const name of DROPPED_DEFAULT_METRICS) reference.removeSingleMetric(name);
+    const ours = new Registry();
+    registerProcessMetrics(ours);
+    expect(listed(ours).map((m) => m.name)).toEqual([
+      ...listed(reference).map((m) => m.name),
+      "nodejs_heap_size_used_bytes",
+      "nodejs_external_memory_bytes",
+    ]);
+    expect(listed(ours).slice(0, listed(reference).length)).toEqual(listed(reference));
   });
 });
