@@ -63,7 +63,7 @@ export function hotPathRows(f: Figures): Row[] {
       unit: "ms",
     },
     {
-      path: "cold start to the first answer (API bundle), median",
+      path: "cold start to first answer (production API), median",
       value: s?.coldStartMs,
       target: 200,
       unit: "ms",
