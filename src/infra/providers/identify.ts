@@ -213,8 +213,9 @@ export function createIdentifier(deps: IdentifyDeps) {
         return undefined;
       },
       // The holder renews its lease while it works; a waiter calls by itself only if the holder died (its
-      // lease ran out) or after twice the call's deadline, when something is badly wrong.
-      { lockTtlMs: LOCK_LEASE_MS, waitDeadlineMs: 2 * plan.timeoutMs + LOCK_LEASE_MS },
+      // lease ran out) or after twice the call's deadline, when something is badly wrong. Most photos are new,
+      // so the first look also asks for the lock (the miss is the path a user waits on).
+      { lockTtlMs: LOCK_LEASE_MS, waitDeadlineMs: 2 * plan.timeoutMs + LOCK_LEASE_MS, missLikely: true },
     );
     if (value === undefined)
       return { answer: refused ?? { status: "failed", cached: false, reason: "error" }, latencyMs };
