@@ -1,5 +1,5 @@
-import type { Db } from "../../db/connect.ts";
 import type { Insertable } from "kysely";
+import type { Db } from "../../db/connect.ts";
 import type { CallRole, IdentificationModelCallsTable } from "../../db/schema-models.ts";
 import type { Logger } from "../../infra/logger.ts";
 import type { Metrics } from "../../infra/metrics.ts";
