@@ -7,7 +7,7 @@ import {
   ImageRejectedError,
   readImageHeader,
 } from "../../infra/images/image-pipeline.ts";
-import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
+import { unavailableRetryAfter } from "../../infra/providers/identify-contract.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { observeIdentification } from "../models/experiment-observe.ts";
 import { assignIdentification } from "../models/experiment-plan.ts";

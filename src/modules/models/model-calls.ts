@@ -3,7 +3,7 @@ import type { Db } from "../../db/connect.ts";
 import type { CallRole, IdentificationModelCallsTable } from "../../db/schema-models.ts";
 import type { Logger } from "../../infra/logger.ts";
 import type { Metrics } from "../../infra/metrics.ts";
-import type { CallRecord } from "../../infra/providers/identify.ts";
+import type { CallRecord } from "../../infra/providers/identify-contract.ts";
 import type { PlantIdHealth, PlantIdIdentification } from "../../infra/providers/plant-id.ts";
 import type { PlantNetResult } from "../../infra/providers/plantnet.ts";
 import { ensureModel, findModelIds, type ModelKey } from "./models.repo.ts";
