@@ -149,8 +149,8 @@ export function createIdentificationsService(
      * Throws providers_unavailable when both breakers are open and the caller wants an answer now: transports
      * call it before reading (and paying for) an upload nobody can identify now.
      */
-    refuseWhenProvidersOpen(options: Pick<CreateOptions, "background"> = {}): void {
-      if (!options.background) refuseWhenProvidersOpen(deps);
+    refuseWhenProvidersOpen(options: { queued?: boolean } = {}): void {
+      if (!options.queued) refuseWhenProvidersOpen(deps);
     },
 
     /**
