@@ -77,7 +77,7 @@ class PooledDriver implements Driver {
     let begin = "begin";
     if (settings.isolationLevel) begin += ` isolation level ${settings.isolationLevel}`;
     if (settings.accessMode) begin += ` ${settings.accessMode}`;
-    await conn.executeQuery(CompiledQuery.raw(begin));
+    conn.beginPipelined(CompiledQuery.raw(begin));
   }
   async commitTransaction(connection: DatabaseConnection) {
     await connection.executeQuery(CompiledQuery.raw("commit"));
@@ -100,6 +100,12 @@ class PooledConnection implements DatabaseConnection {
   /** Set by `reserve()`: the moment the transaction must be over. */
   private transactionDeadlineAt = Number.POSITIVE_INFINITY;
   rollingBack = false;
+  /**
+   * The transaction's BEGIN, sent but not yet awaited: it travels with the transaction's first statement (one
+   * round trip instead of two; postgres.js pipelines what is sent on one connection, and the server runs it in
+   * order), and that statement's caller gets BEGIN's error first if it failed.
+   */
+  private pendingBegin: Promise<unknown> | undefined;
   /** The reserved connection's socket failed: nothing more may be sent on it (see release()). */
   private broken = false;
   /** A statement of the transaction passed its deadline and may still be running on the connection. */
@@ -120,6 +126,13 @@ class PooledConnection implements DatabaseConnection {
     this.reserved = gate ? await gate.run(reserving) : await reserving();
     this.transactionDeadlineAt = performance.now() + deadlines.transactionMs;
   }
+  beginPipelined(begin: CompiledQuery) {
+    const sent = this.executeQuery(begin);
+    // Handled here so a failed BEGIN is never an unhandled rejection; re-thrown to the next statement's caller.
+    sent.catch(() => {});
+    this.pendingBegin = sent;
+  }
+
   release() {
     // A reserved connection whose socket died must not be handed back: postgres.js has already put it among
     // its closed connections, and release() would mark it open, so the next query would be written to a
@@ -130,6 +143,7 @@ class PooledConnection implements DatabaseConnection {
     this.stuck = false;
     this.transactionDeadlineAt = Number.POSITIVE_INFINITY;
     this.rollingBack = false;
+    this.pendingBegin = undefined;
   }
 
   /** The time this statement may take: the statement deadline, cut short by the transaction's. */
@@ -143,6 +157,14 @@ class PooledConnection implements DatabaseConnection {
   }
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    const begin = this.pendingBegin;
+    if (begin) {
+      this.pendingBegin = undefined;
+      const statement = this.executeQuery<R>(compiled);
+      statement.catch(() => {});
+      await begin;
+      return statement;
+    }
     if (this.broken) {
       // The server ended the session, and with it the transaction: there is nothing left to roll back.
       if (this.rollingBack) return { rows: [] };

@@ -151,6 +151,46 @@ describe("the circuit breakers around the providers", () => {
     expect(sim.control.allCalls()).toEqual(before);
     expect(await identificationRowsOf(app, user.user.id)).toHaveLength(0);
   });
+
+  test("with both providers open the 503 comes before the account's own refusals; once they are back the account meets those", async () => {
+    const { app, clock } = await appWith({ UNVERIFIED_IDENTIFICATION_ALLOWANCE: "0" });
+    const user = await registerUser(app, { verified: false });
+    sim.control.failWith("plant-id", 503);
+    sim.control.failWith("plantnet", 503);
+    const verified = await registerUser(app);
+    for (let i = 0; i < 2; i++) {
+      const res = await postIdentification(
+        app,
+        verified.headers,
+        uploadForm([await jpeg()], { includeHealth: "false" }),
+      );
+      await expectProblem(res, 503, "providers_unavailable");
+    }
+    const refused = await postIdentification(
+      app,
+      user.headers,
+      uploadForm([await jpeg()], { includeHealth: "false" }),
+    );
+    await expectProblem(refused, 503, "providers_unavailable");
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Asking to be answered later is not refused: the identification is queued for when they are back.
+    const queued = await postIdentification(
+      app,
+      { ...verified.headers, prefer: "respond-async" },
+      uploadForm([await jpeg()], { includeHealth: "false" }),
+    );
+    expect(queued.status).toBe(202);
+    expect(IdentificationSchema.parse(await queued.json()).status).toBe("queued");
+
+    sim.control.reset();
+    clock.advance(60_001);
+    const after = await postIdentification(
+      app,
+      user.headers,
+      uploadForm([await jpeg()], { includeHealth: "false" }),
+    );
+    await expectProblem(after, 403, "email_unverified");
+  });
 });
 
 describe("GET /v1/providers", () => {

@@ -396,6 +396,32 @@ describe("idempotent identifications from uploads", () => {
     expect((await app.request(replayed.images[0]!.url)).status).toBe(200);
     expect(await identificationRowsOf(app, user.user.id)).toHaveLength(1);
   });
+
+  test("a retry with the same key while the first request is still identifying is told to retry (409), not that its uploads are gone; then it gets the same identification", async () => {
+    const user = await registerUser(app);
+    const bytes = await jpeg();
+    const ticket = await ticketFor(user, bytes);
+    await putBytes(ticket, bytes);
+    const key = { "idempotency-key": crypto.randomUUID() };
+    const send = () =>
+      app.request(
+        "/v1/identifications",
+        jsonRequest("POST", { uploadIds: [ticket.uploadId] }, { ...user.headers, ...key }),
+      );
+    sim.control.setLatency("plant-id", 300);
+    const first = send();
+    // The first request holds the uploads once it calls a provider.
+    await sim.control.whenCalled("plant-id");
+    const concurrent = await send();
+    await expectProblem(concurrent, 409, "idempotency_key_in_use");
+    expect(concurrent.headers.get("retry-after")).toBe("1");
+    const created = IdentificationSchema.parse(await (await first).json());
+    const retry = await send();
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get("idempotent-replayed")).toBe("true");
+    expect(IdentificationSchema.parse(await retry.json()).id).toBe(created.id);
+    expect(await identificationRowsOf(app, user.user.id)).toHaveLength(1);
+  });
 });
 
 describe("private photo URLs", () => {

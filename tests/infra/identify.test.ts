@@ -4,11 +4,8 @@ import { BreakerOpenError } from "../../src/infra/breaker.ts";
 import { createCache } from "../../src/infra/cache.ts";
 import { createLogger } from "../../src/infra/logger.ts";
 import { createMetrics } from "../../src/infra/metrics.ts";
-import {
-  createIdentifier,
-  type IdentifyInput,
-  unavailableRetryAfter,
-} from "../../src/infra/providers/identify.ts";
+import { createIdentifier } from "../../src/infra/providers/identify.ts";
+import { type IdentifyInput, unavailableRetryAfter } from "../../src/infra/providers/identify-contract.ts";
 import { createPlantIdClient } from "../../src/infra/providers/plant-id.ts";
 import { createPlantNetClient } from "../../src/infra/providers/plantnet.ts";
 import {

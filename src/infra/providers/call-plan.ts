@@ -1,6 +1,7 @@
 /** One provider call of an identification, planned: its client method, cache key, deadline and budget. */
 import type { ProviderConfigKey } from "../../config/identification.ts";
-import type { CallSpec, IdentifyDeps, IdentifyInput } from "./identify.ts";
+import type { IdentifyDeps } from "./identify.ts";
+import type { CallSpec, IdentifyInput } from "./identify-contract.ts";
 import type { PlantNetResult } from "./plantnet.ts";
 import { PROVIDER_REGISTRY, type ProviderDefinition, type ProviderName } from "./registry.ts";
 

@@ -1,5 +1,5 @@
 /** How long a synchronous identification waits for a provider, and whether its breaker refuses at once. */
-import type { ProviderAnswer } from "./identify.ts";
+import type { ProviderAnswer } from "./identify-contract.ts";
 import type { ProviderGate } from "./provider-gate.ts";
 
 /**

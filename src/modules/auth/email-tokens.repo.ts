@@ -65,21 +65,22 @@ export async function setPasswordHash(db: Db, userId: string, passwordHash: stri
     .execute();
 }
 
-/** Identifications an account has made, deleted ones included (deleting must not refill the allowance). */
-export async function countIdentificationsEver(db: Db, userId: string): Promise<number> {
-  const row = await db
-    .selectFrom("identifications")
-    .select((eb) => eb.fn.countAll<string>().as("n"))
-    .where("user_id", "=", userId)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
-export async function findEmailVerifiedAt(db: Db, userId: string): Promise<Date | null | undefined> {
+/**
+ * Whether the account's address is confirmed and, only when it is not, how many identifications it has made
+ * (deleted ones included: deleting must not refill the allowance). One round trip; undefined: no such user.
+ */
+export async function findEmailVerification(
+  db: Db,
+  userId: string,
+): Promise<{ verified: boolean; identificationsEver: number } | undefined> {
   const row = await db
     .selectFrom("users")
-    .select("email_verified_at")
+    .select((eb) => [
+      eb("email_verified_at", "is not", null).as("verified"),
+      sql<string | null>`case when users.email_verified_at is null then
+        (select count(*) from identifications where identifications.user_id = users.id) end`.as("used"),
+    ])
     .where("id", "=", userId)
     .executeTakeFirst();
-  return row?.email_verified_at;
+  return row && { verified: Boolean(row.verified), identificationsEver: Number(row.used ?? 0) };
 }

@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { AppError } from "../../core/app-error.ts";
 import type { AppEnv } from "../../http/context.ts";
 import { authOf } from "../../http/security.ts";
-import { countIdentificationsEver, findEmailVerifiedAt } from "./email-tokens.repo.ts";
+import { findEmailVerification } from "./email-tokens.repo.ts";
 
 /**
  * Route policy for spending provider money: an account whose address is not confirmed may make
@@ -13,12 +13,10 @@ export function verifiedEmail(opts: { perRequest: number }) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { userId } = authOf(c);
     const deps = c.var.deps;
-    const db = deps.db.primary;
-    const verifiedAt = await findEmailVerifiedAt(db, userId);
-    if (verifiedAt === null) {
+    const account = await findEmailVerification(deps.db.primary, userId);
+    if (account && !account.verified) {
       const allowance = deps.config.accountSecurity.unverifiedIdentificationAllowance;
-      const used = opts.perRequest <= allowance ? await countIdentificationsEver(db, userId) : allowance;
-      if (used + opts.perRequest > allowance) {
+      if (account.identificationsEver + opts.perRequest > allowance) {
         throw new AppError(
           "email_unverified",
           `Confirm your e-mail address to identify more plants (unconfirmed accounts get ${allowance}). ` +

@@ -7,11 +7,11 @@ import {
   ImageRejectedError,
   readImageHeader,
 } from "../../infra/images/image-pipeline.ts";
-import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
+import { unavailableRetryAfter } from "../../infra/providers/identify-contract.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import { observeIdentification } from "../models/experiment-observe.ts";
 import { assignIdentification } from "../models/experiment-plan.ts";
-import { recordModelCalls, recordShadowsLater } from "../models/model-calls.ts";
+import { insertModelCalls, modelCallRows, recordShadowsLater } from "../models/model-calls.ts";
 import {
   discardWrittenPhotos,
   findStoredPhoto,
@@ -66,6 +66,10 @@ export async function createIdentification(
   ctx: CreateContext,
 ): Promise<Identification> {
   const limits = deps.config.uploads;
+  // The owner's experiment variant decides which models answer (models module); none: the default providers.
+  // Looked up while the headers are read (a refused image only wasted a read).
+  const assigning = assignIdentification(deps.db.primary, ctx.userId);
+  assigning.catch(() => {});
   try {
     await Promise.all(upload.images.map((img) => readImageHeader(img.bytes, img.format, limits)));
   } catch (err) {
@@ -73,8 +77,7 @@ export async function createIdentification(
   }
 
   const id = Bun.randomUUIDv7();
-  // The owner's experiment variant decides which models answer (models module); none: the default providers.
-  const assignment = await assignIdentification(deps.db.primary, ctx.userId);
+  const assignment = await assigning;
   // The provider calls come first: on a cache miss the photos are encoded for storage only once every call has
   // been sent (before, the storage encode shared the core with the providers' copies and the call set-up, and
   // the calls left tens of ms later); on a hit no provider copy is made at all. Either way an image that does not
@@ -137,12 +140,16 @@ export async function createIdentification(
       );
     }
     const merged = mergedSuggestions(outcome, assignment.merge);
-    const speciesIds = await deps.db.read(ctx.clientKey, (db) =>
-      findSpeciesIdsByName(
-        db,
-        merged.map((s) => s.scientificName),
+    // Both reads side by side, before the transaction: it then only writes.
+    const [speciesIds, modelCalls] = await Promise.all([
+      deps.db.read(ctx.clientKey, (db) =>
+        findSpeciesIdsByName(
+          db,
+          merged.map((s) => s.scientificName),
+        ),
       ),
-    );
+      modelCallRows(deps.db.primary, id, outcome.calls),
+    ]);
     const result = buildResult(outcome, merged, speciesIds);
     const media: NewMedia[] = photosResult.value.map((p, position) => ({
       id: Bun.randomUUIDv7(),
@@ -180,7 +187,7 @@ export async function createIdentification(
         },
         media,
       );
-      await recordModelCalls(trx, id, outcome.calls);
+      await insertModelCalls(trx, modelCalls);
       await recordAudit(trx, ctx.actor, {
         action: "identification.create",
         entityType: "identification",

@@ -9,24 +9,28 @@ type Steps = {
   input: IdentifyFromUploads;
   options: CreateOptions;
   replay(caller: Caller, key: string, requestHash: string): Promise<Created | undefined>;
+  keyLock(caller: Caller, key: string, work: () => Promise<Created>): Promise<Created>;
   createFrom(
     caller: Caller,
     upload: IdentificationUpload,
     requestHash: string,
     options: CreateOptions,
+    lockHeld: boolean,
   ): Promise<Created>;
 };
 
 /**
  * An identification from photos uploaded before (POST /v1/uploads), named by upload id. A retry with the same
  * Idempotency-Key is answered before the uploads are looked at (they are gone after the first success; the
- * fingerprint is the ids and fields). Then the uploads are claimed and verified before any provider call (the
- * multipart checks; a refused upload is deleted), identified like any photos, and removed once their photos are
- * stored; on any other failure they stay usable.
+ * fingerprint is the ids and fields), and the key's lock is held from before the claim: a retry while the first
+ * request still holds its uploads gets 409 `idempotency_key_in_use`, not 422 `upload_unavailable`. Then the
+ * uploads are claimed and verified before any provider call (the multipart checks; a refused upload is
+ * deleted), identified like any photos, and removed once their photos are stored; on any other failure they
+ * stay usable.
  */
 export async function createFromUploads(
   deps: Pick<Deps, "config" | "db" | "storage" | "clock" | "metrics" | "logger">,
-  { caller, input, options, replay, createFrom }: Steps,
+  { caller, input, options, replay, keyLock, createFrom }: Steps,
 ): Promise<Created> {
   const max = deps.config.uploads.maxImages;
   if (input.uploadIds.length > max) {
@@ -35,25 +39,35 @@ export async function createFromUploads(
     });
   }
   const requestHash = uploadIdsFingerprint(input);
-  if (options.idempotencyKey) {
-    const earlier = await replay(caller, options.idempotencyKey, requestHash);
-    if (earlier) return earlier;
-  }
-  const claimed = await claimUploads(
-    deps,
-    caller.userId,
-    input.uploadIds,
-    deps.config.uploads.maxRequestBytes,
-  );
-  try {
-    const created = await createFrom(caller, uploadOfClaimed(input, claimed), requestHash, options);
-    // A replay (a request with the same key finished meanwhile) used other bytes: these stay usable.
-    await (created.replayed ? claimed.release() : claimed.finish());
-    return created;
-  } catch (err) {
-    await claimed.release();
-    throw err;
-  }
+  const claimAndCreate = async (lockHeld: boolean): Promise<Created> => {
+    const claimed = await claimUploads(
+      deps,
+      caller.userId,
+      input.uploadIds,
+      deps.config.uploads.maxRequestBytes,
+    );
+    try {
+      const created = await createFrom(
+        caller,
+        uploadOfClaimed(input, claimed),
+        requestHash,
+        options,
+        lockHeld,
+      );
+      // A replay (a request with the same key finished meanwhile) used other bytes: these stay usable.
+      await (created.replayed ? claimed.release() : claimed.finish());
+      return created;
+    } catch (err) {
+      await claimed.release();
+      throw err;
+    }
+  };
+  const key = options.idempotencyKey;
+  if (!key) return claimAndCreate(false);
+  const earlier = await replay(caller, key, requestHash);
+  if (earlier) return earlier;
+  // The request holding the lock may have finished between the look-up and taking the lock.
+  return keyLock(caller, key, async () => (await replay(caller, key, requestHash)) ?? claimAndCreate(true));
 }
 
 /** What makes two upload-id requests "the same" for Idempotency-Key: every field and the ids in order. */

@@ -29,8 +29,8 @@ export function identificationHandlers(
     read: () => Promise<Parameters<IdentificationsService["create"]>[1]>,
   ) {
     const headers = c.req.valid("header");
+    // Both providers open: refused already by the route's providersAvailable() policy, before the body is read.
     const background = prefersRespondAsync(headers.prefer) ? queueCallerOf(c) : undefined;
-    service.refuseWhenProvidersOpen({ background });
     const { identification, replayed } = await service.create(callerOf(c), await read(), {
       idempotencyKey: headers["idempotency-key"],
       background,

@@ -2,7 +2,7 @@ import type { Deps } from "../../deps.ts";
 import { identificationMetrics } from "../../infra/identification-metrics.ts";
 import { encodeForProviders } from "../../infra/images/image-pipeline.ts";
 import { allProvidersOpenFor } from "../../infra/providers/breakers.ts";
-import { unavailableRetryAfter } from "../../infra/providers/identify.ts";
+import { unavailableRetryAfter } from "../../infra/providers/identify-contract.ts";
 import { spendingFor } from "../../infra/providers/user-budget.ts";
 import type { BlobStore } from "../../infra/storage/index.ts";
 import {

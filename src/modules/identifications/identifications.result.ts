@@ -1,4 +1,8 @@
-import { answered, type IdentifyOutcome, type ProviderAnswer } from "../../infra/providers/identify.ts";
+import {
+  answered,
+  type IdentifyOutcome,
+  type ProviderAnswer,
+} from "../../infra/providers/identify-contract.ts";
 import { type MergedSuggestion, mergeSuggestions, speciesKey } from "../../infra/providers/merge.ts";
 import type { PlantIdHealth } from "../../infra/providers/plant-id.ts";
 import type { Health, ProviderReport, Suggestion } from "./identifications.schemas.ts";

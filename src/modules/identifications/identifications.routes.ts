@@ -12,6 +12,7 @@ import {
   IdentificationUploadDoc,
 } from "./identifications.schemas.ts";
 import { providerBudget } from "./provider-budget.ts";
+import { providersAvailable } from "./providers-available.ts";
 
 const tags = ["Identifications"];
 const writer = protect("identifications:write");
@@ -34,7 +35,12 @@ export const createIdentificationRoute = createRoute({
     "`upload_unavailable` when not yours, expired or used, 409 `upload_incomplete` when not received), a " +
     "refused upload is deleted, and used uploads are removed once their photos are stored.",
   ...writer,
-  middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 }), providerBudget()] as const,
+  middleware: [
+    ...writer.middleware,
+    providersAvailable(),
+    verifiedEmail({ perRequest: 1 }),
+    providerBudget(),
+  ] as const,
   request: {
     headers: IdempotencyHeaderSchema,
     // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body. The
@@ -86,7 +92,12 @@ export const createIdentificationFromUploadsRoute = createRoute({
     "`Prefer: respond-async`, budgets and answers are those of createIdentification (the same body is also " +
     "accepted there as `application/json`).",
   ...writer,
-  middleware: [...writer.middleware, verifiedEmail({ perRequest: 1 }), providerBudget()] as const,
+  middleware: [
+    ...writer.middleware,
+    providersAvailable(),
+    verifiedEmail({ perRequest: 1 }),
+    providerBudget(),
+  ] as const,
   request: {
     headers: IdempotencyHeaderSchema,
     body: { required: true, content: { "application/json": { schema: IdentifyFromUploadsSchema } } },

@@ -79,12 +79,30 @@ export function createIdentificationsService(
     return { identification: resignImages(stored.body as Identification, deps), replayed: true };
   }
 
-  /** One identification from checked photos, whatever their source; idempotent with a key. */
+  /** Holds the key's lock while `work` runs: a concurrent request with the same key gets a 409. */
+  const keyLock = <T>(caller: Caller, key: string, work: () => Promise<T>): Promise<T> =>
+    withIdempotencyLock(
+      {
+        redis: deps.redis.cache,
+        keyPrefix: deps.config.redis.keyPrefix,
+        userId: caller.userId,
+        key,
+        ttlMs: IDEMPOTENCY_LOCK_MS,
+        logger: deps.logger,
+      },
+      work,
+    );
+
+  /**
+   * One identification from checked photos, whatever their source; idempotent with a key. `lockHeld`: the
+   * caller already holds the key's lock and found no stored answer under it (identifications from uploads).
+   */
   async function createFrom(
     caller: Caller,
     upload: IdentificationUpload,
     requestHash: string,
     options: CreateOptions,
+    lockHeld = false,
   ): Promise<Created> {
     const { idempotencyKey, background } = options;
     // `Prefer: respond-async` (identifications.jobs.ts): stored and queued now, identified by a worker.
@@ -105,20 +123,7 @@ export function createIdentificationsService(
       await deps.db.markWrite(caller.clientKey);
       return { identification, replayed: false };
     }
-    const earlier = await replay(caller, idempotencyKey, requestHash);
-    if (earlier) return earlier;
-    const lock = {
-      redis: deps.redis.cache,
-      keyPrefix: deps.config.redis.keyPrefix,
-      userId: caller.userId,
-      key: idempotencyKey,
-      ttlMs: IDEMPOTENCY_LOCK_MS,
-      logger: deps.logger,
-    };
-    return withIdempotencyLock(lock, async () => {
-      // A request holding the lock may have finished between our look-up and taking the lock.
-      const finished = await replay(caller, idempotencyKey, requestHash);
-      if (finished) return finished;
+    const locked = async (): Promise<Created> => {
       try {
         const identification = await run({ ...caller, idempotency: { key: idempotencyKey, requestHash } });
         await deps.db.markWrite(caller.clientKey);
@@ -129,6 +134,13 @@ export function createIdentificationsService(
         if (!winner) throw err;
         return winner;
       }
+    };
+    if (lockHeld) return locked();
+    const earlier = await replay(caller, idempotencyKey, requestHash);
+    if (earlier) return earlier;
+    return keyLock(caller, idempotencyKey, async () => {
+      // A request holding the lock may have finished between our look-up and taking the lock.
+      return (await replay(caller, idempotencyKey, requestHash)) ?? locked();
     });
   }
 
@@ -137,8 +149,8 @@ export function createIdentificationsService(
      * Throws providers_unavailable when both breakers are open and the caller wants an answer now: transports
      * call it before reading (and paying for) an upload nobody can identify now.
      */
-    refuseWhenProvidersOpen(options: Pick<CreateOptions, "background"> = {}): void {
-      if (!options.background) refuseWhenProvidersOpen(deps);
+    refuseWhenProvidersOpen(options: { queued?: boolean } = {}): void {
+      if (!options.queued) refuseWhenProvidersOpen(deps);
     },
 
     /**
@@ -152,7 +164,7 @@ export function createIdentificationsService(
     ): Promise<Created> {
       if (!options.background) refuseWhenProvidersOpen(deps);
       if ("uploadIds" in input) {
-        return createFromUploads(deps, { caller, input, options, replay, createFrom });
+        return createFromUploads(deps, { caller, input, options, replay, keyLock, createFrom });
       }
       const upload = checkIdentificationInput(input, deps.config.uploads);
       return createFrom(caller, upload, uploadFingerprint(upload), options);

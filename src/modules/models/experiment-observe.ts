@@ -1,5 +1,5 @@
 import type { Metrics } from "../../infra/metrics.ts";
-import type { CallRecord } from "../../infra/providers/identify.ts";
+import type { CallRecord } from "../../infra/providers/identify-contract.ts";
 import type { Assignment } from "./experiment-plan.ts";
 import { variantLabel } from "./variant-metrics.ts";
 

@@ -1,6 +1,6 @@
 import type { Db } from "../../db/connect.ts";
 import type { ModelSettingsJson } from "../../db/schema-models.ts";
-import type { CallSpec, IdentifyPlan } from "../../infra/providers/identify.ts";
+import type { CallSpec, IdentifyPlan } from "../../infra/providers/identify-contract.ts";
 import { isProviderName } from "../../infra/providers/registry.ts";
 import { bucketOf, variantOfBucket } from "./assignment.ts";
 import {

@@ -1,8 +1,9 @@
+import type { Insertable } from "kysely";
 import type { Db } from "../../db/connect.ts";
-import type { CallRole } from "../../db/schema-models.ts";
+import type { CallRole, IdentificationModelCallsTable } from "../../db/schema-models.ts";
 import type { Logger } from "../../infra/logger.ts";
 import type { Metrics } from "../../infra/metrics.ts";
-import type { CallRecord } from "../../infra/providers/identify.ts";
+import type { CallRecord } from "../../infra/providers/identify-contract.ts";
 import type { PlantIdHealth, PlantIdIdentification } from "../../infra/providers/plant-id.ts";
 import type { PlantNetResult } from "../../infra/providers/plantnet.ts";
 import { ensureModel, findModelIds, type ModelKey } from "./models.repo.ts";
@@ -53,16 +54,20 @@ function summarise(call: CallRecord): Summary {
 const roleOf = (call: CallRecord): CallRole =>
   call.shadow ? "shadow" : call.wire === "plant-id-health" ? "health" : "answer";
 
+/** An identification_model_calls row, its model resolved. */
+export type ModelCallRow = Insertable<IdentificationModelCallsTable>;
+
 /**
  * One row per provider call of an identification: model (registered on first sight), reported version,
- * confidence, top suggestion, latency and outcome. Runs inside the caller's transaction when given one.
+ * confidence, top suggestion, latency and outcome. Models are never removed, so the rows may be made before the
+ * identification's transaction (outside it: one round trip less inside, and it can run beside other reads).
  */
-export async function recordModelCalls(
+export async function modelCallRows(
   db: Db,
   identificationId: string,
   calls: readonly CallRecord[],
-): Promise<void> {
-  if (calls.length === 0) return;
+): Promise<ModelCallRow[]> {
+  if (calls.length === 0) return [];
   const summaries = calls.map(summarise);
   // Models seen before (nearly always) are found in one query; only a model seen for the first time costs the
   // insert-or-find of ensureModel.
@@ -72,7 +77,7 @@ export async function recordModelCalls(
       : undefined;
   const wanted = calls.flatMap((call, i) => keyOf(call, summaries[i]!) ?? []);
   const found = await findModelIds(db, wanted);
-  const rows = [];
+  const rows: ModelCallRow[] = [];
   let next = 0;
   for (const [i, call] of calls.entries()) {
     const s = summaries[i]!;
@@ -93,7 +98,21 @@ export async function recordModelCalls(
       metadata: s.metadata,
     });
   }
-  await db.insertInto("identification_model_calls").values(rows).execute();
+  return rows;
+}
+
+/** Writes the rows (inside the identification's transaction when given one). */
+export async function insertModelCalls(db: Db, rows: readonly ModelCallRow[]): Promise<void> {
+  if (rows.length > 0) await db.insertInto("identification_model_calls").values(rows).execute();
+}
+
+/** modelCallRows then insertModelCalls, on one connection or transaction. */
+export async function recordModelCalls(
+  db: Db,
+  identificationId: string,
+  calls: readonly CallRecord[],
+): Promise<void> {
+  await insertModelCalls(db, await modelCallRows(db, identificationId, calls));
 }
 
 /**
