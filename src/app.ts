@@ -27,7 +27,7 @@ import {
   docsPagePolicy,
   scalarBundle,
 } from "./http/openapi-document.ts";
-import { createRouter } from "./http/router.ts";
+import { createAppRouter } from "./http/router.ts";
 import { accountDataRouter } from "./modules/account-data/index.ts";
 import { apiKeysRouter } from "./modules/api-keys/index.ts";
 import { auditRouter } from "./modules/audit/index.ts";
@@ -49,7 +49,7 @@ import { buildServices, type Services } from "./services.ts";
 /** `services` defaults to one set built from `deps` (src/services.ts); pass them to share an existing set. */
 export function createApp(deps: Deps, services: Services = buildServices(deps)) {
   const { config, logger } = deps;
-  const app = createRouter();
+  const app = createAppRouter();
 
   app.use(requestId);
   app.use(requestTrace(deps.telemetry.tracing.tracer));
