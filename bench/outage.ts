@@ -2,10 +2,15 @@
  * Provider outage: the simulator hangs Plant.id. Identification latency while its breaker is CLOSED (each
  * request bounded by the Plant.id deadline), once it is OPEN (served by PlantNet alone), and with both breakers
  * open (the 503). Small distinct photos, so image work and the answer cache stay out of the figures.
+ *
+ * `bun run bench outage --timeline`: the same run with every request traced, then the breaker-OPEN requests'
+ * median timeline from their own spans (bench/span-timeline.ts): where the time beside PlantNet's goes. Its
+ * figures include tracing's cost and are not compared with the targets.
  */
 import sharp from "sharp";
 import { startIdentifyStack } from "./identify-stack.ts";
 import { fmt } from "./lib.ts";
+import { startSpanReceiver } from "./span-timeline.ts";
 
 const PLANT_ID_DEADLINE_MS = 1_000;
 const PLANTNET_LATENCY_MS = 50;
@@ -32,17 +37,24 @@ async function smallPhoto(): Promise<Uint8Array> {
   );
 }
 
-export async function runOutageBench(): Promise<Record<string, number>> {
+export async function runOutageBench(): Promise<Record<string, number> | undefined> {
+  const receiver = process.argv.includes("--timeline") ? startSpanReceiver() : undefined;
   const stack = await startIdentifyStack({
     PLANT_ID_TIMEOUT_MS: String(PLANT_ID_DEADLINE_MS),
     BREAKER_CONSECUTIVE_FAILURES: String(OPENS_AFTER),
+    ...(receiver && { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, OTEL_TRACES_SAMPLER_ARG: "1" }),
   });
+  const traced: string[] = [];
   const control = stack.simControl;
   const api = { url: stack.apiUrl };
   try {
     const accessToken = await stack.register();
     const photos = await Promise.all(Array.from({ length: OPENS_AFTER + 2 * SAMPLES + 20 }, smallPhoto));
-    const identify = async () => {
+    const identify = async (trace = false) => {
+      // A known trace id per request (W3C traceparent, sampled): its spans are found by it afterwards.
+      const traceId = crypto.randomUUID().replaceAll("-", "");
+      if (trace) traced.push(traceId);
+      const traceparent = trace ? { traceparent: `00-${traceId}-${traceId.slice(0, 16)}-01` } : undefined;
       const form = new FormData();
       form.append(
         "images",
@@ -53,7 +65,7 @@ export async function runOutageBench(): Promise<Record<string, number>> {
       const started = performance.now();
       const res = await fetch(`${api.url}/v1/identifications`, {
         method: "POST",
-        headers: { authorization: `Bearer ${accessToken}` },
+        headers: { authorization: `Bearer ${accessToken}`, ...traceparent },
         body: form,
       });
       await res.arrayBuffer();
@@ -65,7 +77,7 @@ export async function runOutageBench(): Promise<Record<string, number>> {
     const closed: number[] = [];
     for (let i = 0; i < OPENS_AFTER; i++) closed.push((await identify()).ms);
     const open: number[] = [];
-    for (let i = 0; i < SAMPLES; i++) open.push((await identify()).ms);
+    for (let i = 0; i < SAMPLES; i++) open.push((await identify(receiver !== undefined)).ms);
 
     await control({ action: "failWith", provider: "plantnet", status: 503 });
     for (let i = 0; i < OPENS_AFTER + 2; i++) await identify();
@@ -90,9 +102,13 @@ export async function runOutageBench(): Promise<Record<string, number>> {
         `(target p99 < 20 ms + PlantNet's ${PLANTNET_LATENCY_MS} ms)\n` +
         `both OPEN, 503 (${bothOpen.length} requests): p50 ${fmt(figures.bothOpenP50Ms, 2)} ms, p99 ${fmt(figures.bothOpenP99Ms, 2)} ms (target p99 < 5 ms)`,
     );
-    return figures;
+    if (!receiver) return figures;
+    console.log("(tracing on: these figures include its cost and are not compared with the targets)");
+    await receiver.timeline(traced, (name) => name.startsWith("POST /v1/identifications"));
+    return undefined;
   } finally {
     await stack.stop();
+    receiver?.stop();
   }
 }
 

@@ -5,9 +5,10 @@
  */
 import type { ReservedJob } from "groupmq";
 import { JOB_STATUS, readJobHash } from "../src/infra/groupmq-keys.ts";
+import { type JobEnvelope, parseEnvelope } from "../src/infra/job-catalogue.ts";
 import type { Logger } from "../src/infra/logger.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
-import { type JobEnvelope, type Lane, type LaneQueues, parseEnvelope } from "../src/infra/queues.ts";
+import type { Lane, LaneQueues } from "../src/infra/queues.ts";
 import { traceIdOf } from "../src/infra/trace-context.ts";
 import { recordDeadLetter } from "./dead-letters.ts";
 import { deferJob, JobDeferralExpiredError, type JobDeferred } from "./defer-job.ts";

@@ -1,7 +1,8 @@
 import type { Deps } from "../src/deps.ts";
+import type { JobName, JobPayload } from "../src/infra/job-catalogue.ts";
 import type { Logger } from "../src/infra/logger.ts";
 import type { Mailer } from "../src/infra/mailer.ts";
-import type { JobName, JobPayload, Lane } from "../src/infra/queues.ts";
+import type { Lane } from "../src/infra/queues.ts";
 import type { Services } from "../src/services.ts";
 
 /** The API's deps plus what only workers use, and the same services as the API (src/services.ts). */

@@ -2,14 +2,9 @@ import { type ReservedJob, Worker } from "groupmq";
 import { DbTimeoutError, DbUnavailableError } from "../src/db/deadline.ts";
 import { isConnectionError } from "../src/db/errors.ts";
 import { countJobStart } from "../src/infra/groupmq-keys.ts";
+import { backoffDelay, type JobEnvelope, parseEnvelope } from "../src/infra/job-catalogue.ts";
 import { queueMetrics } from "../src/infra/queue-metrics.ts";
-import {
-  backoffDelay,
-  groupmqLogger,
-  type JobEnvelope,
-  type Lane,
-  parseEnvelope,
-} from "../src/infra/queues.ts";
+import { groupmqLogger, type Lane } from "../src/infra/queues.ts";
 import { childTraceparent, runWithTraceparent, traceIdOf } from "../src/infra/trace-context.ts";
 import {
   failSpan,

@@ -1,4 +1,5 @@
-import { enqueue, type JobName } from "../src/infra/queues.ts";
+import type { JobName } from "../src/infra/job-catalogue.ts";
+import { enqueue } from "../src/infra/queues.ts";
 import { requeueStranded } from "../src/modules/identifications/stranded.ts";
 import type { WorkerDeps } from "./job-types.ts";
 

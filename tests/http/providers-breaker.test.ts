@@ -85,6 +85,25 @@ describe("the circuit breakers around the providers", () => {
     expect(gauge?.value).toBe(2);
   });
 
+  test("a provider whose breaker is open spends none of its quota: identifications meanwhile count only the calls made", async () => {
+    const { app, user } = await appWith();
+    const admin = await registerUser(app, { role: "admin" });
+    const quotaUsed = async () => {
+      const res = await app.request("/v1/providers", { headers: admin.headers });
+      const body = ProviderStatusListSchema.parse(await res.json());
+      const used = (name: string) => body.data.find((p) => p.name === name)!.details!.quota.hourly.used;
+      return { plantId: used("plant-id"), plantnet: used("plantnet") };
+    };
+    sim.control.failWith("plant-id", 503);
+    for (let i = 0; i < 2; i++) await identify(app, user);
+    expect((await providerStates(app))["plant-id"]!.state).toBe("open");
+    const before = await quotaUsed();
+    const callsBefore = sim.control.allCalls();
+    for (let i = 0; i < 3; i++) await identify(app, user);
+    expect(sim.control.allCalls()["plant-id"]).toBe(callsBefore["plant-id"]);
+    expect(await quotaUsed()).toEqual({ plantId: before.plantId, plantnet: before.plantnet + 3 });
+  });
+
   test("after the cool-down one probe goes through and closes the breaker again", async () => {
     const { app, user, clock } = await appWith();
     sim.control.failWith("plant-id", 500);

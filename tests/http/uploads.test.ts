@@ -372,7 +372,8 @@ describe("batches from uploads", () => {
 });
 
 describe("idempotent identifications from uploads", () => {
-  test("a retry with the same Idempotency-Key after success gets the same identification, with fresh URLs", async () => {
+  /** A user with one received upload, and a sender of its identification under one Idempotency-Key. */
+  async function keyedUpload() {
     const user = await registerUser(app);
     const bytes = await jpeg();
     const ticket = await ticketFor(user, bytes);
@@ -383,6 +384,11 @@ describe("idempotent identifications from uploads", () => {
         "/v1/identifications",
         jsonRequest("POST", { uploadIds: [ticket.uploadId] }, { ...user.headers, ...key }),
       );
+    return { user, send };
+  }
+
+  test("a retry with the same Idempotency-Key after success gets the same identification, with fresh URLs", async () => {
+    const { user, send } = await keyedUpload();
     const first = await send();
     expect(first.status).toBe(201);
     const created = IdentificationSchema.parse(await first.json());
@@ -398,16 +404,7 @@ describe("idempotent identifications from uploads", () => {
   });
 
   test("a retry with the same key while the first request is still identifying is told to retry (409), not that its uploads are gone; then it gets the same identification", async () => {
-    const user = await registerUser(app);
-    const bytes = await jpeg();
-    const ticket = await ticketFor(user, bytes);
-    await putBytes(ticket, bytes);
-    const key = { "idempotency-key": crypto.randomUUID() };
-    const send = () =>
-      app.request(
-        "/v1/identifications",
-        jsonRequest("POST", { uploadIds: [ticket.uploadId] }, { ...user.headers, ...key }),
-      );
+    const { user, send } = await keyedUpload();
     sim.control.setLatency("plant-id", 300);
     const first = send();
     // The first request holds the uploads once it calls a provider.

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { FakeClock } from "../../src/infra/clock.ts";
-import { parsePayload } from "../../src/infra/queues.ts";
+import { parsePayload } from "../../src/infra/job-catalogue.ts";
 import { buildDailyReport } from "../../src/modules/csp-reports/csp-daily-report.ts";
 import { addDays, createCspReportsService } from "../../src/modules/csp-reports/csp-reports.service.ts";
 import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";

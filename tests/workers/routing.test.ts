@@ -2,13 +2,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { LANES } from "../../src/config/queues.ts";
 import {
   backoffDelay,
-  enqueue,
   InvalidJobPayloadError,
   JOB_NAMES,
   JOBS,
   laneFor,
   parseEnvelope,
-} from "../../src/infra/queues.ts";
+} from "../../src/infra/job-catalogue.ts";
+import { enqueue } from "../../src/infra/queues.ts";
 import { jobs } from "../../workers/jobs/index.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
 import { removeQueueKeys } from "../helpers/workers.ts";

@@ -3,7 +3,7 @@
  * UPLOADS_UNCLAIMED_MAX_AGE_HOURS, and account erasure for all of an account's uploads.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { parsePayload } from "../../src/infra/queues.ts";
+import { parsePayload } from "../../src/infra/job-catalogue.ts";
 import { eraseAccount } from "../../src/modules/account-data/erasure.ts";
 import { UploadTicketSchema } from "../../src/modules/uploads/uploads.schemas.ts";
 import type { JobContext, WorkerDeps } from "../../workers/job-types.ts";

@@ -5,9 +5,20 @@ import { perProvider } from "./registry.ts";
 /** What a provider call goes through: a circuit breaker, or (until one is wired) a plain deadline. */
 export interface ProviderGate {
   call<T>(fn: (signal: AbortSignal) => Promise<T>, options: { timeoutMs: number }): Promise<T>;
+  /** A breaker's state as this instance last saw it: an open one is refused before any work (provider-wait.ts). */
+  snapshot?(): { state: string; retryInMs: number };
 }
 
 export type ProviderGates = Readonly<Record<ProviderName, ProviderGate>>;
+
+/**
+ * `gate` with its calls made through `call` (metrics, budgets), its breaker's state still readable: a wrapper
+ * that dropped `snapshot` would hide an open breaker from the identifier, which then encodes for and charges
+ * quota to a call the breaker refuses.
+ */
+export function wrapGate(gate: ProviderGate, call: ProviderGate["call"]): ProviderGate {
+  return gate.snapshot ? { call, snapshot: gate.snapshot.bind(gate) } : { call };
+}
 
 export type GateOutcome<T> =
   | { kind: "ok"; value: T }

@@ -1,7 +1,7 @@
 import { BreakerOpenError, BreakerTimeoutError } from "../breaker.ts";
 import type { Metrics } from "../metrics.ts";
 import { ProviderError, type ProviderName } from "./provider-error.ts";
-import type { ProviderGate, ProviderGates } from "./provider-gate.ts";
+import { type ProviderGate, type ProviderGates, wrapGate } from "./provider-gate.ts";
 import { perProvider } from "./registry.ts";
 
 /**
@@ -39,8 +39,7 @@ export function providerOutcome(err: unknown): string {
 
 /** The same gates (breakers), each recording its calls in the provider metrics. */
 export function meteredGates(metrics: Metrics, gates: ProviderGates): ProviderGates {
-  const metered = (provider: ProviderName, gate: ProviderGate): ProviderGate => ({
-    call: (fn, options) => trackProviderCall(metrics, provider, () => gate.call(fn, options)),
-  });
+  const metered = (provider: ProviderName, gate: ProviderGate): ProviderGate =>
+    wrapGate(gate, (fn, options) => trackProviderCall(metrics, provider, () => gate.call(fn, options)));
   return perProvider((name) => metered(name, gates[name]));
 }

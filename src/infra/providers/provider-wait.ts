@@ -63,7 +63,7 @@ export function within<T>(
 
 /** Seconds until an open breaker admits a call (a breaker gate exposes its snapshot), else undefined. */
 export function breakerOpenFor(gate: ProviderGate): number | undefined {
-  const snapshot = (gate as Partial<{ snapshot(): { state: string; retryInMs: number } }>).snapshot?.();
+  const snapshot = gate.snapshot?.();
   if (snapshot?.state !== "open" || snapshot.retryInMs <= 0) return undefined;
   return Math.max(1, Math.ceil(snapshot.retryInMs / 1000));
 }

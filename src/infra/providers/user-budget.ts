@@ -1,7 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import type { Redis } from "ioredis";
 import type { Logger } from "../logger.ts";
-import type { ProviderGate } from "./provider-gate.ts";
+import { type ProviderGate, wrapGate } from "./provider-gate.ts";
 
 /**
  * Per-user daily provider budget: every provider call (whichever provider, a cache hit is no call) counts
@@ -63,9 +63,9 @@ export function userBudgetGates<G extends Readonly<Record<string, ProviderGate>>
   gates: G,
   budget: Pick<UserProviderBudget, "count">,
 ): G {
-  const wrap = (gate: ProviderGate): ProviderGate => ({
-    call(fn, options) {
-      return gate.call(async (signal) => {
+  const wrap = (gate: ProviderGate): ProviderGate =>
+    wrapGate(gate, (fn, options) =>
+      gate.call(async (signal) => {
         // Inside the gate: a call an open breaker refuses costs the user nothing. Counted while the call goes
         // out, not before it: the count never fails (a Redis outage only logs), so waiting for it only delays
         // the provider call by a round trip.
@@ -77,8 +77,7 @@ export function userBudgetGates<G extends Readonly<Record<string, ProviderGate>>
         } finally {
           await counted;
         }
-      }, options);
-    },
-  });
+      }, options),
+    );
   return Object.fromEntries(Object.entries(gates).map(([name, gate]) => [name, wrap(gate)])) as G;
 }

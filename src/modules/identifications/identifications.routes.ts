@@ -16,6 +16,13 @@ import { providersAvailable } from "./providers-available.ts";
 
 const tags = ["Identifications"];
 const writer = protect("identifications:write");
+/** The routes that identify: the caller, then the providers' availability, then the account's own limits. */
+const identifyPolicies = [
+  ...writer.middleware,
+  providersAvailable(),
+  verifiedEmail({ perRequest: 1 }),
+  providerBudget(),
+];
 
 export const createIdentificationRoute = createRoute({
   method: "post",
@@ -35,12 +42,7 @@ export const createIdentificationRoute = createRoute({
     "`upload_unavailable` when not yours, expired or used, 409 `upload_incomplete` when not received), a " +
     "refused upload is deleted, and used uploads are removed once their photos are stored.",
   ...writer,
-  middleware: [
-    ...writer.middleware,
-    providersAvailable(),
-    verifiedEmail({ perRequest: 1 }),
-    providerBudget(),
-  ] as const,
+  middleware: identifyPolicies,
   request: {
     headers: IdempotencyHeaderSchema,
     // Not a zod schema on purpose: the route then installs no validator that would buffer the whole body. The
@@ -92,12 +94,7 @@ export const createIdentificationFromUploadsRoute = createRoute({
     "`Prefer: respond-async`, budgets and answers are those of createIdentification (the same body is also " +
     "accepted there as `application/json`).",
   ...writer,
-  middleware: [
-    ...writer.middleware,
-    providersAvailable(),
-    verifiedEmail({ perRequest: 1 }),
-    providerBudget(),
-  ] as const,
+  middleware: identifyPolicies,
   request: {
     headers: IdempotencyHeaderSchema,
     body: { required: true, content: { "application/json": { schema: IdentifyFromUploadsSchema } } },

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import { LANES } from "../../config/queues.ts";
 import { ActionLinkSchema } from "../../http/links.ts";
 import { PageLinksSchema, pageQuery } from "../../http/openapi.ts";
-import { JOB_NAMES } from "../../infra/queues.ts";
+import { JOB_NAMES } from "../../infra/job-catalogue.ts";
 
 export const FailedJobCoreSchema = z.object({
   id: z.string().uuid().openapi({ description: "This dead letter's id (use it to retry)." }),

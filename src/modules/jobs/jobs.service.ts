@@ -4,7 +4,8 @@ import { AppError } from "../../core/app-error.ts";
 import { decodeCursor, encodeCursor } from "../../core/cursor.ts";
 import type { Unlinked } from "../../core/page.ts";
 import type { Deps } from "../../deps.ts";
-import { InvalidJobPayloadError, type JobName, type Lane, redrive } from "../../infra/queues.ts";
+import { InvalidJobPayloadError, type JobName } from "../../infra/job-catalogue.ts";
+import { type Lane, redrive } from "../../infra/queues.ts";
 import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
 import {
   claimFailedJobForRetry,

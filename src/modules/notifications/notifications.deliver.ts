@@ -1,6 +1,7 @@
 import type { Deps } from "../../deps.ts";
 import { publishLiveEvent } from "../../graphql/live-events.ts";
-import { enqueue, type JobPayload } from "../../infra/queues.ts";
+import type { JobPayload } from "../../infra/job-catalogue.ts";
+import { enqueue } from "../../infra/queues.ts";
 import { findNotificationRecipient, insertNotification } from "./notifications.repo.ts";
 
 /**
