@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { HeadObjectCommand, NotFound, S3Client } from "@aws-sdk/client-s3";
 import sharp from "sharp";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
@@ -8,48 +7,15 @@ import { testEnv } from "../helpers/env.ts";
 import { identifyEnv, postIdentification, startSimulator, uploadForm } from "../helpers/identify.ts";
 import { jpegWithGps } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
+import { objectExists, s3StorageEnv } from "../helpers/s3-bucket.ts";
 import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
 let sim: ProviderSimulator;
 let app: TestApp;
-const s3 = () => testEnv.s3;
-const client = () =>
-  new S3Client({
-    endpoint: s3().endpoint,
-    region: s3().region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: s3().secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-
-async function objectExists(key: string): Promise<boolean> {
-  try {
-    await client().send(new HeadObjectCommand({ Bucket: s3().bucket, Key: key }));
-    return true;
-  } catch (err) {
-    if (
-      err instanceof NotFound ||
-      (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
-    )
-      return false;
-    throw err;
-  }
-}
-
+const _s3 = () => testEnv.s3;
 beforeAll(async () => {
   sim = startSimulator();
-  app = await createTestApp(
-    identifyEnv(sim, "/nonexistent", {
-      STORAGE_DRIVER: "s3",
-      S3_ENDPOINT: s3().endpoint,
-      S3_BUCKET: s3().bucket,
-      S3_REGION: s3().region,
-      S3_ACCESS_KEY_ID: s3().accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3().secretAccessKey,
-      S3_FORCE_PATH_STYLE: "true",
-    }),
-  );
+  app = await createTestApp(identifyEnv(sim, "/nonexistent", s3StorageEnv()));
 });
 afterAll(async () => {
   await app.close();

@@ -4,7 +4,6 @@
  * s3rver does not check signatures, so what S3 itself would refuse (a wrong size) is also checked at the claim.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from "bun:test";
-import { HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
 import { IdentificationSchema } from "../../src/modules/identifications/identifications.schemas.ts";
 import { UploadTicketSchema } from "../../src/modules/uploads/uploads.schemas.ts";
 import { createTestApp, type TestApp } from "../helpers/app.ts";
@@ -13,44 +12,15 @@ import { testEnv } from "../helpers/env.ts";
 import { identificationRowsOf, identifyEnv, startSimulator } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
+import { objectExists, s3StorageEnv } from "../helpers/s3-bucket.ts";
 import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
 
 let sim: ProviderSimulator;
 let app: TestApp;
 const s3 = () => testEnv.s3;
-const client = () =>
-  new S3Client({
-    endpoint: s3().endpoint,
-    region: s3().region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: s3().secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
-
-async function objectExists(key: string): Promise<boolean> {
-  try {
-    await client().send(new HeadObjectCommand({ Bucket: s3().bucket, Key: key }));
-    return true;
-  } catch (err) {
-    if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404) return false;
-    throw err;
-  }
-}
-
 beforeAll(async () => {
   sim = startSimulator();
-  app = await createTestApp(
-    identifyEnv(sim, "/nonexistent", {
-      STORAGE_DRIVER: "s3",
-      S3_ENDPOINT: s3().endpoint,
-      S3_BUCKET: s3().bucket,
-      S3_REGION: s3().region,
-      S3_ACCESS_KEY_ID: s3().accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3().secretAccessKey,
-      S3_FORCE_PATH_STYLE: "true",
-    }),
-  );
+  app = await createTestApp(identifyEnv(sim, "/nonexistent", s3StorageEnv()));
 });
 afterAll(async () => {
   await app.close();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GetObjectCommand, HeadObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand } from "@aws-sdk/client-s3";
 import { parseConfig } from "../../src/config/index.ts";
 import type { BlobStore } from "../../src/infra/storage/blob-store.ts";
 import { createBlobStore, mediaBaseUrl } from "../../src/infra/storage/index.ts";
@@ -10,6 +10,7 @@ import { createLocalBlobStore } from "../../src/infra/storage/local.ts";
 import { createS3BlobStore } from "../../src/infra/storage/s3.ts";
 import { testEnv } from "../helpers/env.ts";
 import { jpeg } from "../helpers/images.ts";
+import { s3Client } from "../helpers/s3-bucket.ts";
 
 let dir: string;
 beforeAll(async () => {
@@ -22,15 +23,7 @@ async function readAll(body: ReadableStream<Uint8Array> | Uint8Array): Promise<U
 }
 
 const s3 = () => testEnv.s3;
-const rawS3 = () =>
-  new S3Client({
-    endpoint: s3().endpoint,
-    region: s3().region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: s3().secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+const rawS3 = s3Client;
 
 const drivers: [string, () => BlobStore][] = [
   ["local", () => createLocalBlobStore({ rootDir: dir, mediaBaseUrl: "/v1/media" })],

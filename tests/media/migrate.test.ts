@@ -2,11 +2,12 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { readJournal } from "../../scripts/media/migrate-journal.ts";
 import { progressReporter } from "../../scripts/media/migrate-progress.ts";
 import { waitFor } from "../helpers/app.ts";
 import { testEnv } from "../helpers/env.ts";
+import { s3Client, s3StorageEnv } from "../helpers/s3-bucket.ts";
 import { type CountingS3Proxy, startCountingS3Proxy } from "../helpers/servers/counting-s3-proxy.ts";
 
 const ROOT = dirname(dirname(import.meta.dir));
@@ -55,12 +56,7 @@ function runMedia(mediaDir: string, args: string[]) {
       HOME: process.env.HOME ?? "/tmp",
       NODE_ENV: "test",
       MEDIA_DIR: mediaDir,
-      S3_ENDPOINT: proxy.endpoint,
-      S3_BUCKET: s3().bucket,
-      S3_REGION: s3().region,
-      S3_ACCESS_KEY_ID: s3().accessKeyId,
-      S3_SECRET_ACCESS_KEY: s3().secretAccessKey,
-      S3_FORCE_PATH_STYLE: "true",
+      ...s3StorageEnv(proxy.endpoint),
     },
     stdin: "ignore",
     stdout: "pipe",
@@ -96,15 +92,7 @@ async function runToEnd(
 }
 
 /** Straight to the S3 server, past the counting proxy. */
-const directClient = () =>
-  new S3Client({
-    endpoint: s3().endpoint,
-    region: s3().region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3().accessKeyId, secretAccessKey: s3().secretAccessKey },
-    requestChecksumCalculation: "WHEN_REQUIRED",
-    responseChecksumValidation: "WHEN_REQUIRED",
-  });
+const directClient = s3Client;
 
 async function bucketSha256(client: S3Client, key: string): Promise<string> {
   const got = await client.send(new GetObjectCommand({ Bucket: s3().bucket, Key: key }));

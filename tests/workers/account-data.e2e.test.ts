@@ -9,7 +9,6 @@ import { IdentificationSchema } from "../../src/modules/identifications/identifi
 import { NotificationPageSchema } from "../../src/modules/notifications/notifications.schemas.ts";
 import { createTestApp, type TestApp, waitFor } from "../helpers/app.ts";
 import { createApiKey, registerUser, type TestUser } from "../helpers/auth.ts";
-import { testEnv } from "../helpers/env.ts";
 import {
   identifyEnv,
   mediaDir,
@@ -20,6 +19,7 @@ import {
 } from "../helpers/identify.ts";
 import { jpeg } from "../helpers/images.ts";
 import { expectProblem } from "../helpers/problem.ts";
+import { s3StorageEnv } from "../helpers/s3-bucket.ts";
 import { bodyText, header, startSmtpServer, type TestSmtpServer } from "../helpers/smtp.ts";
 import { removeQueueKeys, startWorkerProcess, type WorkerProcess, workerEnv } from "../helpers/workers.ts";
 import type { ProviderSimulator } from "../simulators/provider-simulator.ts";
@@ -32,13 +32,7 @@ let smtp: TestSmtpServer;
 let worker: WorkerProcess;
 
 const shared = () => ({
-  STORAGE_DRIVER: "s3",
-  S3_ENDPOINT: testEnv.s3.endpoint,
-  S3_BUCKET: testEnv.s3.bucket,
-  S3_REGION: testEnv.s3.region,
-  S3_ACCESS_KEY_ID: testEnv.s3.accessKeyId,
-  S3_SECRET_ACCESS_KEY: testEnv.s3.secretAccessKey,
-  S3_FORCE_PATH_STYLE: "true",
+  ...s3StorageEnv(),
   // One deployment: the API verifies the links the worker signs.
   JWT_SECRET: `test-secret-${crypto.randomUUID()}`,
   ACCOUNT_ERASURE_GRACE_DAYS: "0",
