@@ -45,16 +45,19 @@ export async function coldStartMs(
   });
   try {
     const deadline = started + 30_000;
+    let lastAnswer = "no answer";
     for (;;) {
       if (proc.exitCode !== null) throw new Error(`${script} exited with ${proc.exitCode}`);
       try {
         const res = await fetch(url);
-        await res.arrayBuffer();
+        const body = await res.text();
         if (res.ok) return { wallMs: performance.now() - started, ...processCpuMs(proc.pid) };
+        lastAnswer = `${res.status} ${body.slice(0, 200)}`;
       } catch {
         // not listening yet
       }
-      if (performance.now() > deadline) throw new Error(`${script} answered nothing within 30 s`);
+      if (performance.now() > deadline)
+        throw new Error(`${script} gave no 2xx on ${opts.path} within 30 s (last: ${lastAnswer})`);
       await Bun.sleep(2);
     }
   } finally {

@@ -32,6 +32,9 @@ export async function productionEnv(): Promise<Record<string, string>> {
     ...Object.fromEntries(documentedSecrets().map((name) => [name, dummySecret(name)])),
     DATABASE_URL: DB_URL,
     REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    // Keys of their own: the throughput runs before (same default prefix, limits lifted) leave this client's
+    // rate-limit counters far past production's limit, and every cold start's first request would be a 429.
+    REDIS_KEY_PREFIX: `bench-cold:${crypto.randomUUID()}:`,
     S3_ENDPOINT: "http://127.0.0.1:9",
     METRICS_PORT: String(await freePort()),
   };
