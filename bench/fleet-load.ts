@@ -230,7 +230,10 @@ export async function runLoad(
   const pending: Promise<void>[] = [];
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate));
+      // Request k is due at k / rate: at elapsed time e, requests 0..floor(e * rate) are (one more than the
+      // floor; counting only the floor sent each request one interval late, 40 ms at 25/s, and that wait was
+      // in its latency, which counts from the scheduled time).
+      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * rate) + 1);
       while (sent < due) {
         const scheduled = t0 + (sent / rate) * 1000;
         sent += 1;
