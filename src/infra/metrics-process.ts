@@ -1,3 +1,6 @@
+/// <reference path="./prom-client-collectors.d.ts" />
+// (The reference brings the collectors' declaration into every compilation that reaches this file, the SDK's
+// strict check included, not only those whose include globs cover src/.)
 import { Gauge, type Registry } from "prom-client";
 import eventLoopLag from "prom-client/lib/metrics/eventLoopLag.js";
 import osMemoryHeap from "prom-client/lib/metrics/osMemoryHeap.js";
