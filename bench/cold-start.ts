@@ -8,7 +8,8 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { freePort } from "../tests/helpers/servers/free-port.ts";
-import { BUN, ROOT } from "./lib.ts";
+import { BUN, pct, ROOT } from "./lib.ts";
+import { processCpuTicksMs } from "./proc-stats.ts";
 
 export type ColdStart = { wallMs: number; cpuMs: number; mainThreadCpuMs: number };
 
@@ -23,9 +24,7 @@ function threadCpuMs(pid: number, tid: string | number): number {
 
 /** CPU of the process so far: its live threads (ns), or utime+stime (10 ms ticks, ended threads too). */
 function processCpuMs(pid: number): { cpuMs: number; mainThreadCpuMs: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  const ticksMs = (Number(fields[11]) + Number(fields[12])) * 10;
+  const ticksMs = processCpuTicksMs(pid);
   const threadsMs = readdirSync(`/proc/${pid}/task`).reduce((sum, tid) => sum + threadCpuMs(pid, tid), 0);
   return { cpuMs: Math.max(ticksMs, threadsMs), mainThreadCpuMs: threadCpuMs(pid, pid) };
 }
@@ -67,7 +66,11 @@ export async function coldStartMs(
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) =>
+  pct(
+    values.toSorted((a, b) => a - b),
+    50,
+  );
 
 /** `runs` cold starts in a row: the median and fastest wall time, the median CPU times. */
 export async function coldStarts(

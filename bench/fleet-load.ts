@@ -7,6 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import sharp from "sharp";
 import type { Fleet } from "../scripts/fleet/fleet.ts";
 import { uploadForm } from "../tests/helpers/identify.ts";
+import { pct } from "./lib.ts";
 import { sampleUsage } from "./proc-stats.ts";
 
 export type Klass = "catalogue" | "history" | "cached_identify" | "new_identify";
@@ -73,11 +74,6 @@ async function photo(): Promise<Uint8Array> {
 /** New photos for a run of `seconds` at `rate` (made before the run, so their cost is not in its figures). */
 export const freshPhotos = (seconds: number, rate: number) =>
   Promise.all(Array.from({ length: Math.ceil(seconds * rate * 0.05 * 1.2) + 10 }, () => photo()));
-
-export function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
 
 function childPidsMatching(word: string): number[] {
   const out: number[] = [];

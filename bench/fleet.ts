@@ -18,12 +18,12 @@ import {
   freshPhotos,
   type LoadResult,
   MIX,
-  pct,
   prepareWorkload,
   runLoad,
   TARGET_ERROR_PERCENT,
   TARGET_P95_MS,
 } from "./fleet-load.ts";
+import { pct } from "./lib.ts";
 
 function printRun(r: LoadResult): void {
   const line = (name: string, values: number[], errs: number, target: number) => {

@@ -141,4 +141,10 @@ export function paced(
   return { rps, p50Ms: pct("50"), p99Ms: pct("99"), errors: total - ok };
 }
 
+/** The p-th percentile of `sorted` (ascending; nearest rank, rounded down): NaN when there is none. */
+export function pct(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
 export const fmt = (n: number, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : "n/a");

@@ -8,6 +8,7 @@
  * figures include tracing's cost and are not compared with the targets.
  */
 import sharp from "sharp";
+import { newTraceparent, traceIdOf } from "../src/infra/trace-context.ts";
 import { startIdentifyStack } from "./identify-stack.ts";
 import { fmt } from "./lib.ts";
 import { startSpanReceiver } from "./span-timeline.ts";
@@ -51,10 +52,10 @@ export async function runOutageBench(): Promise<Record<string, number> | undefin
     const accessToken = await stack.register();
     const photos = await Promise.all(Array.from({ length: OPENS_AFTER + 2 * SAMPLES + 20 }, smallPhoto));
     const identify = async (trace = false) => {
-      // A known trace id per request (W3C traceparent, sampled): its spans are found by it afterwards.
-      const traceId = crypto.randomUUID().replaceAll("-", "");
-      if (trace) traced.push(traceId);
-      const traceparent = trace ? { traceparent: `00-${traceId}-${traceId.slice(0, 16)}-01` } : undefined;
+      // A known trace per request (a new sampled traceparent, as the API makes them): its spans are found by
+      // its id afterwards.
+      const traceparent = trace ? { traceparent: newTraceparent() } : undefined;
+      if (traceparent) traced.push(traceIdOf(traceparent.traceparent)!);
       const form = new FormData();
       form.append(
         "images",

@@ -27,6 +27,11 @@ function stat(pid: number): ProcStat | undefined {
   }
 }
 
+/** CPU of one process (all its threads, ended ones too), in ms: utime + stime, in 10 ms ticks. */
+export function processCpuTicksMs(pid: number): number {
+  return ((stat(pid)?.ticks ?? 0) * 1000) / TICKS_PER_SECOND;
+}
+
 /** Every process, read once: one scan of /proc serves every tree asked about in the same instant. */
 function snapshot(): { stats: Map<number, ProcStat>; children: Map<number, number[]> } {
   const stats = new Map<number, ProcStat>();

@@ -5,6 +5,8 @@
  * occurrence in the trace). Tracing costs time itself, so timelines are taken in runs of their own, never in the
  * runs whose figures are compared with targets.
  */
+import { pct } from "./lib.ts";
+
 type Span = { name: string; traceId: string; startMs: number; endMs: number; statement: string };
 
 type OtlpAttribute = { key: string; value: { stringValue?: string } };
@@ -46,26 +48,31 @@ export function startSpanReceiver() {
     endpoint: `http://127.0.0.1:${server.port}`,
     /** Waits (up to 10 s) until every trace has its server span, then prints the median timeline. */
     async timeline(traceIds: string[], serverSpan: (name: string) => boolean): Promise<void> {
-      const byTrace = new Map<string, Span[]>();
+      const wanted = new Set(traceIds);
+      // The server span ends last: once every trace has it, the trace's other spans were exported with or
+      // before it.
+      const served = () => new Set(spans.filter((s) => serverSpan(s.name)).map((s) => s.traceId));
       const deadline = performance.now() + 10_000;
       for (;;) {
-        byTrace.clear();
-        for (const s of spans)
-          if (traceIds.includes(s.traceId)) byTrace.set(s.traceId, [...(byTrace.get(s.traceId) ?? []), s]);
-        const complete = traceIds.every((id) => byTrace.get(id)?.some((s) => serverSpan(s.name)));
-        if (complete || performance.now() > deadline) break;
+        const done = served();
+        if (traceIds.every((id) => done.has(id)) || performance.now() > deadline) break;
         await Bun.sleep(100);
       }
+      const byTrace = Map.groupBy(
+        spans.filter((s) => wanted.has(s.traceId)),
+        (s) => s.traceId,
+      );
       printTimeline([...byTrace.values()], serverSpan);
     },
     stop: () => server.stop(true),
   };
 }
 
-function median(xs: number[]): number {
-  const s = xs.toSorted((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] ?? Number.NaN;
-}
+const median = (xs: number[]) =>
+  pct(
+    xs.toSorted((a, b) => a - b),
+    50,
+  );
 
 function printTimeline(traces: Span[][], serverSpan: (name: string) => boolean): void {
   const stages = new Map<string, { starts: number[]; durations: number[] }>();

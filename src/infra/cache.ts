@@ -215,23 +215,20 @@ export function createCache(redis: Redis, prefix: string, metrics: Metrics) {
             },
             Math.max(50, Math.floor(lockTtlMs / 3)),
           );
-          // The store and the release go out together (one round trip): on one connection Redis runs them in
-          // order, so a waiter never sees the lock gone before the value is there.
-          let stored: Promise<unknown> | undefined;
           try {
             metrics.cacheMisses.inc({ cache: name });
             // Read before loading: an invalidation between here and the store makes the store a no-op.
             const gens = await generationsOf(tags).catch(() => undefined);
             const value = await loader();
+            // Neither the store nor the release (below) is waited for: the caller has its value, and both go out
+            // on this one connection in this order, ahead of anything the caller sends next, so a waiter never
+            // sees the lock gone before the value and the caller's own next read sees it. Both handle their
+            // errors (a lost store is a later miss; a lost release expires with its lease).
             if (value !== undefined && gens)
-              stored = store(name, key, codec.encode(value), ttlSeconds, tags, gens);
+              void store(name, key, codec.encode(value), ttlSeconds, tags, gens);
             return value;
           } finally {
             clearInterval(renew);
-            // Neither the store nor the release is waited for: the caller has its value, and both go out on this
-            // one connection ahead of anything the caller sends next, so its own next read already sees them.
-            // Both handle their errors (a lost store is a later miss; a lost release expires with its lease).
-            void stored;
             redis.eval(RELEASE_LOCK, 1, lockKey, token).catch(() => {});
           }
         }

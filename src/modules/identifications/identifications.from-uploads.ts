@@ -8,8 +8,8 @@ type Steps = {
   caller: Caller;
   input: IdentifyFromUploads;
   options: CreateOptions;
-  replay(caller: Caller, key: string, requestHash: string): Promise<Created | undefined>;
-  keyLock(caller: Caller, key: string, work: () => Promise<Created>): Promise<Created>;
+  /** The stored answer under the key, else `work` run holding the key's lock. */
+  underKey(caller: Caller, key: string, requestHash: string, work: () => Promise<Created>): Promise<Created>;
   createFrom(
     caller: Caller,
     upload: IdentificationUpload,
@@ -30,7 +30,7 @@ type Steps = {
  */
 export async function createFromUploads(
   deps: Pick<Deps, "config" | "db" | "storage" | "clock" | "metrics" | "logger">,
-  { caller, input, options, replay, keyLock, createFrom }: Steps,
+  { caller, input, options, underKey, createFrom }: Steps,
 ): Promise<Created> {
   const max = deps.config.uploads.maxImages;
   if (input.uploadIds.length > max) {
@@ -63,11 +63,7 @@ export async function createFromUploads(
     }
   };
   const key = options.idempotencyKey;
-  if (!key) return claimAndCreate(false);
-  const earlier = await replay(caller, key, requestHash);
-  if (earlier) return earlier;
-  // The request holding the lock may have finished between the look-up and taking the lock.
-  return keyLock(caller, key, async () => (await replay(caller, key, requestHash)) ?? claimAndCreate(true));
+  return key ? underKey(caller, key, requestHash, () => claimAndCreate(true)) : claimAndCreate(false);
 }
 
 /** What makes two upload-id requests "the same" for Idempotency-Key: every field and the ids in order. */

@@ -79,23 +79,33 @@ export function createIdentificationsService(
     return { identification: resignImages(stored.body as Identification, deps), replayed: true };
   }
 
-  /** Holds the key's lock while `work` runs: a concurrent request with the same key gets a 409. */
-  const keyLock = <T>(caller: Caller, key: string, work: () => Promise<T>): Promise<T> =>
-    withIdempotencyLock(
-      {
-        redis: deps.redis.cache,
-        keyPrefix: deps.config.redis.keyPrefix,
-        userId: caller.userId,
-        key,
-        ttlMs: IDEMPOTENCY_LOCK_MS,
-        logger: deps.logger,
-      },
-      work,
-    );
+  /**
+   * The answer stored under the key if there is one, else `work` run holding the key's lock (a concurrent
+   * request with the same key gets a 409), unless the request that held it finished meanwhile.
+   */
+  async function underKey(
+    caller: Caller,
+    key: string,
+    requestHash: string,
+    work: () => Promise<Created>,
+  ): Promise<Created> {
+    const earlier = await replay(caller, key, requestHash);
+    if (earlier) return earlier;
+    const lock = {
+      redis: deps.redis.cache,
+      keyPrefix: deps.config.redis.keyPrefix,
+      userId: caller.userId,
+      key,
+      ttlMs: IDEMPOTENCY_LOCK_MS,
+      logger: deps.logger,
+    };
+    // A request holding the lock may have finished between our look-up and taking the lock.
+    return withIdempotencyLock(lock, async () => (await replay(caller, key, requestHash)) ?? work());
+  }
 
   /**
    * One identification from checked photos, whatever their source; idempotent with a key. `lockHeld`: the
-   * caller already holds the key's lock and found no stored answer under it (identifications from uploads).
+   * caller runs it inside underKey already (identifications from uploads).
    */
   async function createFrom(
     caller: Caller,
@@ -135,13 +145,7 @@ export function createIdentificationsService(
         return winner;
       }
     };
-    if (lockHeld) return locked();
-    const earlier = await replay(caller, idempotencyKey, requestHash);
-    if (earlier) return earlier;
-    return keyLock(caller, idempotencyKey, async () => {
-      // A request holding the lock may have finished between our look-up and taking the lock.
-      return (await replay(caller, idempotencyKey, requestHash)) ?? locked();
-    });
+    return lockHeld ? locked() : underKey(caller, idempotencyKey, requestHash, locked);
   }
 
   return {
@@ -164,7 +168,7 @@ export function createIdentificationsService(
     ): Promise<Created> {
       if (!options.background) refuseWhenProvidersOpen(deps);
       if ("uploadIds" in input) {
-        return createFromUploads(deps, { caller, input, options, replay, keyLock, createFrom });
+        return createFromUploads(deps, { caller, input, options, underKey, createFrom });
       }
       const upload = checkIdentificationInput(input, deps.config.uploads);
       return createFrom(caller, upload, uploadFingerprint(upload), options);
