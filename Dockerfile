@@ -18,7 +18,9 @@ RUN bun install --production --frozen-lockfile --ignore-scripts \
 
 # The full install (dev dependencies too) builds what the runtime runs and is then thrown away:
 # - the production bundle, dist/app/main.js, with its precompiled bytecode (scripts/build.ts: the API's start
-#   to its first answer without resolving and compiling ~1,800 modules; the migrations are inside);
+#   to its first answer without resolving and compiling ~1,800 modules; the migrations are inside), and beside
+#   it, in dist/app/vendor/, the packages loaded only on first use (GraphQL, the S3 SDK, the mailer, the
+#   password dictionaries), so that a start does not read them;
 # - the interactive reference page's one standalone file of @scalar/api-reference, a dev dependency (it pulls
 #   Vue, an AI SDK and TypeScript), copied out alone.
 FROM oven/bun:${BUN_VERSION}-slim AS build

@@ -9,10 +9,11 @@
  *
  * CommonJS because Bun writes bytecode for ESM only into `--compile` executables (one ~130 MB binary per
  * process kind, with the runtime inside); hence no top-level await in the entry points. Everything but
- * RUNTIME_PACKAGES, including the modules loaded lazily on first use (GraphQL, the S3 SDK), is inside the
- * bundle, migrations too (`bundledMigrations` below).
+ * RUNTIME_PACKAGES is inside main.js, migrations too (`bundledMigrations` below), except the packages loaded only
+ * on first use (GraphQL, the S3 SDK, the mailer, the password dictionaries): bundles of their own beside it,
+ * `vendor/*.js` (SIDE_BUNDLES below), so that a start does not read them.
  */
-import { readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import type { BunPlugin } from "bun";
 import { MIGRATIONS_DIR, migrationNames } from "../src/db/migration-files.ts";
@@ -130,6 +131,75 @@ const groupmqScriptsInside: BunPlugin = {
   },
 };
 
+/**
+ * Packages the API loads only on first use (src/infra/lazy-module.ts and the like), each group built into a
+ * bundle of its own beside main.js, `vendor/<group>.js` with its bytecode. Inside main.js they were read, with
+ * their bytecode, at every start although nothing ran them: the bundle was 6.3 MB, of which these are ~3.3 MB
+ * (the password dictionaries alone 1.6 MB), and reading and copying the bytes was most of the ~150 ms a start
+ * spent before the first line of src/entry.ts ran (issue #17: cold start < 200 ms; RSS). A group is one bundle
+ * so that packages sharing a dependency share one copy of it (one `graphql` for graphql-yoga and our schema, one
+ * `@smithy/*` for the S3 client and its presigner). Only third-party packages go here: a module of ours in two
+ * bundles would exist twice (two AppError classes, two registries).
+ */
+export const SIDE_BUNDLES: Readonly<Record<string, readonly string[]>> = {
+  "password-dictionaries": ["@zxcvbn-ts/language-common", "@zxcvbn-ts/language-en"],
+  s3: ["@aws-sdk/client-s3", "@aws-sdk/s3-request-presigner"],
+  graphql: ["graphql", "graphql-yoga"],
+  mail: ["nodemailer"],
+};
+const SIDE_DIR = "vendor";
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
+/**
+ * In main.js, an import of a side-bundled package becomes `require("./vendor/<group>.js")[<package>]` at its
+ * first evaluation (CommonJS: relative to main.js, wherever the bundle sits).
+ */
+const sideBundled: BunPlugin = {
+  name: "side-bundled",
+  setup(build) {
+    const groupOf = new Map(
+      Object.entries(SIDE_BUNDLES).flatMap(([group, pkgs]) => pkgs.map((pkg) => [pkg, group] as const)),
+    );
+    const filter = new RegExp(`^(${[...groupOf.keys()].map(escapeRegExp).join("|")})$`);
+    build.onResolve({ filter }, (args) => ({ path: args.path, namespace: "side-bundled" }));
+    build.onResolve({ filter: new RegExp(`^\\./${SIDE_DIR}/`) }, (args) => ({
+      path: args.path,
+      external: true,
+    }));
+    build.onLoad({ filter: /.*/, namespace: "side-bundled" }, (args) => ({
+      loader: "js",
+      contents: `module.exports = require(${JSON.stringify(`./${SIDE_DIR}/${groupOf.get(args.path)}.js`)})[${JSON.stringify(args.path)}];`,
+    }));
+  },
+};
+
+/** `vendor/<group>.js` (+ bytecode) for each side bundle: an object of its packages' modules, by name. */
+async function buildSideBundles(outdir: string): Promise<void> {
+  const entries = path.join(outdir, ".side-entries");
+  mkdirSync(entries, { recursive: true });
+  try {
+    const files = Object.entries(SIDE_BUNDLES).map(([group, pkgs]) => {
+      const file = path.join(entries, `${group}.cjs`);
+      const fields = pkgs.map((pkg) => `${JSON.stringify(pkg)}: require(${JSON.stringify(pkg)})`);
+      writeFileSync(file, `module.exports = { ${fields.join(", ")} };\n`);
+      return file;
+    });
+    const result = await Bun.build({
+      entrypoints: files,
+      outdir: path.join(outdir, SIDE_DIR),
+      naming: "[name].[ext]",
+      target: "bun",
+      format: "cjs",
+      bytecode: true,
+      sourcemap: "linked",
+      minify: { whitespace: true, syntax: true, identifiers: false },
+    });
+    if (!result.success) throw new AggregateError(result.logs, "side bundles failed");
+  } finally {
+    rmSync(entries, { recursive: true, force: true });
+  }
+}
+
 /** Builds `<outdir>/main.js` (+ `.jsc` bytecode, `.map`) and returns its path. */
 export async function buildBundle(outdir = BUNDLE_DIR): Promise<string> {
   rmSync(outdir, { recursive: true, force: true });
@@ -141,11 +211,18 @@ export async function buildBundle(outdir = BUNDLE_DIR): Promise<string> {
     format: "cjs",
     bytecode: true,
     sourcemap: "linked",
-    plugins: [pinoWithoutCallers, promClientPushgatewayOnUse, bundledMigrations, groupmqScriptsInside],
+    plugins: [
+      sideBundled,
+      pinoWithoutCallers,
+      promClientPushgatewayOnUse,
+      bundledMigrations,
+      groupmqScriptsInside,
+    ],
     external: [...RUNTIME_PACKAGES],
     minify: { whitespace: true, syntax: true, identifiers: false },
   });
   if (!result.success) throw new AggregateError(result.logs, `bundle of ${ENTRY} failed`);
+  await buildSideBundles(outdir);
   return path.join(outdir, `${BUNDLE_NAME}.js`);
 }
 

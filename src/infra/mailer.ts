@@ -1,7 +1,24 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import nodemailer from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { Config } from "../config/index.ts";
+import { lazyModule } from "./lazy-module.ts";
+
+// nodemailer loads with the first message, not at start (issue #17: cold start; in the production bundle it is
+// a side bundle of its own, scripts/build.ts): the API builds a mailer at start and most instances never send.
+const nodemailer = lazyModule(() => require("nodemailer") as typeof import("nodemailer"));
+
+/** A transporter made on first use; `close()` closes it only if it was made. */
+function onFirstUse(make: () => Transporter) {
+  let transporter: Transporter | undefined;
+  return {
+    get: () => {
+      transporter ??= make();
+      return transporter;
+    },
+    close: () => transporter?.close(),
+  };
+}
 
 export type OutgoingMail = {
   /** The producer's idempotency key; it also makes the Message-ID, so a resend is recognisable downstream. */
@@ -31,31 +48,35 @@ export function createMailer(config: Config["mail"]): Mailer {
 }
 
 function smtpMailer(url: string, from: string): Mailer {
-  const transporter = nodemailer.createTransport({
-    url,
-    // Deadlines on every phase: nodemailer's defaults (2 and 10 minutes) would outlive the fast lane's limit.
-    connectionTimeout: 5_000,
-    greetingTimeout: 5_000,
-    socketTimeout: 10_000,
-  });
+  const transporter = onFirstUse(() =>
+    nodemailer().createTransport({
+      url,
+      // Deadlines on every phase: nodemailer's defaults (2 and 10 minutes) would outlive the fast lane's limit.
+      connectionTimeout: 5_000,
+      greetingTimeout: 5_000,
+      socketTimeout: 10_000,
+    }),
+  );
   return {
     transport: "smtp",
     async send(mail, signal) {
       signal?.throwIfAborted();
-      const info = await transporter.sendMail({ ...mail, from, messageId: messageIdFor(mail.key) });
+      const info = await transporter.get().sendMail({ ...mail, from, messageId: messageIdFor(mail.key) });
       return { messageId: info.messageId };
     },
-    close: () => transporter.close(),
+    close: transporter.close,
   };
 }
 
 function outboxMailer(dir: string, from: string): Mailer {
-  const transporter = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: "unix" });
+  const transporter = onFirstUse(() =>
+    nodemailer().createTransport({ streamTransport: true, buffer: true, newline: "unix" }),
+  );
   return {
     transport: "outbox",
     async send(mail, signal) {
       signal?.throwIfAborted();
-      const info = await transporter.sendMail({ ...mail, from, messageId: messageIdFor(mail.key) });
+      const info = await transporter.get().sendMail({ ...mail, from, messageId: messageIdFor(mail.key) });
       await mkdir(dir, { recursive: true });
       const file = path.join(dir, `${mail.key.replace(/[^A-Za-z0-9._-]/g, "_")}.eml`);
       // Write then rename: a reader never sees half a message, and a second delivery replaces, never appends.
@@ -64,6 +85,6 @@ function outboxMailer(dir: string, from: string): Mailer {
       await rename(tmp, file);
       return { messageId: info.messageId };
     },
-    close: () => transporter.close(),
+    close: transporter.close,
   };
 }

@@ -2,11 +2,12 @@
  * The production bundle (scripts/build.ts), as the image and fly.toml run it: built from the sources into a
  * directory of its own, then started as real processes against the test run's PostgreSQL pair and Redis. What
  * a bundle can break that the sources do not: paths found from the module's own location (migrations, the docs
- * page's script), modules loaded on first use (GraphQL), the entry points' start without top-level await.
+ * page's script), modules loaded on first use (GraphQL, the password dictionaries, the mailer: side bundles of
+ * their own beside main.js), the entry points' start without top-level await.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync } from "node:fs";
-import { rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { z } from "zod";
@@ -15,13 +16,20 @@ import { APP_ROOT } from "../../src/app-root.ts";
 import { migrationNames } from "../../src/db/migration-files.ts";
 import { SpeciesPageSchema } from "../../src/modules/species/species.schemas.ts";
 import { LivenessSchema, ReadinessSchema } from "../../src/modules/system/system.schemas.ts";
+import { waitFor } from "../helpers/app.ts";
+import { jsonRequest, uniqueEmail } from "../helpers/auth.ts";
 import { processEnv, testEnv } from "../helpers/env.ts";
+import { expectProblem } from "../helpers/problem.ts";
 import { type ChildProcess, spawnBun } from "../helpers/process.ts";
 
 // Inside the repository (dist/), as in the image (/app/dist/app): the bundle finds the app's root above it.
 const outdir = join(APP_ROOT, "dist", `test-bundle-${crypto.randomUUID().slice(0, 8)}`);
 const prefix = `test:${crypto.randomUUID()}:`;
-const common = { ...processEnv(prefix), MEDIA_DIR: join(tmpdir(), `plantc-media-${crypto.randomUUID()}`) };
+const common = {
+  ...processEnv(prefix),
+  MEDIA_DIR: join(tmpdir(), `plantc-media-${crypto.randomUUID()}`),
+  MAIL_OUTBOX_DIR: join(tmpdir(), `plantc-outbox-${crypto.randomUUID()}`),
+};
 let bundle: string;
 let api: ChildProcess;
 let worker: ChildProcess;
@@ -45,6 +53,7 @@ afterAll(async () => {
   await Promise.allSettled([api?.stop(), worker?.stop()]);
   await rm(outdir, { recursive: true, force: true });
   await rm(common.MEDIA_DIR, { recursive: true, force: true });
+  await rm(common.MAIL_OUTBOX_DIR, { recursive: true, force: true });
   const { Redis } = await import("ioredis");
   const redis = new Redis(testEnv.redisUrl);
   const keys = await redis.keys(`${prefix}*`);
@@ -118,6 +127,34 @@ describe("the production bundle", () => {
       })
       .parse(await res.json());
     expect(body.data.speciesList.edges.map((e) => e.node.scientificName)).toContain("Monstera deliciosa");
+  });
+
+  test("a registration through the bundles: the API rates the password with the dictionaries, the fast-lane worker writes the confirmation e-mail (both side bundles, loaded on first use)", async () => {
+    const email = uniqueEmail("bundle");
+    const weak = await fetch(
+      `${apiUrl}/v1/auth/register`,
+      jsonRequest("POST", { email, password: "password1234", displayName: "Bundle" }),
+    );
+    const refused = await expectProblem(weak, 400, "validation_failed");
+    expect(JSON.stringify(refused.errors)).toContain("too easy to guess");
+
+    const strong = await fetch(
+      `${apiUrl}/v1/auth/register`,
+      jsonRequest("POST", { email, password: "a long enough password", displayName: "Bundle" }),
+    );
+    expect(strong.status).toBe(202);
+    const eml = await waitFor(
+      async () => {
+        const files = await readdir(common.MAIL_OUTBOX_DIR).catch(() => [] as string[]);
+        for (const f of files.filter((name) => name.endsWith(".eml"))) {
+          const text = await readFile(join(common.MAIL_OUTBOX_DIR, f), "utf8");
+          if (text.includes(email)) return text;
+        }
+        return undefined;
+      },
+      { what: "the confirmation e-mail in the outbox" },
+    );
+    expect(eml).toContain(`To: ${email}`);
   });
 
   test("the worker bundle consumes its lane and reports healthy", async () => {
