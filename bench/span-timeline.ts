@@ -68,11 +68,12 @@ export function startSpanReceiver() {
   };
 }
 
-const median = (xs: number[]) =>
+const percentile = (xs: number[], p: number) =>
   pct(
     xs.toSorted((a, b) => a - b),
-    50,
+    p,
   );
+const median = (xs: number[]) => percentile(xs, 50);
 
 function printTimeline(traces: Span[][], serverSpan: (name: string) => boolean): void {
   const stages = new Map<string, { starts: number[]; durations: number[] }>();
@@ -95,14 +96,20 @@ function printTimeline(traces: Span[][], serverSpan: (name: string) => boolean):
     }
   }
   console.log(
-    `\ntimeline of ${totals.length} requests from their spans (median start and duration in ms, from the server span; ` +
-      `stages seen in at least half of them):`,
+    `\ntimeline of ${totals.length} requests from their spans (median start, median and p99 duration in ms, from the ` +
+      `server span; stages seen in at least half of them):`,
   );
   const rows = [...stages]
     .filter(([, s]) => s.starts.length >= totals.length / 2)
-    .map(([key, s]) => ({ key, start: median(s.starts), duration: median(s.durations) }))
+    .map(([key, s]) => ({
+      key,
+      start: median(s.starts),
+      duration: median(s.durations),
+      p99: percentile(s.durations, 99),
+    }))
     .sort((a, b) => a.start - b.start);
-  for (const r of rows)
-    console.log(`${r.start.toFixed(1).padStart(7)} ${r.duration.toFixed(1).padStart(7)}  ${r.key}`);
-  console.log(`${median(totals).toFixed(1).padStart(7)}          server span ends (median)`);
+  const col = (n: number) => n.toFixed(1).padStart(7);
+  for (const r of rows) console.log(`${col(r.start)} ${col(r.duration)} ${col(r.p99)}  ${r.key}`);
+  console.log(`${col(median(totals))}                  server span ends (median)`);
+  console.log(`${col(percentile(totals, 99))}                  server span ends (p99)`);
 }
