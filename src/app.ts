@@ -56,7 +56,7 @@ export function createApp(deps: Deps, services: Services = buildServices(deps)) 
   app.use(requestLogging(logger));
   app.use(securityHeaders(config.http.hstsMaxAgeSeconds));
   app.use(httpMetrics(deps.metrics));
-  app.use(activeUsers(deps.redis.cache, config.redis.keyPrefix, deps.metrics));
+  app.use(activeUsers(deps.redis.cache, config.redis.keyPrefix, deps.metrics, () => deps.clock.now()));
   app.use(clientIdentity(config.http.trustProxyHeader, config.http.trustProxyCount));
   // Before the /api redirect: the old CSP report path is answered in place (browsers do not follow redirects).
   app.route("/", legacyCspReportRouter(deps, services));
