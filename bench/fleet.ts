@@ -12,7 +12,7 @@
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { type Fleet, startFleet } from "../scripts/fleet/fleet.ts";
-import { findKnee } from "./fleet-knee.ts";
+import { findKnee, KNEE_BREAKER_COOL_DOWN_MS } from "./fleet-knee.ts";
 import {
   BENCH_FLEET_ENV,
   freshPhotos,
@@ -87,7 +87,11 @@ export async function runFleetBench(): Promise<void> {
   const knee = args.includes("--knee");
   const [first, second] = args.filter((a) => a !== "--knee").map(Number);
   const started = performance.now();
-  const fleet = await startFleet({ env: BENCH_FLEET_ENV, log: (l) => console.log(`[fleet] ${l}`) });
+  // The knee search needs each step to start from closed breakers (fleet-knee.ts): a short cool-down there.
+  const env = knee
+    ? { ...BENCH_FLEET_ENV, BREAKER_COOL_DOWN_MS: String(KNEE_BREAKER_COOL_DOWN_MS) }
+    : BENCH_FLEET_ENV;
+  const fleet = await startFleet({ env, log: (l) => console.log(`[fleet] ${l}`) });
   try {
     fleet.sim.control.setLatency("plant-id", 300);
     fleet.sim.control.setLatency("plantnet", 300);
