@@ -39,14 +39,19 @@ export async function coldStartMs(
   const proc = Bun.spawn(["taskset", "-c", String(opts.core), BUN, script], {
     cwd: ROOT,
     env: { ...process.env, ...opts.env, PORT: String(port) },
-    stdout: "ignore",
-    stderr: "ignore",
+    // Kept for the error below (a start that exits says why): a few lines until the first answer.
+    stdout: "pipe",
+    stderr: "pipe",
   });
   try {
     const deadline = started + 30_000;
     let lastAnswer = "no answer";
     for (;;) {
-      if (proc.exitCode !== null) throw new Error(`${script} exited with ${proc.exitCode}`);
+      if (proc.exitCode !== null) {
+        const output = (await new Response(proc.stdout).text()) + (await new Response(proc.stderr).text());
+        const said = output.trim().split("\n").slice(-5).join("\n");
+        throw new Error(`${script} exited with ${proc.exitCode}${said ? `:\n${said}` : ""}`);
+      }
       try {
         const res = await fetch(url);
         const body = await res.text();
