@@ -53,21 +53,25 @@ export function diffChanges(entry: AuditEntry): Record<string, unknown> {
 
 /** Call inside the transaction that makes the change, so the change and its record commit together. */
 export async function recordAudit(db: Db, actor: AuditActor, entry: AuditEntry): Promise<string> {
-  const id = Bun.randomUUIDv7();
-  await db
-    .insertInto("audit_log")
-    .values({
-      id,
-      actor_type: actor.kind,
-      actor_user_id: actor.userId ?? null,
-      actor_api_key_id: actor.apiKeyId ?? null,
-      action: entry.action,
-      entity_type: entry.entityType,
-      entity_id: entry.entityId ?? null,
-      ip: actor.ip ?? null,
-      request_id: actor.requestId ?? null,
-      changes: diffChanges(entry),
-    })
-    .execute();
+  const { id, insert } = auditInsert(db, actor, entry);
+  await insert.execute();
   return id;
+}
+
+/** The audit row's INSERT, not run: for a write that sends it with its own rows (db/insert-together.ts). */
+export function auditInsert(db: Db, actor: AuditActor, entry: AuditEntry) {
+  const id = Bun.randomUUIDv7();
+  const insert = db.insertInto("audit_log").values({
+    id,
+    actor_type: actor.kind,
+    actor_user_id: actor.userId ?? null,
+    actor_api_key_id: actor.apiKeyId ?? null,
+    action: entry.action,
+    entity_type: entry.entityType,
+    entity_id: entry.entityId ?? null,
+    ip: actor.ip ?? null,
+    request_id: actor.requestId ?? null,
+    changes: diffChanges(entry),
+  });
+  return { id, insert };
 }

@@ -8,10 +8,10 @@ import {
   readImageHeader,
 } from "../../infra/images/image-pipeline.ts";
 import { unavailableRetryAfter } from "../../infra/providers/identify-contract.ts";
-import { type AuditActor, recordAudit } from "../audit/audit.record.ts";
+import { type AuditActor, auditInsert } from "../audit/audit.record.ts";
 import { observeIdentification } from "../models/experiment-observe.ts";
 import { assignIdentification } from "../models/experiment-plan.ts";
-import { insertModelCalls, modelCallRows, recordShadowsLater } from "../models/model-calls.ts";
+import { modelCallRows, modelCallsInsert, recordShadowsLater } from "../models/model-calls.ts";
 import {
   discardWrittenPhotos,
   findStoredPhoto,
@@ -186,18 +186,21 @@ export async function createIdentification(
           variant: assignment.variant,
         },
         media,
+        // Sent with the identification's own rows: one statement instead of three more round trips.
+        [
+          modelCallsInsert(trx, modelCalls),
+          auditInsert(trx, ctx.actor, {
+            action: "identification.create",
+            entityType: "identification",
+            entityId: id,
+            after: {
+              images: media.length,
+              topSpeciesId: result.suggestions[0]?.speciesId ?? null,
+              confidence: result.confidence,
+            },
+          }).insert,
+        ],
       );
-      await insertModelCalls(trx, modelCalls);
-      await recordAudit(trx, ctx.actor, {
-        action: "identification.create",
-        entityType: "identification",
-        entityId: id,
-        after: {
-          images: media.length,
-          topSpeciesId: result.suggestions[0]?.speciesId ?? null,
-          confidence: result.confidence,
-        },
-      });
       if (ctx.idempotency) {
         await deleteExpiredIdempotencyKeys(trx, ctx.userId);
         const saved = await saveIdempotencyKey(trx, {

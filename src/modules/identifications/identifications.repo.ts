@@ -1,5 +1,6 @@
-import { type Selectable, sql } from "kysely";
+import { type OperationNodeSource, type Selectable, sql } from "kysely";
 import type { Db } from "../../db/connect.ts";
+import { insertTogether } from "../../db/insert-together.ts";
 import type { IdentificationsTable, MediaTable } from "../../db/schema.ts";
 import { acquirePhotos } from "../photos/index.ts";
 
@@ -44,26 +45,40 @@ export async function findSpeciesIdsByName(db: Db, names: readonly string[]): Pr
   return new Map(rows.map((r) => [r.name, r.id]));
 }
 
-export async function insertIdentification(db: Db, row: NewIdentification, media: NewMedia[]): Promise<void> {
-  await db
-    .insertInto("identifications")
-    .values({
-      id: row.id,
-      user_id: row.userId,
-      status: "completed",
-      is_plant: row.isPlant,
-      confidence: row.confidence,
-      top_species_id: row.topSpeciesId,
-      model_version: row.modelVersion,
-      experiment_id: row.experimentId ?? null,
-      variant: row.variant ?? null,
-      request: row.request,
-      result: row.result,
-      created_at: row.createdAt,
-      updated_at: row.createdAt,
-    })
-    .execute();
-  await insertMedia(db, row.id, media);
+/**
+ * The identification and its media rows, with `alongside` (other rows of the same write: model calls, audit) in
+ * one statement (db/insert-together.ts), after its photos are checked and locked (acquirePhotos: each media row
+ * takes a reference on its stored photo). Call it inside the identification's transaction.
+ */
+export async function insertIdentification(
+  db: Db,
+  row: NewIdentification,
+  media: NewMedia[],
+  alongside: readonly (OperationNodeSource | undefined)[] = [],
+): Promise<void> {
+  await acquirePhotos(
+    db,
+    media.map((m) => m.storageKey),
+  );
+  await insertTogether(db, [identificationInsert(db, row), mediaInsert(db, row.id, media), ...alongside]);
+}
+
+function identificationInsert(db: Db, row: NewIdentification) {
+  return db.insertInto("identifications").values({
+    id: row.id,
+    user_id: row.userId,
+    status: "completed",
+    is_plant: row.isPlant,
+    confidence: row.confidence,
+    top_species_id: row.topSpeciesId,
+    model_version: row.modelVersion,
+    experiment_id: row.experimentId ?? null,
+    variant: row.variant ?? null,
+    request: row.request,
+    result: row.result,
+    created_at: row.createdAt,
+    updated_at: row.createdAt,
+  });
 }
 
 /**
@@ -80,23 +95,25 @@ export async function insertMedia(
     db,
     media.map((m) => m.storageKey),
   );
-  await db
-    .insertInto("media")
-    .values(
-      media.map((m) => ({
-        id: m.id,
-        identification_id: identificationId,
-        position: m.position,
-        storage_key: m.storageKey,
-        thumbnail_key: m.thumbnailKey,
-        content_type: "image/jpeg",
-        byte_size: m.byteSize,
-        width: m.width,
-        height: m.height,
-        sha256: m.sha256,
-      })),
-    )
-    .execute();
+  await mediaInsert(db, identificationId, media)?.execute();
+}
+
+function mediaInsert(db: Db, identificationId: string, media: readonly NewMedia[]) {
+  if (media.length === 0) return undefined;
+  return db.insertInto("media").values(
+    media.map((m) => ({
+      id: m.id,
+      identification_id: identificationId,
+      position: m.position,
+      storage_key: m.storageKey,
+      thumbnail_key: m.thumbnailKey,
+      content_type: "image/jpeg",
+      byte_size: m.byteSize,
+      width: m.width,
+      height: m.height,
+      sha256: m.sha256,
+    })),
+  );
 }
 
 export async function findLiveIdentification(

@@ -103,7 +103,12 @@ export async function modelCallRows(
 
 /** Writes the rows (inside the identification's transaction when given one). */
 export async function insertModelCalls(db: Db, rows: readonly ModelCallRow[]): Promise<void> {
-  if (rows.length > 0) await db.insertInto("identification_model_calls").values(rows).execute();
+  await modelCallsInsert(db, rows)?.execute();
+}
+
+/** The rows' INSERT, not run (none without rows): for a write that sends it with its own rows. */
+export function modelCallsInsert(db: Db, rows: readonly ModelCallRow[]) {
+  return rows.length > 0 ? db.insertInto("identification_model_calls").values([...rows]) : undefined;
 }
 
 /** modelCallRows then insertModelCalls, on one connection or transaction. */
