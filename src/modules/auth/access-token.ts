@@ -47,8 +47,14 @@ const VERIFIED_TOKENS_MAX = 2_048;
 type VerifiedToken = { claims: AccessClaims; exp: number };
 type Ring = { keys: Key[]; verified: Map<string, VerifiedToken> };
 const rings = new Map<string, Ring>();
+/** The ring of a configuration's secrets object, found without rebuilding its key list at every request. */
+const ringOfSecrets = new WeakMap<SigningSecrets, Ring>();
 
 function keyring(secrets: SigningSecrets | string): Ring {
+  if (typeof secrets !== "string") {
+    const known = ringOfSecrets.get(secrets);
+    if (known) return known;
+  }
   const all =
     typeof secrets === "string" ? [secrets] : [secrets.jwtSecret, ...(secrets.jwtPreviousSecrets ?? [])];
   const id = all.join("\n");
@@ -57,6 +63,7 @@ function keyring(secrets: SigningSecrets | string): Ring {
     ring = { keys: all.map(keyFor), verified: new Map() };
     rings.set(id, ring);
   }
+  if (typeof secrets !== "string") ringOfSecrets.set(secrets, ring);
   return ring;
 }
 

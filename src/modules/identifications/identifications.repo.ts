@@ -56,10 +56,7 @@ export async function insertIdentification(
   media: NewMedia[],
   alongside: readonly (OperationNodeSource | undefined)[] = [],
 ): Promise<void> {
-  await acquirePhotos(
-    db,
-    media.map((m) => m.storageKey),
-  );
+  await acquireMediaPhotos(db, media);
   await insertTogether(db, [identificationInsert(db, row), mediaInsert(db, row.id, media), ...alongside]);
 }
 
@@ -91,11 +88,16 @@ export async function insertMedia(
   media: readonly NewMedia[],
 ): Promise<void> {
   if (media.length === 0) return;
-  await acquirePhotos(
+  await acquireMediaPhotos(db, media);
+  await mediaInsert(db, identificationId, media)?.execute();
+}
+
+/** Checks and locks the stored photos the media rows will reference (photos.repo.ts acquirePhotos). */
+function acquireMediaPhotos(db: Db, media: readonly NewMedia[]): Promise<void> {
+  return acquirePhotos(
     db,
     media.map((m) => m.storageKey),
   );
-  await mediaInsert(db, identificationId, media)?.execute();
 }
 
 function mediaInsert(db: Db, identificationId: string, media: readonly NewMedia[]) {
